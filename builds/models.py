@@ -1,0 +1,95 @@
+"""Builds (uploaded Hot bundles), and the event handlers and schedules each build declares."""
+
+from django.db import models
+from django.db.models import Q
+
+from hotapi.ids import uuid7
+
+
+class BuildType(models.TextChoices):
+    BUNDLE = "bundle"
+    LIVE = "live"
+
+
+class RuntimeStatus(models.TextChoices):
+    PENDING = "pending"
+    LOADING = "loading"
+    READY = "ready"
+    FAILED = "failed"
+    SUPERSEDED = "superseded"
+
+
+class Build(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="builds")
+    hash = models.CharField(max_length=128, help_text="The hash the client sent (validated).")
+    sha256 = models.CharField(max_length=64, help_text="SHA-256 of the uploaded zip.")
+    bundle_hash = models.CharField(
+        max_length=64, blank=True, default="", help_text="BLAKE3 bundle hash, as the CLI computes."
+    )
+    size = models.BigIntegerField()
+    build_type = models.CharField(max_length=16, choices=BuildType, default=BuildType.BUNDLE)
+    storage_key = models.CharField(max_length=512, help_text="Object key in the build storage.")
+    storage_backend = models.CharField(max_length=16, default="local")
+    active = models.BooleanField(default=True)
+    deployed = models.BooleanField(default=False)
+    runtime_status = models.CharField(
+        max_length=16, choices=RuntimeStatus, default=RuntimeStatus.PENDING
+    )
+    runtime_error = models.TextField(null=True, blank=True)
+    runtime_warnings = models.JSONField(default=list, blank=True)
+    deployment_sequence = models.BigIntegerField(default=0)
+    engine_version = models.CharField(max_length=64, blank=True, default="")
+    inspection = models.JSONField(
+        default=dict, blank=True, help_text="What the upload check found (files, requirements)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deployed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-deployed", "-created_at", "-id"]
+        indexes = [models.Index(fields=["project", "-created_at"], name="build_project_created")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project"], condition=Q(deployed=True), name="one_deployed_build_per_project"
+            ),
+            models.UniqueConstraint(
+                fields=["project"], condition=Q(build_type="live"), name="one_live_build_per_project"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} build {self.id}"
+
+
+class EventHandler(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    build = models.ForeignKey(Build, on_delete=models.CASCADE, related_name="event_handlers")
+    event_type = models.CharField(max_length=255)
+    ns = models.CharField(max_length=255)
+    var = models.CharField(max_length=255)
+    once = models.BooleanField(default=False)
+    meta = models.JSONField(default=dict, blank=True)
+    file = models.CharField(max_length=1024, blank=True, default="")
+    line = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["event_type", "ns", "var", "id"]
+        indexes = [models.Index(fields=["build", "event_type"], name="handler_build_event")]
+
+
+class Schedule(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    build = models.ForeignKey(Build, on_delete=models.CASCADE, related_name="schedules")
+    cron = models.CharField(max_length=255)
+    ns = models.CharField(max_length=255)
+    var = models.CharField(max_length=255)
+    meta = models.JSONField(default=dict, blank=True)
+    file = models.CharField(max_length=1024, blank=True, default="")
+    line = models.PositiveIntegerField(null=True, blank=True)
+    # Set while the build is deployed; the scheduler fires rows whose time has come.
+    next_fire_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["ns", "var", "id"]

@@ -1,0 +1,1 @@
+"""Shared DRF plumbing: envelopes, pagination, errors, request ids, API-key auth, throttling."""

@@ -1,0 +1,44 @@
+"""Request ids: one per request, echoed as ``X-Request-Id`` and attached to every log line."""
+
+import logging
+import re
+import uuid
+from contextvars import ContextVar
+
+_current_request_id: ContextVar[str | None] = ContextVar("hot_request_id", default=None)
+
+# An inbound id is trusted only when it is short and plain, so it cannot inject log lines.
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+
+
+def current_request_id() -> str | None:
+    return _current_request_id.get()
+
+
+def request_id_for(request) -> str:
+    """The id of ``request`` (Django or DRF), or of the request being served."""
+    django_request = getattr(request, "_request", request)
+    return getattr(django_request, "request_id", None) or current_request_id() or str(uuid.uuid4())
+
+
+class RequestIdMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        inbound = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = inbound if _SANE_REQUEST_ID.match(inbound) else str(uuid.uuid4())
+        request.request_id = request_id
+        token = _current_request_id.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            _current_request_id.reset(token)
+        response["X-Request-Id"] = request_id
+        return response
+
+
+class RequestIdLogFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = current_request_id() or "-"
+        return True

@@ -1,0 +1,97 @@
+"""Limit/offset pagination with the seed's ``pagination`` block and strict parameter checks.
+
+``limit`` defaults to 20 and is at most 500: a larger value is refused with 400 rather than
+silently clamped, so a client never believes it got everything when it did not. ``limit=0``
+returns no rows but still reports ``total``.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import QuerySet
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 500
+
+
+def _non_negative_int(request, name: str, default: int, maximum: int | None = None) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: [f"must be a non-negative integer, got {raw!r}"]}) from None
+    if value < 0:
+        raise ValidationError({name: [f"must be a non-negative integer, got {value}"]})
+    if maximum is not None and value > maximum:
+        raise ValidationError({name: [f"must be at most {maximum}, got {value}"]})
+    return value
+
+
+class HotPagination(BasePagination):
+    def paginate_queryset(self, queryset, request, view=None):
+        if isinstance(queryset, QuerySet) and not queryset.ordered:
+            raise ImproperlyConfigured(f"{type(view).__name__} paginates an unordered queryset")
+        self.limit = _non_negative_int(request, "limit", DEFAULT_LIMIT, MAX_LIMIT)
+        self.offset = _non_negative_int(request, "offset", 0)
+        self.count = queryset.count() if isinstance(queryset, QuerySet) else len(queryset)
+        if self.limit == 0:
+            return []
+        return list(queryset[self.offset : self.offset + self.limit])
+
+    def get_paginated_response(self, data):
+        return Response({"results": data, "pagination": self.pagination_block()})
+
+    def pagination_block(self) -> dict:
+        return {
+            "total": self.count,
+            "limit": self.limit,
+            "offset": self.offset,
+            "has_more": self.offset + self.limit < self.count,
+        }
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["results", "pagination"],
+            "properties": {"results": schema, "pagination": PAGINATION_SCHEMA},
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "description": f"Rows per page (default {DEFAULT_LIMIT}, 0 to {MAX_LIMIT}).",
+                "schema": {"type": "integer", "minimum": 0, "maximum": MAX_LIMIT},
+            },
+            {
+                "name": "offset",
+                "in": "query",
+                "required": False,
+                "description": "Rows to skip (default 0).",
+                "schema": {"type": "integer", "minimum": 0},
+            },
+        ]
+
+
+PAGINATION_SCHEMA = {
+    "type": "object",
+    "required": ["total", "limit", "offset", "has_more"],
+    "properties": {
+        "total": {"type": "integer"},
+        "limit": {"type": "integer"},
+        "offset": {"type": "integer"},
+        "has_more": {"type": "boolean"},
+    },
+}
+
+
+def paginate(view, queryset, serializer_class, **serializer_kwargs):
+    """Paginate ``queryset`` with the view's paginator and return the enveloped response."""
+    page = view.paginate_queryset(queryset)
+    data = serializer_class(page, many=True, **serializer_kwargs).data
+    return view.get_paginated_response(data)

@@ -1,0 +1,27 @@
+"""Serializer helpers shared by the apps."""
+
+from rest_framework import serializers
+
+from .renderers import utc_timestamp
+
+
+class StrictSerializer(serializers.Serializer):
+    """Input serializer that refuses unknown fields, so a typo is a 400 and not silently lost."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["Unknown field."] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class UTCDateTimeField(serializers.DateTimeField):
+    """RFC 3339 UTC with a ``Z`` suffix."""
+
+    def to_representation(self, value):
+        if value is None:
+            return None
+        return utc_timestamp(value)

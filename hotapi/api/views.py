@@ -1,0 +1,97 @@
+"""Views of the API core: the base viewset every app builds on, /status and the fallbacks."""
+
+import subprocess
+from functools import cache
+
+from django.conf import settings
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, viewsets
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+import hotapi
+
+from .exceptions import json_error_response
+from .renderers import utc_timestamp
+
+PROCESS_START = timezone.now()
+
+
+class EnvironmentScopedViewSet(viewsets.GenericViewSet):
+    """Base for resource viewsets: ``self.environment`` is the API key's environment."""
+
+    @property
+    def environment(self):
+        return self.request.auth.environment
+
+
+@cache
+def git_sha() -> str:
+    if settings.HOT_GIT_SHA:
+        return settings.HOT_GIT_SHA[:7]
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short=7", "HEAD"],
+            cwd=settings.BASE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=2,
+            check=True,
+        )
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+class StatusView(APIView):
+    """Health of the API server. No authentication; not enveloped (as the seed shows)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    @extend_schema(
+        operation_id="status",
+        tags=["status"],
+        auth=[],
+        responses=inline_serializer(
+            "Status",
+            {
+                "status": serializers.CharField(),
+                "service": serializers.CharField(),
+                "version": serializers.CharField(),
+                "git_sha": serializers.CharField(),
+                "start_time": serializers.DateTimeField(),
+            },
+        ),
+    )
+    def get(self, request):
+        response = Response(
+            {
+                "status": "ok",
+                "service": "hot.dev api server",
+                "version": hotapi.__version__,
+                "git_sha": git_sha(),
+                "start_time": utc_timestamp(PROCESS_START),
+            }
+        )
+        response.unwrapped = True
+        return response
+
+
+@csrf_exempt
+def api_not_found(request, *args, **kwargs):
+    return json_error_response(request, 404, "not_found", f"No route for {request.path}")
+
+
+def handler404(request, exception=None):
+    return json_error_response(request, 404, "not_found", "Not found")
+
+
+def handler500(request):
+    return json_error_response(
+        request, 500, "internal_server_error", "An internal server error occurred"
+    )

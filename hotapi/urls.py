@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
+
+from hotapi.api.views import StatusView, api_not_found
+
+api_v1 = [
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="api-docs"),
+    path("", include("environments.urls")),
+    path("", include("projects.urls")),
+    path("", include("secrets_app.urls")),
+    re_path(r"^.*$", api_not_found),  # unknown routes under /v1 answer with the 404 envelope
+]
+
+urlpatterns = [
+    path("status", StatusView.as_view(), name="status"),
+    path("", StatusView.as_view(), name="root-status"),
+    path("admin/", admin.site.urls),
+    path("v1/", include(api_v1)),
+    path("api/v1/", include(api_v1)),  # the seed's hosted base URL
+]
+
+handler404 = "hotapi.api.views.handler404"
+handler500 = "hotapi.api.views.handler500"

@@ -1,0 +1,34 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from hotapi.api.serializers import StrictSerializer, UTCDateTimeField
+
+from .models import Project, validate_project_name
+
+
+def _validate_name(value: str) -> str:
+    try:
+        validate_project_name(value)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.messages) from None
+    return value
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    project_id = serializers.UUIDField(source="id", read_only=True)
+    env_id = serializers.UUIDField(source="environment_id", read_only=True)
+    created_at = UTCDateTimeField(read_only=True)
+    updated_at = UTCDateTimeField(read_only=True)
+
+    class Meta:
+        model = Project
+        fields = ["project_id", "env_id", "name", "active", "created_at", "updated_at"]
+
+
+class ProjectWriteSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=63, trim_whitespace=False, validators=[_validate_name])
+
+
+class ProjectActivationSerializer(serializers.Serializer):
+    project = ProjectSerializer()
+    redeployed_build_id = serializers.UUIDField(required=False)

@@ -1,0 +1,57 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from hotapi.api.pagination import paginate
+from hotapi.api.views import EnvironmentScopedViewSet
+
+from . import selectors, services
+from .serializers import ProjectActivationSerializer, ProjectSerializer, ProjectWriteSerializer
+
+
+@extend_schema(tags=["projects"])
+class ProjectViewSet(EnvironmentScopedViewSet):
+    serializer_class = ProjectSerializer
+    lookup_url_kwarg = "ref"
+    lookup_value_regex = "[^/]+"
+
+    def get_project(self):
+        return selectors.project_get(environment=self.environment, ref=self.kwargs["ref"])
+
+    def list(self, request):
+        return paginate(self, selectors.project_list(environment=self.environment), ProjectSerializer)
+
+    @extend_schema(request=ProjectWriteSerializer, responses={201: ProjectSerializer})
+    def create(self, request):
+        payload = ProjectWriteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        project = services.project_create(environment=self.environment, **payload.validated_data)
+        return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
+
+    def retrieve(self, request, ref=None):
+        return Response(ProjectSerializer(self.get_project()).data)
+
+    @extend_schema(request=ProjectWriteSerializer, responses=ProjectSerializer)
+    def partial_update(self, request, ref=None):
+        payload = ProjectWriteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        project = services.project_rename(project=self.get_project(), **payload.validated_data)
+        return Response(ProjectSerializer(project).data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, ref=None):
+        services.project_delete(project=self.get_project())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=ProjectActivationSerializer)
+    @action(detail=True, methods=["post"])
+    def activate(self, request, ref=None):
+        result = services.project_set_active(project=self.get_project(), active=True)
+        return Response(ProjectActivationSerializer(result).data)
+
+    @extend_schema(request=None, responses=ProjectActivationSerializer)
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request, ref=None):
+        result = services.project_set_active(project=self.get_project(), active=False)
+        return Response(ProjectActivationSerializer(result).data)

@@ -1,0 +1,51 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+
+from hotapi.api.pagination import paginate
+from hotapi.api.views import EnvironmentScopedViewSet
+from projects.selectors import project_get
+
+from . import services
+from .serializers import (
+    ContextCreateSerializer,
+    ContextUpdateSerializer,
+    ContextVariableSerializer,
+)
+
+
+@extend_schema(tags=["context"])
+class ContextVariableViewSet(EnvironmentScopedViewSet):
+    """Context variables of a project. Values are write-only: never returned."""
+
+    serializer_class = ContextVariableSerializer
+    lookup_url_kwarg = "key"
+    lookup_value_regex = "[^/]+"
+
+    def get_project(self):
+        return project_get(environment=self.environment, ref=self.kwargs["project_ref"])
+
+    def list(self, request, project_ref=None):
+        queryset = services.context_list(project=self.get_project())
+        return paginate(self, queryset, ContextVariableSerializer)
+
+    @extend_schema(request=ContextCreateSerializer, responses={201: ContextVariableSerializer})
+    def create(self, request, project_ref=None):
+        payload = ContextCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        variable = services.context_create(project=self.get_project(), **payload.validated_data)
+        return Response(ContextVariableSerializer(variable).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ContextUpdateSerializer, responses=ContextVariableSerializer)
+    def update(self, request, project_ref=None, key=None):
+        payload = ContextUpdateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        variable = services.context_update(
+            project=self.get_project(), key=key, **payload.validated_data
+        )
+        return Response(ContextVariableSerializer(variable).data)
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, project_ref=None, key=None):
+        services.context_delete(project=self.get_project(), key=key)
+        return Response(status=status.HTTP_204_NO_CONTENT)
