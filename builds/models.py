@@ -36,7 +36,7 @@ class Build(models.Model):
     runtime_status = models.CharField(
         max_length=16, choices=RuntimeStatus, default=RuntimeStatus.PENDING
     )
-    runtime_error = models.TextField(null=True, blank=True)
+    runtime_error = models.TextField(null=True, blank=True)  # noqa: DJ001  (null = no error)
     runtime_warnings = models.JSONField(default=list, blank=True)
     deployment_sequence = models.BigIntegerField(default=0)
     engine_version = models.CharField(max_length=64, blank=True, default="")
@@ -52,10 +52,14 @@ class Build(models.Model):
         indexes = [models.Index(fields=["project", "-created_at"], name="build_project_created")]
         constraints = [
             models.UniqueConstraint(
-                fields=["project"], condition=Q(deployed=True), name="one_deployed_build_per_project"
+                fields=["project"],
+                condition=Q(deployed=True),
+                name="one_deployed_build_per_project",
             ),
             models.UniqueConstraint(
-                fields=["project"], condition=Q(build_type="live"), name="one_live_build_per_project"
+                fields=["project"],
+                condition=Q(build_type="live"),
+                name="one_live_build_per_project",
             ),
         ]
 
@@ -78,6 +82,9 @@ class EventHandler(models.Model):
         ordering = ["event_type", "ns", "var", "id"]
         indexes = [models.Index(fields=["build", "event_type"], name="handler_build_event")]
 
+    def __str__(self) -> str:
+        return f"{self.event_type} → {self.ns}/{self.var}"
+
 
 class Schedule(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
@@ -93,3 +100,6 @@ class Schedule(models.Model):
 
     class Meta:
         ordering = ["ns", "var", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.cron} → {self.ns}/{self.var}"

@@ -80,7 +80,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         messages.warning(
             request,
-            f"New API key for {obj.environment}: {token} — copy it now, it will not be shown again.",
+            f"New API key for {obj.environment}: {token} — copy it now, "
+            "it will not be shown again.",
         )
         return None
 

@@ -36,7 +36,9 @@ class Project(models.Model):
     class Meta:
         ordering = ["-active", "-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["environment", "name"], name="uniq_project_name_per_env")
+            models.UniqueConstraint(
+                fields=["environment", "name"], name="uniq_project_name_per_env"
+            )
         ]
 
     def __str__(self) -> str:

@@ -7,9 +7,7 @@ from .models import Project
 
 
 def project_list(*, environment) -> QuerySet[Project]:
-    return Project.objects.filter(environment=environment).order_by(
-        "-active", "-created_at", "-id"
-    )
+    return Project.objects.filter(environment=environment).order_by("-active", "-created_at", "-id")
 
 
 def project_get(*, environment, ref: str) -> Project:

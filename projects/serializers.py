@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from hotapi.api.serializers import StrictSerializer, UTCDateTimeField
+from hotapi.api.serializers import StrictCharField, StrictSerializer, UTCDateTimeField
 
 from .models import Project, validate_project_name
 
@@ -26,7 +26,7 @@ class ProjectSerializer(serializers.ModelSerializer):
 
 
 class ProjectWriteSerializer(StrictSerializer):
-    name = serializers.CharField(max_length=63, trim_whitespace=False, validators=[_validate_name])
+    name = StrictCharField(max_length=63, trim_whitespace=False, validators=[_validate_name])
 
 
 class ProjectActivationSerializer(serializers.Serializer):

@@ -20,7 +20,9 @@ class ProjectViewSet(EnvironmentScopedViewSet):
         return selectors.project_get(environment=self.environment, ref=self.kwargs["ref"])
 
     def list(self, request):
-        return paginate(self, selectors.project_list(environment=self.environment), ProjectSerializer)
+        return paginate(
+            self, selectors.project_list(environment=self.environment), ProjectSerializer
+        )
 
     @extend_schema(request=ProjectWriteSerializer, responses={201: ProjectSerializer})
     def create(self, request):

@@ -80,7 +80,9 @@ def encrypt_value(*, environment_id, project_id, name: str, plaintext: str) -> t
     key_id, ring = keyring()
     cipher = _environment_cipher(ring[key_id], str(environment_id))
     nonce = os.urandom(NONCE_BYTES)
-    sealed = cipher.encrypt(nonce, plaintext.encode("utf-8"), _aad(environment_id, project_id, name))
+    sealed = cipher.encrypt(
+        nonce, plaintext.encode("utf-8"), _aad(environment_id, project_id, name)
+    )
     return nonce + sealed, key_id
 
 

@@ -13,7 +13,7 @@ class ContextVariable(models.Model):
     key = models.CharField(max_length=255)
     ciphertext = models.BinaryField(editable=False)
     key_id = models.CharField(max_length=16, editable=False, db_index=True)
-    description = models.TextField(null=True, blank=True)
+    description = models.TextField(null=True, blank=True)  # noqa: DJ001  (API null)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

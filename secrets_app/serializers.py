@@ -1,7 +1,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from hotapi.api.serializers import StrictSerializer, UTCDateTimeField
+from hotapi.api.serializers import StrictCharField, StrictSerializer, UTCDateTimeField
 
 from .models import ContextVariable
 
@@ -30,14 +30,14 @@ class ContextCreateSerializer(StrictSerializer):
         max_length=255,
         error_messages={"invalid": "must be 1-255 letters, digits, '.', '_' or '-'"},
     )
-    value = serializers.CharField(trim_whitespace=False, validators=[_bounded_value])
-    description = serializers.CharField(
+    value = StrictCharField(trim_whitespace=False, validators=[_bounded_value])
+    description = StrictCharField(
         required=False, allow_null=True, allow_blank=True, max_length=1024
     )
 
 
 class ContextUpdateSerializer(StrictSerializer):
-    value = serializers.CharField(trim_whitespace=False, validators=[_bounded_value])
-    description = serializers.CharField(
+    value = StrictCharField(trim_whitespace=False, validators=[_bounded_value])
+    description = StrictCharField(
         required=False, allow_null=True, allow_blank=True, max_length=1024
     )

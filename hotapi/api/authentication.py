@@ -18,9 +18,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             return None  # → NotAuthenticated (401) from the permission check
         scheme, _, token = header.partition(" ")
         if scheme != self.keyword or not token:
-            raise exceptions.AuthenticationFailed(
-                "Authorization header must be 'Bearer <api key>'"
-            )
+            raise exceptions.AuthenticationFailed("Authorization header must be 'Bearer <api key>'")
         api_key = api_key_authenticate(token.strip())
         if api_key is None:
             raise exceptions.AuthenticationFailed(INVALID_KEY_MESSAGE)

@@ -45,9 +45,12 @@ ERROR_RESPONSES = {
 UNWRAPPED_OPERATIONS = {"status"}
 
 
-def _wrap(schema: dict) -> dict:
-    props = schema.get("properties", {})
-    if schema.get("type") == "object" and set(props) == {"results", "pagination"}:
+def _wrap(schema: dict, components: dict) -> dict:
+    target = schema
+    if "$ref" in schema:  # paginated lists arrive as a component, e.g. PaginatedProjectList
+        target = components.get(schema["$ref"].rsplit("/", 1)[-1], {})
+    props = target.get("properties", {})
+    if target.get("type") == "object" and set(props) == {"results", "pagination"}:
         return {
             "type": "object",
             "required": ["data", "pagination", "meta"],
@@ -65,11 +68,12 @@ def _wrap(schema: dict) -> dict:
 
 
 def only_v1_endpoints(endpoints):
-    """Document each operation once: ``/api/v1`` mirrors ``/v1`` and ``/`` mirrors ``/status``."""
+    """Document each operation once: ``/api/v1`` mirrors ``/v1``, ``/`` mirrors ``/status``,
+    and the optional trailing slash the routers accept is not part of the documented path."""
     return [
-        endpoint
-        for endpoint in endpoints
-        if endpoint[0].startswith("/v1/") or endpoint[0] == "/status"
+        (path.rstrip("/"), *rest)
+        for path, *rest in endpoints
+        if path.startswith("/v1/") or path == "/status"
     ]
 
 
@@ -89,7 +93,7 @@ def envelope_postprocessing_hook(result, generator, request, public):
                     continue
                 media = response.get("content", {}).get("application/json")
                 if media and "schema" in media:
-                    media["schema"] = _wrap(media["schema"])
+                    media["schema"] = _wrap(media["schema"], schemas)
             for code, description in ERROR_RESPONSES.items():
                 operation["responses"].setdefault(
                     code,

@@ -54,14 +54,35 @@ class Command(BaseCommand):
         self.stdout.write(f"Hot API on http://{host}:{port} (docs at /v1/docs)")
 
         commands = [
-            [sys.executable, "-m", "uvicorn", "hotapi.asgi:application",
-             "--host", host, "--port", str(port), "--no-access-log", "--timeout-graceful-shutdown",
-             "5"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "hotapi.asgi:application",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--timeout-graceful-shutdown",
+                "5",
+            ],
         ]
         if not no_worker:
             commands.append(
-                [sys.executable, "-m", "celery", "-A", "hotapi", "worker", "-B",
-                 "--loglevel", "INFO", "--concurrency", str(concurrency)]
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "hotapi",
+                    "worker",
+                    "-B",
+                    "--loglevel",
+                    "INFO",
+                    "--concurrency",
+                    str(concurrency),
+                ]
             )
         self._supervise(commands)
 
