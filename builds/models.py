@@ -89,7 +89,10 @@ class EventHandler(models.Model):
 class Schedule(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     build = models.ForeignKey(Build, on_delete=models.CASCADE, related_name="schedules")
-    cron = models.CharField(max_length=255)
+    cron = models.CharField(max_length=255, help_text="As written in the code.")
+    normalized = models.CharField(
+        max_length=255, blank=True, default="", help_text="The 7-field form the scheduler uses."
+    )
     ns = models.CharField(max_length=255)
     var = models.CharField(max_length=255)
     meta = models.JSONField(default=dict, blank=True)

@@ -1,17 +1,56 @@
-"""Writes on builds: upload, deploy, and the project lifecycle hooks."""
+"""Writes on builds: upload, deploy (request and activation), and project lifecycle hooks.
+
+Upload checks the whole bundle before anything is kept: a rejected upload leaves no row and no
+stored file. Deploys are asynchronous: the API bumps the project's deployment sequence and
+enqueues a job after commit; the job activates the build only while its sequence is still the
+newest, so the previously deployed build keeps serving until the new one is ready.
+"""
 
 import logging
+import secrets
+import tempfile
+import uuid
+from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.files import File
 from django.core.files.storage import storages
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
 
-from .models import Build, Schedule
+from hotapi.api.exceptions import BadRequest, Conflict, HotAPIError, PayloadTooLarge
+from projects.models import Project
+from secrets_app.models import ContextVariable
+
+from .bundle import BundleError, BundleInfo, BundleLimits, inspect_bundle, next_fire
+from .models import Build, BuildType, EventHandler, RuntimeStatus, Schedule
 
 log = logging.getLogger(__name__)
 
 
+class StorageQuotaExceeded(HotAPIError):
+    status_code = 413
+    default_code = "storage_quota_exceeded"
+    default_detail = "The environment's build storage quota is exhausted"
+
+
+# --- storage ---------------------------------------------------------------------------------
+
+
 def build_storage():
     return storages["builds"]
+
+
+def storage_backend_name() -> str:
+    return "s3" if settings.HOT_S3_BUCKET else "local"
+
+
+def storage_uri(key: str) -> str:
+    """Name a stored object without revealing a server path."""
+    if settings.HOT_S3_BUCKET:
+        return f"s3://{settings.HOT_S3_BUCKET}/{key}"
+    return f"file://{key}"
 
 
 def _delete_stored_files(keys: list[str]) -> None:
@@ -19,7 +58,7 @@ def _delete_stored_files(keys: list[str]) -> None:
     for key in keys:
         try:
             storage.delete(key)
-        except Exception:  # a missing object must not stop the others from going
+        except Exception:  # one missing object must not keep the others
             log.exception("Could not delete stored build %s", key)
 
 
@@ -28,6 +67,288 @@ def build_files_delete_on_commit(*, project) -> None:
     keys = list(Build.objects.filter(project=project).values_list("storage_key", flat=True))
     if keys:
         transaction.on_commit(lambda: _delete_stored_files(keys))
+
+
+# --- upload ----------------------------------------------------------------------------------
+
+
+@dataclass
+class UploadResult:
+    build: Build
+    created: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+def _bundle_error(exc: BundleError) -> HotAPIError:
+    if exc.is_limit:
+        return PayloadTooLarge(exc.message, code="payload_too_large")
+    return BadRequest(exc.message, details={"file": [exc.message], "reason": [exc.code]})
+
+
+def _inspect_upload(upload, client_hash: str) -> BundleInfo:
+    if upload.size == 0:
+        raise BadRequest("The uploaded file is empty", details={"file": ["empty file"]})
+    limits = BundleLimits()
+    try:
+        return inspect_bundle(upload.file, limits=limits, client_hash=client_hash)
+    except BundleError as exc:
+        raise _bundle_error(exc) from None
+
+
+def _check_storage_quota(project: Project, size: int) -> None:
+    environment = project.environment
+    used = (
+        Build.objects.filter(project__environment=environment).aggregate(total=Sum("size"))["total"]
+        or 0
+    )
+    if used + size > environment.storage_limit_bytes:
+        raise StorageQuotaExceeded(
+            f"Storing {size} bytes would exceed the environment's storage limit "
+            f"({used} of {environment.storage_limit_bytes} bytes used)"
+        )
+
+
+def _existing_build_outcome(existing: Build, project: Project, info: BundleInfo) -> UploadResult:
+    if existing.project_id != project.id:
+        raise Conflict("build_id already belongs to another project")
+    if existing.sha256 != info.sha256:
+        raise Conflict("build_id already exists with different content")
+    return UploadResult(build=existing, created=False)
+
+
+def _record_discoveries(build: Build, info: BundleInfo) -> None:
+    EventHandler.objects.bulk_create(
+        EventHandler(
+            build=build,
+            event_type=handler.event_type,
+            ns=handler.ns,
+            var=handler.var,
+            once=handler.once,
+            meta=handler.meta,
+            file=handler.file or "",
+            line=handler.line,
+        )
+        for handler in info.event_handlers
+        if not handler.system
+    )
+    Schedule.objects.bulk_create(
+        Schedule(
+            build=build,
+            cron=schedule.cron,
+            normalized=schedule.normalized or "",
+            ns=schedule.ns,
+            var=schedule.var,
+            meta=schedule.meta,
+            file=schedule.file or "",
+            line=schedule.line,
+        )
+        for schedule in info.schedules
+        if not schedule.system
+    )
+
+
+def _inspection_summary(info: BundleInfo) -> dict:
+    return {
+        "has_manifest": info.has_manifest,
+        "bundle_hash": info.bundle_hash,
+        "hash_matched": info.hash_matched,
+        "entry_count": info.entry_count,
+        "uncompressed_size": info.uncompressed_size,
+        "context_requirements": info.context_requirements,
+        "warnings": info.warnings,
+    }
+
+
+def build_upload(
+    *,
+    project: Project,
+    upload,
+    client_hash: str,
+    build_id: uuid.UUID | None = None,
+    build_type: str = BuildType.BUNDLE,
+) -> UploadResult:
+    """Check, store and record an uploaded bundle."""
+    if build_id is not None:
+        existing = Build.objects.filter(pk=build_id).first()
+        if existing is not None:
+            return _existing_build_outcome(existing, project, _inspect_upload(upload, client_hash))
+    info = _inspect_upload(upload, client_hash)
+    _check_storage_quota(project, info.size)
+
+    build_id = build_id or uuid.uuid4()
+    key = f"{project.environment_id}/{project.id}/{build_id}-{secrets.token_hex(4)}.hot.zip"
+    upload.file.seek(0)
+    stored_key = build_storage().save(key, File(upload.file, name=key))
+    try:
+        with transaction.atomic():
+            build = _record_build(project, info, build_id, build_type, client_hash, stored_key)
+    except IntegrityError:
+        _delete_stored_files([stored_key])
+        existing = Build.objects.filter(pk=build_id).first()
+        if existing is None:
+            raise
+        return _existing_build_outcome(existing, project, info)
+    except BaseException:
+        _delete_stored_files([stored_key])
+        raise
+    return UploadResult(build=build, created=True, warnings=info.warnings)
+
+
+def _record_build(project, info, build_id, build_type, client_hash, stored_key) -> Build:
+    replaced_key = None
+    if build_type == BuildType.LIVE:
+        # The live build is replaced in place: one per project, deployed at once.
+        previous = Build.objects.select_for_update().filter(project=project, build_type="live")
+        previous = previous.first()
+        if previous is not None:
+            replaced_key = previous.storage_key
+            previous.delete()
+    build = Build.objects.create(
+        id=build_id,
+        project=project,
+        hash=client_hash,
+        sha256=info.sha256,
+        bundle_hash=info.bundle_hash or "",
+        size=info.size,
+        build_type=build_type,
+        storage_key=stored_key,
+        storage_backend=storage_backend_name(),
+        engine_version=info.engine_version or "",
+        inspection=_inspection_summary(info),
+    )
+    _record_discoveries(build, info)
+    if build_type == BuildType.LIVE:
+        project = Project.objects.select_for_update().get(pk=project.pk)
+        _activate(project, build, sequence=_next_sequence(project), warnings=[])
+    if replaced_key:
+        transaction.on_commit(lambda: _delete_stored_files([replaced_key]))
+    return build
+
+
+# --- deploy ----------------------------------------------------------------------------------
+
+
+def _next_sequence(project: Project) -> int:
+    project.deployment_sequence += 1
+    project.active = True  # deploying into a deactivated project reactivates it (as Hot does)
+    project.save(update_fields=["deployment_sequence", "active", "updated_at"])
+    return project.deployment_sequence
+
+
+def missing_context_warnings(build: Build) -> list[str]:
+    required = build.inspection.get("context_requirements") or []
+    if not required:
+        return []
+    present = set(
+        ContextVariable.objects.filter(project_id=build.project_id, key__in=required).values_list(
+            "key", flat=True
+        )
+    )
+    return [
+        f"Context variable '{key}' is required by the build but not set on the project"
+        for key in required
+        if key not in present
+    ]
+
+
+@transaction.atomic
+def deploy_request(*, build: Build) -> Build:
+    """Queue a deploy of ``build``; the currently deployed build keeps serving meanwhile."""
+    from .tasks import deploy_build
+
+    project = Project.objects.select_for_update().get(pk=build.project_id)
+    build = Build.objects.select_for_update().get(pk=build.pk)
+    sequence = _next_sequence(project)
+    Build.objects.filter(
+        project=project, runtime_status__in=[RuntimeStatus.PENDING, RuntimeStatus.LOADING]
+    ).exclude(pk=build.pk).exclude(deployed=True).update(
+        runtime_status=RuntimeStatus.SUPERSEDED, updated_at=timezone.now()
+    )
+    build.deployment_sequence = sequence
+    fields = ["deployment_sequence", "updated_at"]
+    if not build.deployed:
+        build.runtime_status = RuntimeStatus.PENDING
+        build.runtime_error = None
+        fields += ["runtime_status", "runtime_error"]
+    build.save(update_fields=fields)
+    build_id, project_id = str(build.pk), str(project.pk)
+    transaction.on_commit(lambda: deploy_build.delay(build_id, sequence))
+    log.info(
+        "Deploy of build %s queued for project %s (sequence %s)", build_id, project_id, sequence
+    )
+    return build
+
+
+def _still_newest(project: Project, sequence: int) -> bool:
+    return project.deployment_sequence == sequence
+
+
+def _activate(project: Project, build: Build, *, sequence: int, warnings: list[str]) -> None:
+    """Make ``build`` the project's deployed build; its handlers and schedules become active in
+    the same transaction. The caller holds the project row lock."""
+    now = timezone.now()
+    previous = Build.objects.filter(project=project, deployed=True).exclude(pk=build.pk)
+    Schedule.objects.filter(build__in=previous).update(next_fire_at=None)
+    previous.update(deployed=False, updated_at=now)
+    build.deployed = True
+    build.runtime_status = RuntimeStatus.READY
+    build.runtime_error = None
+    build.runtime_warnings = warnings
+    build.deployment_sequence = sequence
+    build.deployed_at = now
+    build.save()
+    schedules = list(build.schedules.all())
+    for schedule in schedules:
+        schedule.next_fire_at = next_fire(schedule.normalized or schedule.cron, now)
+    Schedule.objects.bulk_update(schedules, ["next_fire_at"])
+
+
+def deploy_fail(*, build_id, sequence: int, error: str) -> None:
+    with transaction.atomic():
+        build = Build.objects.select_for_update().filter(pk=build_id).first()
+        if build is None or build.deployment_sequence != sequence:
+            return
+        build.runtime_error = error
+        if not build.deployed:  # a re-deploy that fails leaves the serving build serving
+            build.runtime_status = RuntimeStatus.FAILED
+        build.save(update_fields=["runtime_error", "runtime_status", "updated_at"])
+
+
+def deploy_execute(*, build_id, sequence: int) -> str:
+    """The worker side of a deploy. Returns what happened (for logs and tests)."""
+    from .preparation import prepare_build
+
+    build = Build.objects.select_related("project").filter(pk=build_id).first()
+    if build is None:
+        return "missing"
+    if build.deployment_sequence != sequence or not _still_newest(build.project, sequence):
+        return "superseded"
+    if not build.deployed:
+        Build.objects.filter(pk=build.pk, deployment_sequence=sequence).update(
+            runtime_status=RuntimeStatus.LOADING, updated_at=timezone.now()
+        )
+    try:
+        warnings = prepare_build(build)
+    except DeployError as exc:
+        deploy_fail(build_id=build.pk, sequence=sequence, error=str(exc))
+        return "failed"
+    with transaction.atomic():
+        project = Project.objects.select_for_update().get(pk=build.project_id)
+        build = Build.objects.select_for_update().get(pk=build.pk)
+        if not _still_newest(project, sequence) or build.deployment_sequence != sequence:
+            if not build.deployed:
+                build.runtime_status = RuntimeStatus.SUPERSEDED
+                build.save(update_fields=["runtime_status", "updated_at"])
+            return "superseded"
+        _activate(project, build, sequence=sequence, warnings=warnings)
+    return "deployed"
+
+
+class DeployError(Exception):
+    """A build cannot be deployed; the message is shown as ``runtime_error``."""
+
+
+# --- project lifecycle -----------------------------------------------------------------------
 
 
 def project_deactivated(*, project) -> None:
@@ -42,3 +363,13 @@ def project_activated(*, project):
     if latest is None:
         return None
     return deploy_request(build=latest).id
+
+
+def temporary_copy(build: Build):
+    """The stored bundle copied to a local temporary file (S3 objects are not seekable)."""
+    handle = tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR)
+    with build_storage().open(build.storage_key, "rb") as stored:
+        while chunk := stored.read(1024 * 1024):
+            handle.write(chunk)
+    handle.seek(0)
+    return handle

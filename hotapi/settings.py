@@ -176,7 +176,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Storage --------------------------------------------------------------------------------
-MEDIA_ROOT = DATA_DIR / "storage"
+MEDIA_ROOT = Path(env_str("HOT_STORAGE_DIR") or DATA_DIR / "storage").resolve()
 HOT_S3_BUCKET = env_str("HOT_S3_BUCKET") or None
 if HOT_S3_BUCKET:
     _build_storage = {
@@ -261,6 +261,14 @@ SPECTACULAR_SETTINGS = {
     ],
     "ENUM_NAME_OVERRIDES": {},
 }
+
+# --- Builds and runtime ---------------------------------------------------------------------
+HOT_BUILD_MAX_BYTES = env_int("HOT_BUILD_MAX_BYTES", 100 * 1024 * 1024)
+# Uploads stream to temporary files here (on disk: /tmp may be memory-backed).
+FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+HOT_RUNTIME = env_str("HOT_RUNTIME", "hotapi.runtime.HotlangRuntime")
 
 # Largest JSON body accepted (context values are bounded separately); larger → 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("HOT_MAX_JSON_BODY_BYTES", 1024 * 1024)

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("environments.urls")),
     path("", include("projects.urls")),
     path("", include("secrets_app.urls")),
+    path("", include("builds.urls")),
     re_path(r"^.*$", api_not_found),  # unknown routes under /v1 answer with the 404 envelope
 ]
 

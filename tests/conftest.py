@@ -1,5 +1,8 @@
 """Shared fixtures: environments with real API keys, HTTP clients, a live server."""
 
+import os
+import shutil
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -7,12 +10,33 @@ from environments.services import api_key_issue, environment_ensure
 from projects.models import Project
 
 from .live import TEST_ENCRYPTION_KEY, hot_server  # noqa: F401  (fixture)
+from .worker import celery_worker_process  # noqa: F401  (fixture)
 
 
 @pytest.fixture(autouse=True)
 def _encryption_key(settings):
     settings.HOT_ENCRYPTION_KEY = TEST_ENCRYPTION_KEY
     settings.HOT_ENCRYPTION_OLD_KEYS = []
+
+
+@pytest.fixture(scope="session")
+def storage_dir(tmp_path_factory):
+    """Local build storage for the session; child processes get it as HOT_STORAGE_DIR."""
+    path = tmp_path_factory.mktemp("storage")
+    os.environ["HOT_STORAGE_DIR"] = str(path)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _fresh_storage(settings, storage_dir):
+    for child in storage_dir.iterdir():
+        shutil.rmtree(child)
+    storages = dict(settings.STORAGES)
+    storages["builds"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(storage_dir / "builds")},
+    }
+    settings.STORAGES = storages
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,56 @@
+from django.db.models import QuerySet
+
+from hotapi.api.exceptions import NotFound
+from hotapi.api.lookups import parse_uuid
+
+from .models import Build, BuildType, EventHandler, RuntimeStatus, Schedule
+
+BUILD_ORDER = ("-deployed", "-created_at", "-id")
+
+
+def build_list(*, environment) -> QuerySet[Build]:
+    return (
+        Build.objects.filter(project__environment=environment)
+        .select_related("project")
+        .order_by(*BUILD_ORDER)
+    )
+
+
+def project_build_list(*, project) -> QuerySet[Build]:
+    return Build.objects.filter(project=project).order_by(*BUILD_ORDER)
+
+
+def build_get(*, project, build_id: str) -> Build:
+    parsed = parse_uuid(build_id)
+    build = Build.objects.filter(project=project, pk=parsed).first() if parsed else None
+    if build is None:
+        raise NotFound("Build not found")
+    return build
+
+
+def deployed_build(*, project) -> Build:
+    build = Build.objects.filter(
+        project=project, deployed=True, runtime_status=RuntimeStatus.READY
+    ).first()
+    if build is None:
+        raise NotFound("No deployed build for this project")
+    return build
+
+
+def live_build(*, project) -> Build:
+    build = Build.objects.filter(project=project, build_type=BuildType.LIVE).first()
+    if build is None:
+        raise NotFound("No live build for this project")
+    return build
+
+
+def deployed_event_handlers(*, project) -> QuerySet[EventHandler]:
+    return EventHandler.objects.filter(build__project=project, build__deployed=True).order_by(
+        "event_type", "ns", "var", "id"
+    )
+
+
+def deployed_schedules(*, project) -> QuerySet[Schedule]:
+    return Schedule.objects.filter(build__project=project, build__deployed=True).order_by(
+        "ns", "var", "id"
+    )

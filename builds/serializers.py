@@ -1,0 +1,136 @@
+from rest_framework import serializers
+
+from hotapi.api.serializers import StrictCharField, UTCDateTimeField
+
+from .models import Build, BuildType, EventHandler, Schedule
+from .services import storage_uri
+
+
+class BuildSerializer(serializers.ModelSerializer):
+    build_id = serializers.UUIDField(source="id", read_only=True)
+    project_id = serializers.UUIDField(read_only=True)
+    runtime_error = serializers.CharField(required=False)
+    runtime_warnings = serializers.ListField(child=serializers.CharField(), required=False)
+    storage_path = serializers.SerializerMethodField()
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+
+    class Meta:
+        model = Build
+        fields = [
+            "build_id",
+            "project_id",
+            "hash",
+            "size",
+            "build_type",
+            "deployed",
+            "active",
+            "runtime_status",
+            "runtime_error",
+            "runtime_warnings",
+            "deployment_sequence",
+            "created_at",
+            "updated_at",
+            "storage_path",
+            "storage_backend",
+        ]
+
+    def get_storage_path(self, build: Build) -> str:
+        return storage_uri(build.storage_key)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # As the real server does, absent optional values are omitted rather than null.
+        for optional in ("runtime_error", "runtime_warnings"):
+            if not data.get(optional):
+                data.pop(optional, None)
+        return data
+
+
+class BuildWithProjectSerializer(BuildSerializer):
+    project_name = serializers.CharField(source="project.name", read_only=True)
+
+    class Meta(BuildSerializer.Meta):
+        fields = [
+            *BuildSerializer.Meta.fields[:2],
+            "project_name",
+            *BuildSerializer.Meta.fields[2:],
+        ]
+
+
+class BuildUploadResultSerializer(serializers.ModelSerializer):
+    build_id = serializers.UUIDField(source="id", read_only=True)
+    project_id = serializers.UUIDField(read_only=True)
+    storage_path = serializers.SerializerMethodField()
+    created_at = UTCDateTimeField()
+
+    class Meta:
+        model = Build
+        fields = [
+            "build_id",
+            "project_id",
+            "hash",
+            "size",
+            "storage_path",
+            "storage_backend",
+            "created_at",
+            "build_type",
+        ]
+
+    def get_storage_path(self, build: Build) -> str:
+        return storage_uri(build.storage_key)
+
+
+class BuildUploadSerializer(serializers.Serializer):
+    """Multipart form of an upload. Other form fields are ignored, as the real server does."""
+
+    file = serializers.FileField(allow_empty_file=True)
+    hash = StrictCharField(max_length=128)
+    build_id = serializers.UUIDField(required=False)
+    build_type = serializers.ChoiceField(choices=BuildType.choices, default=BuildType.BUNDLE)
+
+
+class DeployResultSerializer(BuildSerializer):
+    warnings = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta(BuildSerializer.Meta):
+        fields = [*BuildSerializer.Meta.fields, "warnings"]
+
+
+class EventHandlerSerializer(serializers.ModelSerializer):
+    event_handler_id = serializers.UUIDField(source="id", read_only=True)
+    build_id = serializers.UUIDField(read_only=True)
+
+    class Meta:
+        model = EventHandler
+        fields = [
+            "event_handler_id",
+            "build_id",
+            "event_type",
+            "ns",
+            "var",
+            "once",
+            "meta",
+            "file",
+            "line",
+        ]
+
+
+class ScheduleSerializer(serializers.ModelSerializer):
+    schedule_id = serializers.UUIDField(source="id", read_only=True)
+    build_id = serializers.UUIDField(read_only=True)
+    next_fire_at = UTCDateTimeField(read_only=True)
+
+    class Meta:
+        model = Schedule
+        fields = [
+            "schedule_id",
+            "build_id",
+            "cron",
+            "ns",
+            "var",
+            "meta",
+            "file",
+            "line",
+            "next_fire_at",
+        ]

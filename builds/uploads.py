@@ -1,0 +1,33 @@
+"""Streaming of build uploads: the body goes to a temporary file, never whole into memory."""
+
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
+
+from hotapi.api.exceptions import PayloadTooLarge
+
+# Multipart framing around the file (boundaries, headers, the small text fields).
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+
+
+def too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"Build exceeds the maximum size of {limit} bytes")
+
+
+class BoundedTemporaryFileUploadHandler(TemporaryFileUploadHandler):
+    """Writes every uploaded file to a temporary file and stops once ``limit`` is passed,
+    also when the client sends no (or a false) Content-Length."""
+
+    def __init__(self, request=None, *, limit: int):
+        super().__init__(request)
+        self.limit = limit
+        self.received = 0
+
+    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+        if content_length and content_length > self.limit + MULTIPART_OVERHEAD_BYTES:
+            raise too_large(self.limit)
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.file.close()  # deletes the temporary file
+            raise too_large(self.limit)
+        return super().receive_data_chunk(raw_data, start)

@@ -1,0 +1,121 @@
+from django.conf import settings
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from hotapi.api.pagination import paginate
+from hotapi.api.views import EnvironmentScopedViewSet
+from projects.selectors import project_get
+
+from . import selectors, services
+from .serializers import (
+    BuildSerializer,
+    BuildUploadResultSerializer,
+    BuildUploadSerializer,
+    BuildWithProjectSerializer,
+    DeployResultSerializer,
+    EventHandlerSerializer,
+    ScheduleSerializer,
+)
+from .uploads import BoundedTemporaryFileUploadHandler
+
+
+@extend_schema(tags=["builds"])
+class EnvironmentBuildViewSet(EnvironmentScopedViewSet):
+    serializer_class = BuildWithProjectSerializer
+
+    def list(self, request):
+        builds = selectors.build_list(environment=self.environment)
+        return paginate(self, builds, BuildWithProjectSerializer)
+
+
+@extend_schema(tags=["builds"])
+class ProjectBuildViewSet(EnvironmentScopedViewSet):
+    serializer_class = BuildSerializer
+    parser_classes = [MultiPartParser]
+    lookup_url_kwarg = "build_id"
+
+    def get_project(self):
+        return project_get(environment=self.environment, ref=self.kwargs["project_ref"])
+
+    def list(self, request, project_ref=None):
+        builds = selectors.project_build_list(project=self.get_project())
+        return paginate(self, builds, BuildSerializer)
+
+    @extend_schema(
+        request={"multipart/form-data": BuildUploadSerializer},
+        responses={201: BuildUploadResultSerializer, 200: BuildUploadResultSerializer},
+    )
+    def create(self, request, project_ref=None):
+        project = self.get_project()  # 404 before a byte of the body is read
+        limit = settings.HOT_BUILD_MAX_BYTES
+        request._request.upload_handlers = [
+            BoundedTemporaryFileUploadHandler(request._request, limit=limit)
+        ]
+        form = BuildUploadSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        result = services.build_upload(
+            project=project,
+            upload=form.validated_data["file"],
+            client_hash=form.validated_data["hash"],
+            build_id=form.validated_data.get("build_id"),
+            build_type=form.validated_data["build_type"],
+        )
+        code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        response = Response(BuildUploadResultSerializer(result.build).data, status=code)
+        response["X-Build-Exists"] = "false" if result.created else "true"
+        return response
+
+    def retrieve(self, request, project_ref=None, build_id=None):
+        build = selectors.build_get(project=self.get_project(), build_id=build_id)
+        return Response(BuildSerializer(build).data)
+
+    @action(detail=False, methods=["get"])
+    def deployed(self, request, project_ref=None):
+        return Response(BuildSerializer(selectors.deployed_build(project=self.get_project())).data)
+
+    @action(detail=False, methods=["get"])
+    def live(self, request, project_ref=None):
+        return Response(BuildSerializer(selectors.live_build(project=self.get_project())).data)
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY)})
+    @action(detail=True, methods=["get"])
+    def download(self, request, project_ref=None, build_id=None):
+        build = selectors.build_get(project=self.get_project(), build_id=build_id)
+        stored = services.build_storage().open(build.storage_key, "rb")
+        return FileResponse(
+            stored,
+            as_attachment=True,
+            filename=f"{build.id.hex}.hot.zip",
+            content_type="application/zip",
+        )
+
+    @extend_schema(request=None, responses=DeployResultSerializer)
+    @action(detail=True, methods=["post"])
+    def deploy(self, request, project_ref=None, build_id=None):
+        build = selectors.build_get(project=self.get_project(), build_id=build_id)
+        build = services.deploy_request(build=build)
+        build.warnings = services.missing_context_warnings(build)
+        return Response(DeployResultSerializer(build).data)
+
+
+@extend_schema(tags=["builds"])
+class DeployedDiscoveryViewSet(EnvironmentScopedViewSet):
+    """Event handlers and schedules of the project's deployed build."""
+
+    def get_project(self):
+        return project_get(environment=self.environment, ref=self.kwargs["project_ref"])
+
+    @extend_schema(responses=EventHandlerSerializer(many=True))
+    def event_handlers(self, request, project_ref=None):
+        handlers = selectors.deployed_event_handlers(project=self.get_project())
+        return paginate(self, handlers, EventHandlerSerializer)
+
+    @extend_schema(responses=ScheduleSerializer(many=True))
+    def schedules(self, request, project_ref=None):
+        schedules = selectors.deployed_schedules(project=self.get_project())
+        return paginate(self, schedules, ScheduleSerializer)

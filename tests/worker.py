@@ -1,0 +1,87 @@
+"""A real Celery worker process for tests whose behaviour crosses processes.
+
+The worker consumes a queue private to this test session, so it never picks up messages of a
+development server sharing the broker (filesystem folder or Redis).
+"""
+
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+from django.db import close_old_connections
+
+from hotapi.celery import app as celery_app
+
+from .live import BASE_DIR, child_environment
+
+
+class WorkerProcess:
+    def __init__(self, queue: str, log_path):
+        self.queue = queue
+        self.log_path = log_path
+        self.log = open(log_path, "wb")  # noqa: SIM115  (closed in stop())
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "hotapi",
+                "worker",
+                "-Q",
+                queue,
+                "--pool",
+                "prefork",
+                "--concurrency",
+                "2",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "-n",
+                f"{queue}@%h",
+            ],
+            cwd=BASE_DIR,
+            env=child_environment(),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def output(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory, storage_dir):
+    queue = f"hot-test-{uuid.uuid4().hex[:10]}"
+    previous = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = queue
+    with django_db_blocker.unblock():
+        worker = WorkerProcess(queue, tmp_path_factory.mktemp("worker") / "worker.log")
+    yield worker
+    worker.stop()
+    celery_app.conf.task_default_queue = previous
+
+
+def wait_for(predicate, timeout: float = 30, interval: float = 0.1, message: str = "condition"):
+    """Poll ``predicate`` (reading fresh rows each time) until it returns a truthy value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        close_old_connections()
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
