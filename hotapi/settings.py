@@ -151,8 +151,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     # Tests run against a file, not :memory:, so live servers and workers in other processes
-    # see the same database.
-    _db["TEST"] = {"NAME": str(DATA_DIR / "test-hot.sqlite3")}
+    # see the same database; one file per test run, so concurrent runs never collide.
+    _db["TEST"] = {"NAME": str(DATA_DIR / f"test-hot-{os.getpid()}.sqlite3")}
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     if env_bool("HOT_DB_POOL", True):
         _db["CONN_MAX_AGE"] = 0  # Django's pool requires it
@@ -219,6 +219,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
         "polling_interval": 0.1,
     }
+# Processes that should share work must name the same queue (tests use a private one).
+CELERY_TASK_DEFAULT_QUEUE = env_str("HOT_CELERY_QUEUE", "celery")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

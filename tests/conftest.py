@@ -10,7 +10,7 @@ from environments.services import api_key_issue, environment_ensure
 from projects.models import Project
 
 from .live import TEST_ENCRYPTION_KEY, hot_server  # noqa: F401  (fixture)
-from .worker import celery_worker_process  # noqa: F401  (fixture)
+from .worker import celery_queue, celery_worker_process  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(autouse=True)

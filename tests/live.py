@@ -98,7 +98,7 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def hot_server(django_db_setup, django_db_blocker, tmp_path_factory, storage_dir):
+def hot_server(django_db_setup, django_db_blocker, tmp_path_factory, storage_dir, celery_queue):
     with django_db_blocker.unblock():
         server = LiveServer(tmp_path_factory.mktemp("live") / "server.log")
     yield server

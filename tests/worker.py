@@ -4,6 +4,7 @@ The worker consumes a queue private to this test session, so it never picks up m
 development server sharing the broker (filesystem folder or Redis).
 """
 
+import os
 import subprocess
 import sys
 import time
@@ -64,15 +65,25 @@ class WorkerProcess:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory, storage_dir):
+def celery_queue():
+    """A queue private to this test session, for this process and every child it starts."""
     queue = f"hot-test-{uuid.uuid4().hex[:10]}"
     previous = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = queue
+    os.environ["HOT_CELERY_QUEUE"] = queue
+    yield queue
+    os.environ.pop("HOT_CELERY_QUEUE", None)
+    celery_app.conf.task_default_queue = previous
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(
+    django_db_setup, django_db_blocker, tmp_path_factory, storage_dir, celery_queue
+):
     with django_db_blocker.unblock():
-        worker = WorkerProcess(queue, tmp_path_factory.mktemp("worker") / "worker.log")
+        worker = WorkerProcess(celery_queue, tmp_path_factory.mktemp("worker") / "worker.log")
     yield worker
     worker.stop()
-    celery_app.conf.task_default_queue = previous
 
 
 def wait_for(predicate, timeout: float = 30, interval: float = 0.1, message: str = "condition"):
