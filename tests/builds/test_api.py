@@ -266,3 +266,11 @@ def test_stream_upload_never_buffers_whole_body(api, project, bundle, monkeypatc
     monkeypatch.setattr(MemoryFileUploadHandler, "receive_data_chunk", refuse)
     data, bundle_hash = bundle
     assert upload(api, data, bundle_hash).status_code == 201
+
+
+def test_admin_lists_builds(admin_client, api, project, bundle):
+    data, bundle_hash = bundle
+    build_id = upload(api, data, bundle_hash).json()["data"]["build_id"]
+    assert admin_client.get("/admin/builds/build/").status_code == 200
+    page = admin_client.get(f"/admin/builds/build/{build_id}/change/")
+    assert page.status_code == 200 and b"user.signup" in page.content
