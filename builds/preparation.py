@@ -1,6 +1,7 @@
 """Deploy-time preparation: re-verify the stored bundle and prepare it with the runtime."""
 
 import logging
+from dataclasses import dataclass
 
 from .bundle import BundleError, inspect_bundle
 from .models import Build
@@ -15,11 +16,17 @@ def _qualified(ns: str, var: str) -> str:
     return f"{ns}/{var}"
 
 
-def prepare_build(build: Build) -> list[str]:
+@dataclass
+class Preparation:
+    warnings: list[str]
+    functions: list[str]  # every function the build defines, for hot:call routing
+
+
+def prepare_build(build: Build) -> Preparation:
     """Check the stored bundle again and ask the runtime to prepare it.
 
-    Returns warnings (missing context variables, handlers using unsupported features);
-    raises DeployError with a readable reason when the build cannot serve.
+    Returns warnings (missing context variables, handlers using unsupported features) and the
+    functions defined; raises DeployError with a readable reason when the build cannot serve.
     """
     from hotapi.runtime import get_runtime
 
@@ -61,4 +68,4 @@ def prepare_build(build: Build) -> list[str]:
                 f"{kind.capitalize()} {name} uses features this runtime does not support yet: "
                 + ", ".join(sorted(unsupported))
             )
-    return warnings
+    return Preparation(warnings=warnings, functions=sorted(defined))

@@ -20,6 +20,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from hotapi.api.exceptions import BadRequest, Conflict, HotAPIError, PayloadTooLarge
+from hotapi.runtime import get_runtime
 from projects.models import Project
 from secrets_app.models import ContextVariable
 
@@ -218,6 +219,15 @@ def _record_build(project, info, build_id, build_type, client_hash, stored_key) 
     )
     _record_discoveries(build, info)
     if build_type == BuildType.LIVE:
+        # A live build serves at once, so it is prepared here rather than by a worker.
+        prepared = get_runtime().prepare(info.sources)
+        if prepared.errors:
+            first = prepared.errors[0]
+            raise BadRequest(
+                f"Source does not compile: {first['file']}:{first['line']}:{first['col']}: "
+                f"{first['message']}"
+            )
+        build.inspection = {**build.inspection, "functions": sorted(prepared.functions)}
         project = Project.objects.select_for_update().get(pk=project.pk)
         _activate(project, build, sequence=_next_sequence(project), warnings=[])
     if replaced_key:
@@ -328,7 +338,7 @@ def deploy_execute(*, build_id, sequence: int) -> str:
             runtime_status=RuntimeStatus.LOADING, updated_at=timezone.now()
         )
     try:
-        warnings = prepare_build(build)
+        preparation = prepare_build(build)
     except DeployError as exc:
         deploy_fail(build_id=build.pk, sequence=sequence, error=str(exc))
         return "failed"
@@ -340,7 +350,8 @@ def deploy_execute(*, build_id, sequence: int) -> str:
                 build.runtime_status = RuntimeStatus.SUPERSEDED
                 build.save(update_fields=["runtime_status", "updated_at"])
             return "superseded"
-        _activate(project, build, sequence=sequence, warnings=warnings)
+        build.inspection = {**build.inspection, "functions": preparation.functions}
+        _activate(project, build, sequence=sequence, warnings=preparation.warnings)
     return "deployed"
 
 

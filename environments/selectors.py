@@ -19,7 +19,9 @@ def storage_used_bytes(*, environment: Environment) -> int:
 
 
 def environment_quota(*, environment: Environment) -> dict:
-    compute = 0  # run time is counted once runs exist (events/runs issue)
+    from runs.selectors import compute_seconds_this_month
+
+    compute = compute_seconds_this_month(environment=environment)
     return {
         "compute_used_percent": _percent(compute, environment.compute_seconds_per_month),
         "storage_used_percent": _percent(

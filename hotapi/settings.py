@@ -107,6 +107,8 @@ INSTALLED_APPS = [
     "projects",
     "secrets_app",
     "builds",
+    "events",
+    "runs",
 ]
 
 MIDDLEWARE = [
@@ -230,6 +232,24 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # Django's LOGGING (with request ids) applies
+CELERY_BEAT_SCHEDULE = {
+    "hot-scheduler-tick": {
+        "task": "runs.tasks.scheduler_tick",
+        "schedule": float(env_str("HOT_SCHEDULER_TICK_SECONDS", "1")),
+        "options": {"expires": 5},
+    },
+    "hot-sweep": {
+        "task": "runs.tasks.sweep",
+        "schedule": float(env_str("HOT_SWEEP_INTERVAL_SECONDS", "3")),
+        "options": {"expires": 10},
+    },
+    "hot-reaper": {
+        "task": "runs.tasks.reap_leases",
+        "schedule": float(env_str("HOT_REAPER_INTERVAL_SECONDS", "5")),
+        "options": {"expires": 10},
+    },
+}
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -272,6 +292,20 @@ FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 HOT_RUNTIME = env_str("HOT_RUNTIME", "hotapi.runtime.HotlangRuntime")
+# Limits on one run; exceeding any ends the run as failed with a clear message.
+HOT_RUN_MAX_STEPS = env_int("HOT_RUN_MAX_STEPS", 10_000_000)
+HOT_RUN_MAX_SECONDS = float(env_str("HOT_RUN_MAX_SECONDS", "60"))
+HOT_RUN_MAX_DEPTH = env_int("HOT_RUN_MAX_DEPTH", 2_000)
+HOT_RUN_MAX_VALUE_BYTES = env_int("HOT_RUN_MAX_VALUE_BYTES", 10 * 1024 * 1024)
+# A running run's worker renews its lease; the reaper fails runs whose lease expired.
+HOT_RUN_LEASE_SECONDS = env_int("HOT_RUN_LEASE_SECONDS", 30)
+HOT_REAPER_INTERVAL_SECONDS = float(env_str("HOT_REAPER_INTERVAL_SECONDS", "5"))
+HOT_SWEEP_INTERVAL_SECONDS = float(env_str("HOT_SWEEP_INTERVAL_SECONDS", "3"))
+# How often each web process's stream hub polls the stream log without Redis wake-ups.
+HOT_STREAM_POLL_SECONDS = float(env_str("HOT_STREAM_POLL_SECONDS", "0.1"))
+HOT_SSE_HEARTBEAT_SECONDS = float(env_str("HOT_SSE_HEARTBEAT_SECONDS", "15"))
+HOT_SSE_STREAM_SECONDS = float(env_str("HOT_SSE_STREAM_SECONDS", "300"))
+HOT_SCHEDULER_TICK_SECONDS = float(env_str("HOT_SCHEDULER_TICK_SECONDS", "1"))
 
 # Largest JSON body accepted (context values are bounded separately); larger → 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("HOT_MAX_JSON_BODY_BYTES", 1024 * 1024)
@@ -306,5 +340,9 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        # One line per periodic tick would drown everything else.
+        "celery.app.trace": {"level": "WARNING"},
+        "celery.beat": {"level": "WARNING"},
+        "celery.worker.strategy": {"level": "WARNING"},
     },
 }

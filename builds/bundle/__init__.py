@@ -14,7 +14,14 @@ import os
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from .cron import CronError, NormalizedSchedule, next_fire, normalize, validate_schedule
+from .cron import (
+    CronError,
+    NormalizedSchedule,
+    latest_fire,
+    next_fire,
+    normalize,
+    validate_schedule,
+)
 from .errors import BundleError
 from .hashing import (
     blake3_hex,
@@ -51,6 +58,7 @@ __all__ = [
     "blake3_hex",
     "bundle_hash",
     "inspect_bundle",
+    "latest_fire",
     "next_fire",
     "normalize",
     "parse_hot_data",

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from croniter import CroniterBadDateError, croniter
 
@@ -553,6 +553,18 @@ def next_fire(expr: str | NormalizedSchedule, after: datetime) -> datetime:
         fire = _iter(schedule, _utc(after)).get_next(datetime)
     except CroniterBadDateError as exc:
         raise CronError(f"{schedule.original!r} has no fire time after {after}: {exc}") from None
+    return _utc(fire)
+
+
+def latest_fire(expr: str | NormalizedSchedule, at_or_before: datetime) -> datetime:
+    """The last fire time at or before ``at_or_before``, as an aware UTC datetime (for
+    catching up after downtime without replaying every missed tick)."""
+    schedule = expr if isinstance(expr, NormalizedSchedule) else normalize(expr)
+    start = _utc(at_or_before).replace(microsecond=0) + timedelta(seconds=1)
+    try:
+        fire = _iter(schedule, start).get_prev(datetime)
+    except CroniterBadDateError as exc:
+        raise CronError(f"{schedule.original!r} has no fire time before {start}: {exc}") from None
     return _utc(fire)
 
 

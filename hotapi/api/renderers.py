@@ -33,3 +33,11 @@ class EnvelopeJSONRenderer(JSONRenderer):
             body = {"data": data}
         body["meta"] = request_meta(request)
         return super().render(body, accepted_media_type, renderer_context)
+
+
+class EventStreamRenderer(JSONRenderer):
+    """Lets ``Accept: text/event-stream`` negotiate on the SSE endpoints. The streams themselves
+    are written by the views; this renderer only ever renders their JSON error bodies."""
+
+    media_type = "text/event-stream"
+    format = "sse"

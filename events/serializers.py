@@ -1,0 +1,49 @@
+from rest_framework import serializers
+
+from hotapi.api.serializers import StrictSerializer, UTCDateTimeField
+
+from .models import Event
+
+EVENT_TYPE_REGEX = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,254}$"
+EVENT_TYPE_RULE = (
+    "must be 1-255 characters: letters, digits, '.', '_', ':', '/', '-', "
+    "starting with a letter or digit"
+)
+
+
+class EventSerializer(serializers.ModelSerializer):
+    event_id = serializers.UUIDField(source="id", read_only=True)
+    env_id = serializers.UUIDField(source="environment_id", read_only=True)
+    stream_id = serializers.UUIDField(read_only=True)
+    event_data = serializers.JSONField(allow_null=True)
+    event_time = UTCDateTimeField(read_only=True)
+    created_at = UTCDateTimeField(read_only=True)
+
+    class Meta:
+        model = Event
+        fields = [
+            "event_id",
+            "env_id",
+            "stream_id",
+            "event_type",
+            "event_data",
+            "event_time",
+            "created_at",
+        ]
+
+
+class EventPublishSerializer(StrictSerializer):
+    event_type = serializers.RegexField(
+        EVENT_TYPE_REGEX, max_length=255, error_messages={"invalid": EVENT_TYPE_RULE}
+    )
+    event_data = serializers.JSONField(allow_null=True)
+    stream_id = serializers.UUIDField(required=False)
+
+
+class EventPublishedSerializer(serializers.Serializer):
+    """First event of ``subscribe-with-event``."""
+
+    type = serializers.CharField()
+    event_id = serializers.UUIDField()
+    stream_id = serializers.UUIDField()
+    event_type = serializers.CharField()

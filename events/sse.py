@@ -1,0 +1,376 @@
+"""Server-Sent Events endpoints.
+
+The wire format is what the official SDK parses: ``event: <name>`` and one ``data:`` line of
+JSON carrying ``type``, blank-line separated, LF only. Beyond the reference server every event
+from the stream log carries ``id: <log id>``, and ``Last-Event-ID`` resumes after it.
+
+Views authenticate, look things up and register with the process's stream hub *before* any
+history is read or any event published, then hand an async generator to the ASGI server; no
+database connection is held while a stream is open.
+"""
+
+import asyncio
+import json
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.views import APIView
+
+from hotapi.api.exceptions import BadRequest
+from hotapi.api.renderers import EnvelopeJSONRenderer, EventStreamRenderer
+from projects.selectors import project_get
+from runs.models import TERMINAL_STATUSES
+from runs.selectors import run_get
+from runs.serializers import run_json
+
+from . import services
+from .hub import ENTRY_FIELDS, Entry, entry_from_row, get_hub
+from .models import StreamEntry
+from .serializers import EventPublishSerializer
+
+RUN_KINDS = ("run:start", "run:stop", "run:fail", "run:cancel")
+STREAM_KINDS = (*RUN_KINDS, "stream:data")
+ENV_KINDS = (*RUN_KINDS, "event:created", "event:handled")
+REPLAY_RUN_ENTRIES = 200
+HISTORY_PAGE = 1000
+
+SSE_RESPONSE = OpenApiResponse(
+    OpenApiTypes.STR, description="text/event-stream (see docs/api.md, Streams)"
+)
+LAST_EVENT_ID = OpenApiParameter(
+    "Last-Event-ID", str, OpenApiParameter.HEADER, description="Resume after this event id"
+)
+
+
+def sse(kind: str, data: dict, entry_id: int | None = None) -> bytes:
+    body = json.dumps({"type": kind, **data}, separators=(",", ":"), default=str)
+    head = f"id: {entry_id}\n" if entry_id is not None else ""
+    return f"{head}event: {kind}\ndata: {body}\n\n".encode()
+
+
+# --- formatting of log entries per endpoint ------------------------------------------------
+
+
+def stream_chunk(entry: Entry, project_id: str | None = None) -> bytes | None:
+    if entry.kind not in STREAM_KINDS:
+        return None
+    if entry.kind == "stream:data":
+        return sse(entry.kind, entry.payload, entry.id)
+    run = entry.payload["run"]
+    if project_id and run.get("project_id") != project_id:
+        return None
+    return sse(entry.kind, {"run": run}, entry.id)
+
+
+def env_chunk(entry: Entry) -> bytes | None:
+    if entry.kind not in ENV_KINDS:
+        return None
+    if entry.kind.startswith("event:"):
+        return sse(entry.kind, entry.payload, entry.id)
+    run = entry.payload["run"]
+    data = {
+        "run_id": run["run_id"],
+        "env_id": run["env_id"],
+        "stream_id": run["stream_id"],
+        "event_id": run["event_id"],
+        "project_id": run["project_id"],
+        "fn_name": run.get("function"),
+        "run_type": run["run_type"],
+    }
+    if entry.kind != "run:start":
+        data["duration_ms"] = run.get("duration_ms")
+    if entry.kind == "run:fail":
+        data["error"] = entry.payload.get("error")
+    if entry.kind == "run:cancel":
+        data["reason"] = entry.payload.get("error")
+    return sse(entry.kind, data, entry.id)
+
+
+# --- history reads (in a worker thread, connection released afterwards) ----------------------
+
+
+def _history_page(filters: dict, after: int, upto: int, kinds, limit: int, newest: bool):
+    try:
+        rows = StreamEntry.objects.filter(
+            id__gt=after, id__lte=upto, kind__in=kinds, **filters
+        ).order_by("-id" if newest else "id")
+        rows = [entry_from_row(row) for row in rows.values_list(*ENTRY_FIELDS)[:limit]]
+        return rows[::-1] if newest else rows
+    finally:
+        connection.close()
+
+
+async def history(filters: dict, after: int, upto: int, kinds):
+    """Entries after ``after`` up to the subscription's cursor, oldest first, paged."""
+    fetch = sync_to_async(_history_page, thread_sensitive=False)
+    while after < upto:
+        page = await fetch(filters, after, upto, kinds, HISTORY_PAGE, False)
+        for entry in page:
+            yield entry
+        if len(page) < HISTORY_PAGE:
+            return
+        after = page[-1].id
+
+
+async def recent_run_entries(filters: dict, upto: int):
+    """Without Last-Event-ID, a stream subscription first replays the recent run events of the
+    stream (as the reference server does), so a reconnecting client learns what finished."""
+    fetch = sync_to_async(_history_page, thread_sensitive=False)
+    for entry in await fetch(filters, 0, upto, RUN_KINDS, REPLAY_RUN_ENTRIES, True):
+        yield entry
+
+
+# --- the live loop ---------------------------------------------------------------------------
+
+
+async def live(subscription, *, max_seconds: float | None, heartbeat: bytes):
+    """Batches of live entries; heartbeat comments while idle; ends after ``max_seconds``
+    (yielding None once as the signal) or when the subscriber fell too far behind."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + max_seconds if max_seconds else None
+    interval = settings.HOT_SSE_HEARTBEAT_SECONDS
+    while True:
+        timeout = interval
+        if deadline is not None:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                yield None
+                return
+            timeout = min(timeout, remaining)
+        batch = await subscription.next_batch(timeout)
+        if subscription.overflowed:
+            return
+        if not batch:
+            if deadline is None or deadline - loop.time() > 0:
+                yield heartbeat
+            continue
+        yield batch
+
+
+def parse_last_event_id(request) -> int | None:
+    raw = request.META.get("HTTP_LAST_EVENT_ID") or request.query_params.get("last_event_id")
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"Last-Event-ID must be an event id from this API, got {raw!r}") from None
+    if value < 0:
+        raise BadRequest("Last-Event-ID must not be negative")
+    return value
+
+
+class SSEView(APIView):
+    renderer_classes = [EnvelopeJSONRenderer, EventStreamRenderer]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if getattr(response, "status_code", 200) >= 400:
+            # Errors before a stream starts are ordinary JSON error bodies.
+            request.accepted_renderer = EnvelopeJSONRenderer()
+            request.accepted_media_type = "application/json"
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    def stream_response(self, generator, subscription) -> StreamingHttpResponse:
+        close_old_connections()
+        connection.close()  # do not pin a database connection to a long-lived stream
+        response = StreamingHttpResponse(generator, content_type="text/event-stream")
+        response["Cache-Control"] = "no-cache"
+        response["X-Accel-Buffering"] = "no"
+        response._resource_closers.append(subscription.close)
+        return response
+
+
+async def stream_events(subscription, *, stream_id: str, project_id, last_event_id, first=()):
+    try:
+        for chunk in first:
+            yield chunk
+        filters = {"stream_id": stream_id}
+        if last_event_id is not None:
+            source = history(filters, last_event_id, subscription.cursor, STREAM_KINDS)
+        else:
+            source = recent_run_entries(filters, subscription.cursor)
+        async for entry in source:
+            if chunk := stream_chunk(entry, project_id):
+                yield chunk
+        async for item in live(
+            subscription, max_seconds=settings.HOT_SSE_STREAM_SECONDS, heartbeat=b":\n\n"
+        ):
+            if item is None:
+                yield sse("stream:complete", {"stream_id": stream_id})
+                return
+            if isinstance(item, bytes):
+                yield item
+                continue
+            for entry in item:
+                if chunk := stream_chunk(entry, project_id):
+                    yield chunk
+    finally:
+        subscription.close()
+
+
+@extend_schema(tags=["streams"])
+class StreamSubscribeView(SSEView):
+    """Follow everything on a stream: run start/stop/fail/cancel and stream data."""
+
+    def _subscribe(self, request, stream_id):
+        environment = request.auth.environment
+        stream = services.stream_get(environment=environment, stream_id=stream_id)
+        project = request.query_params.get("project")
+        project_id = str(project_get(environment=environment, ref=project).id) if project else None
+        last_event_id = parse_last_event_id(request)
+        subscription = get_hub().subscribe(stream_id=stream.id)
+        generator = stream_events(
+            subscription,
+            stream_id=str(stream.id),
+            project_id=project_id,
+            last_event_id=last_event_id,
+        )
+        return self.stream_response(generator, subscription)
+
+    @extend_schema(
+        operation_id="stream_subscribe",
+        parameters=[LAST_EVENT_ID, OpenApiParameter("project", str)],
+        responses={(200, "text/event-stream"): SSE_RESPONSE},
+    )
+    def get(self, request, stream_id):
+        return self._subscribe(request, stream_id)
+
+    @extend_schema(
+        operation_id="stream_subscribe_post",
+        request=None,
+        parameters=[LAST_EVENT_ID, OpenApiParameter("project", str)],
+        responses={(200, "text/event-stream"): SSE_RESPONSE},
+    )
+    def post(self, request, stream_id):
+        return self._subscribe(request, stream_id)
+
+
+@extend_schema(tags=["streams"])
+class SubscribeWithEventView(SSEView):
+    """Subscribe to a stream, then publish an event on it; the first SSE event is
+    ``event:published``."""
+
+    @extend_schema(
+        operation_id="stream_subscribe_with_event",
+        request=EventPublishSerializer,
+        parameters=[OpenApiParameter("project", str)],
+        responses={(200, "text/event-stream"): SSE_RESPONSE},
+    )
+    def post(self, request):
+        environment = request.auth.environment
+        payload = EventPublishSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        services.check_publishable(data["event_type"])
+        project = request.query_params.get("project")
+        # Everything that can fail is checked before the event is published.
+        project_id = str(project_get(environment=environment, ref=project).id) if project else None
+        stream = services.stream_resolve(environment=environment, stream_id=data.get("stream_id"))
+        subscription = get_hub().subscribe(stream_id=stream.id)
+        try:
+            event = services.event_publish(
+                environment=environment,
+                event_type=data["event_type"],
+                event_data=data["event_data"],
+                stream=stream,
+            )
+        except BaseException:
+            subscription.close()
+            raise
+        published = sse(
+            "event:published",
+            {
+                "event_id": str(event.id),
+                "stream_id": str(stream.id),
+                "event_type": event.event_type,
+            },
+        )
+        generator = stream_events(
+            subscription,
+            stream_id=str(stream.id),
+            project_id=project_id,
+            last_event_id=subscription.cursor,  # only what happens from now on
+            first=[published],
+        )
+        return self.stream_response(generator, subscription)
+
+
+async def run_updates(subscription, *, run_id: str, snapshot: dict):
+    try:
+        yield sse("run:update", {"run": snapshot}, subscription.cursor)
+        if snapshot["status"] in TERMINAL_STATUSES:
+            return
+        async for item in live(subscription, max_seconds=None, heartbeat=b":keepalive\n\n"):
+            if isinstance(item, bytes):
+                yield item
+                continue
+            for entry in item:
+                if entry.run_id != run_id or entry.kind not in RUN_KINDS:
+                    continue
+                run = entry.payload["run"]
+                yield sse("run:update", {"run": run}, entry.id)
+                if run["status"] in TERMINAL_STATUSES:
+                    return
+    finally:
+        subscription.close()
+
+
+@extend_schema(tags=["runs"])
+class RunSubscribeView(SSEView):
+    """``run:update`` events: the current state first, then every change; closes after the
+    run ends."""
+
+    @extend_schema(
+        operation_id="run_subscribe", responses={(200, "text/event-stream"): SSE_RESPONSE}
+    )
+    def get(self, request, run_id):
+        run = run_get(environment=request.auth.environment, run_id=run_id)
+        subscription = get_hub().subscribe(stream_id=run.stream_id)
+        run = run_get(environment=request.auth.environment, run_id=run_id)  # after subscribing
+        generator = run_updates(subscription, run_id=str(run.id), snapshot=run_json(run))
+        return self.stream_response(generator, subscription)
+
+
+async def env_events(subscription, *, environment_id: str, last_event_id):
+    try:
+        if last_event_id is not None:
+            filters = {"environment_id": environment_id}
+            async for entry in history(filters, last_event_id, subscription.cursor, ENV_KINDS):
+                if chunk := env_chunk(entry):
+                    yield chunk
+        async for item in live(
+            subscription, max_seconds=settings.HOT_SSE_STREAM_SECONDS, heartbeat=b":\n\n"
+        ):
+            if item is None:
+                return
+            if isinstance(item, bytes):
+                yield item
+                continue
+            for entry in item:
+                if chunk := env_chunk(entry):
+                    yield chunk
+    finally:
+        subscription.close()
+
+
+@extend_schema(tags=["env"])
+class EnvSubscribeView(SSEView):
+    """Everything in the environment: runs starting and ending, events created and handled."""
+
+    @extend_schema(
+        operation_id="env_subscribe",
+        parameters=[LAST_EVENT_ID],
+        responses={(200, "text/event-stream"): SSE_RESPONSE},
+    )
+    def get(self, request):
+        environment = request.auth.environment
+        last_event_id = parse_last_event_id(request)
+        subscription = get_hub().subscribe(environment_id=environment.id)
+        generator = env_events(
+            subscription, environment_id=str(environment.id), last_event_id=last_event_id
+        )
+        return self.stream_response(generator, subscription)

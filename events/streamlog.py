@@ -1,0 +1,46 @@
+"""Appending to the durable stream log, and waking the web processes that tail it."""
+
+import logging
+from functools import cache
+
+from django.conf import settings
+from django.db import transaction
+
+from .models import StreamEntry
+
+log = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "hot:stream-log"
+
+
+@cache
+def _redis():
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def notify_appended() -> None:
+    """Wake the stream hubs now rather than at their next poll: this process's directly,
+    other processes' through Redis when it is configured."""
+    from .hub import wake_local_hub
+
+    wake_local_hub()
+    if not settings.REDIS_URL:
+        return
+    try:
+        _redis().publish(NOTIFY_CHANNEL, b"1")
+    except Exception:  # a missed wake-up only delays delivery until the next poll
+        log.warning("Could not publish a stream wake-up", exc_info=True)
+
+
+def append(*, environment_id, stream_id, kind: str, payload: dict, run_id=None) -> StreamEntry:
+    entry = StreamEntry.objects.create(
+        environment_id=environment_id,
+        stream_id=stream_id,
+        kind=kind,
+        payload=payload,
+        run_id=run_id,
+    )
+    transaction.on_commit(notify_appended)
+    return entry

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from .sse import EnvSubscribeView, StreamSubscribeView, SubscribeWithEventView
+from .views import EventViewSet
+
+urlpatterns = [
+    path("events", EventViewSet.as_view({"get": "list", "post": "create"}), name="event-list"),
+    path("events/<str:event_id>", EventViewSet.as_view({"get": "retrieve"}), name="event-detail"),
+    path("events/<str:event_id>/runs", EventViewSet.as_view({"get": "runs"}), name="event-runs"),
+    path(
+        "streams/subscribe-with-event",
+        SubscribeWithEventView.as_view(),
+        name="stream-subscribe-with-event",
+    ),
+    path(
+        "streams/<uuid:stream_id>/subscribe",
+        StreamSubscribeView.as_view(),
+        name="stream-subscribe",
+    ),
+    path("env/subscribe", EnvSubscribeView.as_view(), name="env-subscribe"),
+]

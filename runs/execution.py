@@ -1,0 +1,241 @@
+"""Executing a run on a worker: load the prepared build, run the function through the
+runtime with the platform's hooks, renew the lease meanwhile, record the outcome."""
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+
+from builds.bundle import inspect_bundle
+from builds.models import Build
+from builds.services import temporary_copy
+from events.models import Stream
+from hotapi.ids import uuid7
+from hotapi.runtime import get_runtime
+from secrets_app.services import context_values_for_project
+
+from . import services
+from .masking import mask_secrets
+from .models import Run, RunStatus, RunVariable
+
+log = logging.getLogger(__name__)
+
+WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
+CANCEL_CHECK_INTERVAL = 0.25
+_PREPARED_CACHE_SIZE = 32
+_prepared_cache: OrderedDict = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def prepared_program(build: Build):
+    """The runtime's prepared form of a build, parsed once per worker process."""
+    with _cache_lock:
+        if build.pk in _prepared_cache:
+            _prepared_cache.move_to_end(build.pk)
+            return _prepared_cache[build.pk]
+    with temporary_copy(build) as handle:
+        info = inspect_bundle(handle)
+    prepared = get_runtime().prepare(info.sources)
+    with _cache_lock:
+        _prepared_cache[build.pk] = prepared
+        while len(_prepared_cache) > _PREPARED_CACHE_SIZE:
+            _prepared_cache.popitem(last=False)
+    return prepared
+
+
+def runtime_limits():
+    import hotlang
+
+    return hotlang.Limits(
+        max_steps=settings.HOT_RUN_MAX_STEPS,
+        max_seconds=settings.HOT_RUN_MAX_SECONDS,
+        max_depth=settings.HOT_RUN_MAX_DEPTH,
+        max_value_bytes=settings.HOT_RUN_MAX_VALUE_BYTES,
+    )
+
+
+class PlatformHooks:
+    """What Hot code running in a run can reach: context variables, send(), stream output,
+    variable capture and cancellation.
+
+    The runtime calls these from its own execution thread; their database work goes to one
+    helper thread per run, whose connection is closed when the run ends (see ``close``)."""
+
+    def __init__(self, run: Run):
+        self.run = run
+        self._context: dict[str, str] | None = None
+        self._next_cancel_check = 0.0
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hot-hooks")
+        self.variables: list[RunVariable] = []
+        self.cancelled = False
+
+    def _db(self, fn, *args, **kwargs):
+        return self._executor.submit(fn, *args, **kwargs).result()
+
+    def close(self) -> None:
+        self._executor.submit(lambda: connection.close()).result()
+        self._executor.shutdown()
+
+    # Context variables are decrypted only here, on first use, and never logged.
+    def ctx_get(self, key):
+        if self._context is None:
+            self._context = (
+                self._db(context_values_for_project, project=self.run.project)
+                if self.run.project
+                else {}
+            )
+        return self._context.get(key)
+
+    @property
+    def secrets(self) -> list[str]:
+        return list((self._context or {}).values())
+
+    def send(self, event_type, data):
+        from events.services import event_publish
+
+        def publish():
+            return event_publish(
+                environment=self.run.environment,
+                event_type=str(event_type),
+                event_data=data,
+                stream=Stream.objects.get(pk=self.run.stream_id),
+                origin_run=self.run,
+            )
+
+        event = self._db(publish)
+        return {"event_id": str(event.id), "stream_id": str(event.stream_id)}
+
+    def stream_data(self, value, payload=None):
+        from events import streamlog
+
+        data_type, body = ("data", value) if payload is None else (str(value), payload)
+        self._db(
+            streamlog.append,
+            environment_id=self.run.environment_id,
+            stream_id=self.run.stream_id,
+            kind="stream:data",
+            run_id=self.run.id,
+            payload={
+                "stream_data_id": str(uuid7()),
+                "run_id": str(self.run.id),
+                "data_type": data_type,
+                "payload": mask_secrets(body, self.secrets),
+            },
+        )
+
+    def on_var(self, ns, var, value_json, start, stop):
+        self.variables.append(
+            RunVariable(
+                run_id=self.run.id,
+                sequence=len(self.variables),
+                ns=ns,
+                var=var,
+                value=value_json,
+                start_time=_aware(start),
+                stop_time=_aware(stop),
+            )
+        )
+
+    def is_cancelled(self) -> bool:
+        now = time.monotonic()
+        if now < self._next_cancel_check:
+            return self.cancelled
+        self._next_cancel_check = now + CANCEL_CHECK_INTERVAL
+        self.cancelled = self._db(Run.objects.filter(pk=self.run.pk, cancel_requested=True).exists)
+        return self.cancelled
+
+
+def _aware(moment):
+    if isinstance(moment, datetime):
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return datetime.fromtimestamp(float(moment), tz=UTC)
+
+
+class LeaseKeeper:
+    """Renews the run's lease while the runtime works; a killed worker stops renewing it and
+    the reaper ends the run."""
+
+    def __init__(self, run_id):
+        self.run_id = run_id
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="hot-lease", daemon=True)
+
+    def _loop(self):
+        interval = max(0.5, settings.HOT_RUN_LEASE_SECONDS / 3)
+        try:
+            while not self._stop.wait(interval):
+                services.heartbeat(run_id=self.run_id)
+        finally:
+            connection.close()
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def _variables(hooks: PlatformHooks, captured) -> list[RunVariable]:
+    """Variables captured through the hook, or (for runtimes that only return them) from the
+    outcome; secret values are masked either way."""
+    rows = hooks.variables
+    if not rows and captured:
+        for index, item in enumerate(captured):
+            rows.append(
+                RunVariable(
+                    run_id=hooks.run.id,
+                    sequence=index,
+                    ns=item.get("ns", ""),
+                    var=item.get("var", ""),
+                    value=item.get("value"),
+                    start_time=_aware(item.get("start_time")),
+                    stop_time=_aware(item.get("stop_time")),
+                )
+            )
+    secrets = hooks.secrets
+    for row in rows:
+        row.value = mask_secrets(row.value, secrets)
+    return rows
+
+
+def execute_run(*, run_id) -> str:
+    """Claim and execute one run. Returns the final status, or why nothing ran."""
+    close_old_connections()
+    run = services.run_claim(run_id=run_id, worker=WORKER_NAME)
+    if run is None:
+        return "not-claimed"
+    hooks = PlatformHooks(run)
+    try:
+        with LeaseKeeper(run.pk), closing(hooks):
+            if run.build is None:
+                raise RuntimeError("the run has no build to execute")
+            prepared = prepared_program(run.build)
+            outcome = get_runtime().execute(
+                prepared, run.function, run.args, hooks=hooks, limits=runtime_limits()
+            )
+    except Exception as exc:  # the worker survives anything the run does
+        log.exception("Run %s could not be executed", run.pk)
+        services.run_finish(
+            run_id=run.pk, status=RunStatus.FAILED, error=f"Run could not be executed: {exc}"
+        )
+        return RunStatus.FAILED
+    status = outcome.status if outcome.status in RunStatus.values else RunStatus.FAILED
+    result = mask_secrets(outcome.result, hooks.secrets)
+    services.run_finish(
+        run_id=run.pk,
+        status=status,
+        result=result,
+        error=outcome.error or "",
+        variables=_variables(hooks, outcome.variables),
+    )
+    return status

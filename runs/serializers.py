@@ -1,0 +1,80 @@
+from rest_framework import serializers
+
+from hotapi.api.serializers import UTCDateTimeField
+
+from .models import Run, RunVariable
+
+
+class RunSerializer(serializers.ModelSerializer):
+    run_id = serializers.UUIDField(source="id", read_only=True)
+    env_id = serializers.UUIDField(source="environment_id", read_only=True)
+    stream_id = serializers.UUIDField(read_only=True)
+    build_id = serializers.UUIDField(read_only=True, allow_null=True)
+    origin_run_id = serializers.UUIDField(read_only=True, allow_null=True)
+    event_id = serializers.UUIDField(read_only=True, allow_null=True)
+    project_id = serializers.UUIDField(read_only=True, allow_null=True)
+    project_name = serializers.SerializerMethodField()
+    start_time = UTCDateTimeField(read_only=True, allow_null=True)
+    stop_time = UTCDateTimeField(read_only=True, allow_null=True)
+    created_at = UTCDateTimeField(read_only=True)
+    retry_attempt = serializers.SerializerMethodField()
+    result = serializers.JSONField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Run
+        fields = [
+            "run_id",
+            "env_id",
+            "stream_id",
+            "build_id",
+            "run_type",
+            "status",
+            "start_time",
+            "stop_time",
+            "origin_run_id",
+            "event_id",
+            "result",
+            "project_id",
+            "project_name",
+            "retry_attempt",
+            "function",
+            "duration_ms",
+            "created_at",
+        ]
+
+    def get_project_name(self, run: Run) -> str | None:
+        return run.project.name if run.project_id else None
+
+    def get_retry_attempt(self, run: Run) -> int:
+        return 0  # runs are not retried automatically (yet)
+
+
+def run_json(run: Run) -> dict:
+    """The run as the API and the stream log show it (plain JSON types)."""
+    return dict(RunSerializer(run).data)
+
+
+class RunVariableSerializer(serializers.ModelSerializer):
+    var_id = serializers.UUIDField(source="id", read_only=True)
+    run_id = serializers.UUIDField(read_only=True)
+    start_time = UTCDateTimeField(read_only=True)
+    stop_time = UTCDateTimeField(read_only=True)
+
+    class Meta:
+        model = RunVariable
+        fields = ["var_id", "run_id", "ns", "var", "value", "meta", "start_time", "stop_time"]
+
+
+class RunStatsSerializer(serializers.Serializer):
+    total_runs = serializers.IntegerField()
+    running = serializers.IntegerField()
+    succeeded = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+    queued = serializers.IntegerField(help_text="Runs waiting for a worker slot (extension).")
+
+
+def utc_iso(moment) -> str:
+    from hotapi.api.renderers import utc_timestamp
+
+    return utc_timestamp(moment)

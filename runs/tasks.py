@@ -1,0 +1,31 @@
+"""Celery entry points: load by id, call a service. All are idempotent."""
+
+from celery import shared_task
+
+from . import execution, routing, scheduler, services
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def execute_run(run_id: str) -> str:
+    return execution.execute_run(run_id=run_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def scheduler_tick() -> int:
+    return scheduler.scheduler_tick()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep() -> dict:
+    """Dispatch events and runs whose messages were lost while the broker was unavailable."""
+    from datetime import timedelta
+
+    return {
+        "events": routing.sweep_undispatched(),
+        "runs": services.requeue_stalled_runs(older_than=timedelta(seconds=30)),
+    }
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def reap_leases() -> int:
+    return services.reap_expired_leases()
