@@ -1,0 +1,1453 @@
+"""Compiles AST nodes into Python closures `ev(env) -> value` and runs them.
+
+`env` is a plain dict of local bindings; names not found there fall back to the namespace's
+vars, then to core library names. Calls in tail position return a `TailCall` which the
+function-call loop in `call_hot` unrolls, so tail recursion never grows the Python stack.
+"""
+
+from __future__ import annotations
+
+import decimal
+import time
+from datetime import UTC, datetime
+
+from . import ast as A
+from .errors import HotHalt, HotRuntimeError, LimitExceeded, Unsupported
+from .state import S, check_budget
+from .values import (
+    MISSING,
+    ONERR_ENUM,
+    RESULT_ENUM,
+    Builtin,
+    EnumInfo,
+    Err,
+    Lazy,
+    NsValue,
+    Ok,
+    TailCall,
+    TypedVal,
+    TypeInfo,
+    Variant,
+    VariantCtor,
+    hot_eq,
+    hot_str,
+    truthy,
+    type_name,
+)
+
+CAP = "\0capture"  # key present in an env whose bindings are captured as run variables
+SPECIAL = {Ok, Err, Lazy}
+PY_ERRORS = (
+    TypeError,
+    ValueError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    ZeroDivisionError,
+    decimal.InvalidOperation,
+    OverflowError,
+    UnicodeError,
+)
+
+
+class HotFn:
+    __slots__ = ("name", "overloads", "env", "lazy_any", "single", "ns", "meta", "__weakref__")
+
+    def __init__(self, name, overloads, env, ns):
+        self.name = name
+        self.overloads = overloads
+        self.env = env
+        self.ns = ns
+        self.meta = None
+        self.lazy_any = any(o.lazy_any for o in overloads)
+        self.single = overloads[0] if len(overloads) == 1 and not overloads[0].variadic else None
+
+    def __repr__(self):
+        return f"<fn {self.name}>"
+
+    def select(self, args):
+        n = len(args)
+        single = self.single
+        if single is not None and single.nparams == n:
+            return single
+        fallback = None
+        for ov in self.overloads:
+            if ov.nparams == n or (ov.variadic and n >= ov.nparams - 1):
+                if not ov.typed or ov.accepts(args):
+                    return ov
+                if fallback is None:
+                    fallback = ov
+        if fallback is not None:
+            return fallback
+        arities = ", ".join(str(o.nparams) + ("+" if o.variadic else "") for o in self.overloads)
+        raise HotRuntimeError(
+            f"{self.name}: no overload accepts {n} argument(s) (arities: {arities})"
+        )
+
+    def lazy_mask(self, n):
+        for ov in self.overloads:
+            if ov.nparams == n or (ov.variadic and n >= ov.nparams - 1):
+                return ov.lazy
+        return None
+
+
+class CompiledOverload:
+    __slots__ = (
+        "names",
+        "types",
+        "lazy",
+        "lazy_any",
+        "variadic",
+        "nparams",
+        "body",
+        "typed",
+        "resolver",
+    )
+
+    def __init__(self, names, types, lazy, variadic, body, resolver):
+        self.names = names
+        self.types = types
+        self.lazy = tuple(lazy)
+        self.lazy_any = any(lazy)
+        self.variadic = variadic
+        self.nparams = len(names)
+        self.body = body
+        self.typed = any(t is not None for t in types)
+        self.resolver = resolver
+
+    def accepts(self, args):
+        for i, t in enumerate(self.types):
+            if t is None:
+                continue
+            if self.variadic and i == self.nparams - 1:
+                for a in args[i:]:
+                    if not value_is(a, t, self.resolver):
+                        return False
+                return True
+            if i < len(args) and not value_is(args[i], t, self.resolver):
+                return False
+        return True
+
+    def bind(self, fn, args):
+        env = dict(fn.env) if fn.env is not None else {}
+        if self.variadic:
+            k = self.nparams - 1
+            for name, a in zip(self.names[:k], args, strict=False):
+                env[name] = a
+            env[self.names[k]] = list(args[k:])
+        else:
+            for name, a in zip(self.names, args, strict=False):
+                env[name] = a
+        return env
+
+
+# -- type checks -------------------------------------------------------------------------------
+_SIMPLE = {
+    "Str": lambda v: v.__class__ is str,
+    "Int": lambda v: v.__class__ is int,
+    "Dec": lambda v: v.__class__ is decimal.Decimal,
+    "Number": lambda v: v.__class__ in (int, decimal.Decimal),
+    "Bool": lambda v: v.__class__ is bool,
+    "Null": lambda v: v is None,
+    "Vec": lambda v: v.__class__ is list,
+    "Map": lambda v: v.__class__ is dict,
+    "Bytes": lambda v: v.__class__ is bytes,
+    "Any": lambda v: True,
+    "Fn": lambda v: callable_value(v),
+    "Result": lambda v: True,
+    "Iter": lambda v: v.__class__ is list,
+}
+
+
+def callable_value(v):
+    return v.__class__ in (HotFn, Builtin, TypeInfo, VariantCtor)
+
+
+def value_is(v, atoms, resolver):
+    """True when v matches any atom of a type annotation (atoms from TypeRef)."""
+    c = v.__class__
+    if c is Ok:
+        v = v.value
+    for atom in atoms:
+        if atom.__class__ is tuple:
+            if hot_eq(v, atom[1]):
+                return True
+            continue
+        check = _SIMPLE.get(atom)
+        if check is not None:
+            if check(v):
+                return True
+            continue
+        if type_atom_matches(v, atom, resolver):
+            return True
+    return False
+
+
+def type_atom_matches(v, atom, resolver):
+    if "." in atom:
+        tname, variant = atom.rsplit(".", 1)
+        t = resolver(tname)
+        if t is RESULT_ENUM:
+            if variant == "Ok":
+                return v.__class__ is not Err
+            return v.__class__ is Err
+        return v.__class__ is Variant and v.enum is t and v.name == variant
+    t = resolver(atom)
+    if t is None:
+        return False
+    if t.__class__ is EnumInfo:
+        if t is RESULT_ENUM:
+            return True
+        return v.__class__ is Variant and v.enum is t
+    if t.__class__ is TypeInfo:
+        if v.__class__ is TypedVal:
+            return v.type is t
+        if t.atoms:
+            return value_is(v, t.atoms, resolver)
+        return False
+    return False
+
+
+# -- core call machinery -----------------------------------------------------------------------
+def force(v):
+    while v.__class__ is Lazy:
+        v = v.code(v.env)
+    return v
+
+
+def err_message(payload):
+    if payload.__class__ is dict:
+        for k in ("message", "msg"):
+            if k in payload:
+                return hot_str(payload[k])
+    if payload.__class__ is TypedVal and isinstance(payload.value, dict):
+        return err_message(payload.value)
+    return hot_str(payload)
+
+
+def consume(v, loc=None):
+    """Ordinary consumption: unwrap Ok, halt on Err, force lazies."""
+    while True:
+        c = v.__class__
+        if c is Ok:
+            v = v.value
+        elif c is Err:
+            raise HotHalt(f"Result error: {err_message(v.value)}", v.value, kind="err")
+        elif c is Lazy:
+            v = force(v)
+        else:
+            return v
+
+
+def call_hot(f, args):
+    s = S
+    s.depth += 1
+    if s.depth > s.max_depth:
+        s.depth -= 1
+        raise LimitExceeded(f"recursion depth limit exceeded ({s.max_depth} calls)")
+    try:
+        while True:
+            s.steps += 1
+            if s.steps > s.next_check:
+                check_budget()
+            ov = f.single
+            if ov is None or ov.nparams != len(args):
+                ov = f.select(args)
+                env = ov.bind(f, args)
+            elif f.env is None:
+                env = (
+                    dict(zip(ov.names, args, strict=False))
+                    if ov.nparams != 1
+                    else {ov.names[0]: args[0]}
+                )
+            else:
+                env = dict(f.env)
+                env.update(zip(ov.names, args, strict=False))
+            r = ov.body(env)
+            if r.__class__ is TailCall:
+                f = r.fn
+                args = r.args
+                if f.__class__ is not HotFn:
+                    return call_value(f, args)
+                continue
+            return r
+    finally:
+        s.depth -= 1
+
+
+def call_value(f, args):
+    """Call any callable Hot value with already evaluated arguments (used by the library).
+
+    Arguments are passed as they are: library callbacks may receive Err elements.
+    """
+    c = f.__class__
+    if c is HotFn:
+        if f.lazy_any:
+            mask = f.lazy_mask(len(args))
+            if mask:
+                args = [
+                    Lazy(_const(a), None) if lz else a for a, lz in zip(args, mask, strict=False)
+                ] + list(args[len(mask) :])
+        return call_hot(f, args)
+    if c is Builtin:
+        S.steps += 1
+        if f.mode == "strict":
+            args = [consume(a) if a.__class__ in SPECIAL else a for a in args]
+        elif f.mode == "lazy":
+            args = [Lazy(_const(a), None) for a in args]
+        return f.fn(*args)
+    return call_other(f, [consume(a) if a.__class__ in SPECIAL else a for a in args])
+
+
+def call_pure(f, args):
+    """Call a callback and return its result with Results preserved."""
+    return call_value(f, args)
+
+
+def _const(v):
+    return lambda env: v
+
+
+def call_other(f, args):
+    c = f.__class__
+    if c is TypeInfo:
+        return construct(f, args)
+    if c is VariantCtor:
+        if f.enum is RESULT_ENUM:
+            return (
+                Ok(args[0] if args else None) if f.name == "Ok" else Err(args[0] if args else None)
+            )
+        return Variant(f.enum, f.name, args[0] if len(args) == 1 else args, True)
+    if c is Variant and not args:
+        return f
+    if c is dict and len(args) == 1:
+        return f.get(args[0])
+    raise HotRuntimeError(f"cannot call a value of type {type_name(f)}")
+
+
+def construct(t, args):
+    if t.ctor is not None:
+        v = call_hot(t.ctor, args)
+        v = consume(v)
+        return v if v.__class__ is TypedVal and v.type is t else TypedVal(t, v)
+    if len(args) != 1:
+        raise HotRuntimeError(f"{t.name}: constructor takes exactly one argument")
+    v = args[0]
+    if v.__class__ is TypedVal and v.type is t:
+        return v
+    if t.kind == "type" and v.__class__ is dict:
+        for fname, ftype in t.fields:
+            if fname == "...":
+                continue
+            if fname not in v and (ftype is None or "Null" not in ftype):
+                raise HotRuntimeError(f"{t.name}: missing field '{fname}'")
+        return TypedVal(t, v)
+    if t.kind == "alias" and t.atoms is not None:
+        if not value_is(v, t.atoms, lambda n: None):
+            raise HotRuntimeError(f"{t.name}: value {hot_str(v)} is not allowed")
+        return v
+    return TypedVal(t, v)
+
+
+# -- value access ------------------------------------------------------------------------------
+def get_field(obj, name, loc=None):
+    c = obj.__class__
+    if c is dict:
+        return obj.get(name)
+    if c in SPECIAL:
+        return get_field(consume(obj, loc), name, loc)
+    if obj is None:
+        return None
+    if c is TypedVal:
+        return get_field(obj.value, name, loc)
+    if c is EnumInfo:
+        has = obj.variants.get(name, MISSING)
+        if has is MISSING:
+            raise HotRuntimeError(f"{obj.name} has no variant '{name}'", loc)
+        if has:
+            return VariantCtor(obj, name)
+        return Variant(obj, name)
+    if c is Variant:
+        if name == "value" or name == "$val":
+            return obj.payload
+        return get_field(obj.payload, name, loc) if obj.has_payload else None
+    if c is NsValue:
+        raise HotRuntimeError(f"use ::ns/var syntax to reference {obj.name}/{name}", loc)
+    raise HotRuntimeError(f"cannot read field '{name}' of a {type_name(obj)}", loc)
+
+
+def get_index(obj, idx, loc=None):
+    c = obj.__class__
+    if idx.__class__ in SPECIAL:
+        idx = consume(idx, loc)
+    if c is list:
+        if idx.__class__ is int:
+            if idx < 0:
+                idx += len(obj)
+            return obj[idx] if 0 <= idx < len(obj) else None
+        raise HotRuntimeError(f"Vec index must be an Int, got {type_name(idx)}", loc)
+    if c is dict:
+        return obj.get(idx)
+    if c in SPECIAL:
+        return get_index(consume(obj, loc), idx, loc)
+    if obj is None:
+        return None
+    if c is str and idx.__class__ is int:
+        return obj[idx] if -len(obj) <= idx < len(obj) else None
+    if c is TypedVal:
+        return get_index(obj.value, idx, loc)
+    raise HotRuntimeError(f"cannot index a {type_name(obj)}", loc)
+
+
+def assoc_path(cur, segs, value, env_lookup):
+    """Immutable deep-path update used by `a.b[0].c value` bindings."""
+    if not segs:
+        return value
+    kind, key = segs[0]
+    rest = segs[1:]
+    if cur.__class__ in SPECIAL:
+        cur = consume(cur)
+    if cur.__class__ is TypedVal:
+        return TypedVal(cur.type, assoc_path(cur.value, segs, value, env_lookup))
+    if kind == "append":
+        base = list(cur) if cur.__class__ is list else []
+        base.append(assoc_path(None, rest, value, env_lookup) if rest else value)
+        return base
+    if kind == "index":
+        k, literal = key(env_lookup)
+        if cur.__class__ is list or (cur is None and literal and k.__class__ is int):
+            if k.__class__ is not int:
+                raise HotRuntimeError("Vec path index must be an Int")
+            base = list(cur) if cur is not None else []
+            if k < 0:
+                k += len(base)
+            if k >= len(base):
+                if k - len(base) > 10_000_000:
+                    raise LimitExceeded("collection size limit exceeded")
+                base.extend([None] * (k + 1 - len(base)))
+            base[k] = assoc_path(base[k], rest, value, env_lookup)
+            return base
+    else:
+        k = key
+    base = dict(cur) if cur.__class__ is dict else {}
+    base[k] = assoc_path(base.get(k), rest, value, env_lookup)
+    return base
+
+
+def record_var(ns, name, value, start, stop):
+    from .jsonmap import to_json
+
+    s = S
+    if len(s.variables) >= s.max_vars:
+        return
+    try:
+        js = to_json(value)
+    except Exception:  # a capture must never break the run
+        js = hot_str(value)
+    t0 = datetime.fromtimestamp(start, UTC)
+    t1 = datetime.fromtimestamp(stop, UTC)
+    s.variables.append({"ns": ns, "var": name, "value": js, "start_time": t0, "stop_time": t1})
+    hooks = s.hooks
+    if hooks is not None:
+        hooks.on_var(ns, name, js, t0, t1)
+
+
+# -- compiler ----------------------------------------------------------------------------------
+class Compiler:
+    """Compiles the AST of one namespace; `ns` is the runtime Namespace object."""
+
+    def __init__(self, ns, program):
+        self.ns = ns
+        self.program = program
+        self.toplevel = True
+        self.scopes = []
+        self.ns_names = {st.name for st in ns.stmts if isinstance(st, A.Binding)}
+
+    def resolver(self, name):
+        return self.program.resolve_type(self.ns, name)
+
+    # statements ------------------------------------------------------------------------------
+    def body(self, stmts, tail, shape=None, kind="serial"):
+        if shape is not None and not shape.startswith("All") and kind != "parallel":
+            shape = None
+        cs = []
+        last = len(stmts) - 1
+        for i, s in enumerate(stmts):
+            cs.append(self.stmt(s, tail and i == last and shape is None and kind == "serial"))
+        if shape is not None or kind == "parallel":
+            return self.collect_body(stmts, cs, shape, kind)
+        if not cs:
+            return lambda env: None
+        if len(cs) == 1:
+            return cs[0]
+        if len(cs) == 2:
+            c0, c1 = cs
+
+            def ev2(env):
+                c0(env)
+                return c1(env)
+
+            return ev2
+        init = tuple(cs[:-1])
+        lastc = cs[-1]
+
+        def ev(env):
+            for c in init:
+                c(env)
+            return lastc(env)
+
+        return ev
+
+    def collect_body(self, stmts, cs, shape, kind):
+        names = [s.name if isinstance(s, A.Binding) else None for s in stmts]
+        if shape in ("Vec", "All<Vec>"):
+
+            def ev_vec(env):
+                return [c(env) for c in cs]
+
+            return ev_vec
+        if shape is not None and shape not in ("Map", "All<Map>", "All"):
+
+            def ev_last(env):
+                v = None
+                for c in cs:
+                    v = c(env)
+                return v
+
+            return ev_last
+
+        def ev_map(env):
+            out = {}
+            for n, c in zip(names, cs, strict=False):
+                v = c(env)
+                if n is not None:
+                    out[n] = v
+            return out
+
+        return ev_map
+
+    def stmt(self, s, tail):
+        if isinstance(s, A.Binding):
+            return self.binding(s)
+        if isinstance(s, (A.NsDecl, A.NsAlias)):
+            return lambda env: None
+        if isinstance(s, A.Coercion):
+            return lambda env: None
+        return self.expr(s, tail)
+
+    def binding(self, s):
+        name = s.name
+        shape = flow_shape(s.type)
+        valc = self.expr(s.value, False, shape)
+        if s.meta is not None and self.toplevel:
+            self.ns.var_meta[name] = literal_value(s.meta)
+        nsname = self.ns.name
+        if isinstance(s.value, A.FnDef):
+
+            def set_name(v, name=name):
+                if v.__class__ is HotFn and v.name == "fn":
+                    v.name = name
+                return v
+
+            inner = valc
+
+            def valc(env, inner=inner):
+                return set_name(inner(env))
+
+        if isinstance(s.value, A.TypeDef):
+            inner2 = valc
+
+            def valc(env, inner=inner2):
+                v = inner(env)
+                if v.__class__ in (TypeInfo, EnumInfo) and v.name == "?":
+                    v.name = name
+                    v.qname = f"{nsname}/{name}"
+                return v
+
+        if not s.path:
+
+            def ev(env):
+                if CAP in env:
+                    t0 = time.time()
+                    v = valc(env)
+                    env[name] = v
+                    record_var(nsname, name, v, t0, time.time())
+                    return v
+                v = valc(env)
+                env[name] = v
+                return v
+
+            return ev
+        segs = []
+        for kind, key in s.path:
+            if kind == "index":
+                segs.append(("index", self.path_key(key)))
+            else:
+                segs.append((kind, key))
+        lookup = self.name_lookup(name, s.loc)
+        label = name + "".join(
+            "." + k if kd == "field" else "[]" if kd == "append" else "[_]" for kd, k in s.path
+        )
+
+        def ev_path(env):
+            t0 = time.time()
+            v = valc(env)
+            try:
+                cur = lookup(env)
+            except HotRuntimeError:
+                cur = None
+            env[name] = assoc_path(cur, segs, v, env)
+            if CAP in env:
+                record_var(nsname, label, v, t0, time.time())
+            return v
+
+        return ev_path
+
+    def path_key(self, node):
+        if isinstance(node, A.Lit):
+            v = node.value
+            return lambda env: (v, True)
+        c = self.expr(node, False)
+        return lambda env: (consume(c(env)), False)
+
+    # expressions -----------------------------------------------------------------------------
+    def expr(self, node, tail=False, shape=None):
+        m = getattr(self, "c_" + type(node).__name__, None)
+        if m is None:
+            raise Unsupported(f"unsupported syntax: {type(node).__name__}", node.loc)
+        if shape is not None and isinstance(node, A.Flow):
+            return self.c_Flow(node, tail, shape)
+        if shape is not None and isinstance(node, A.Pipe) and shape == "All<Vec>":
+            return self.pipe_collect(node)
+        return m(node, tail)
+
+    def c_Lit(self, node, tail):
+        v = node.value
+        return lambda env: v
+
+    def c_Tmpl(self, node, tail):
+        parts = []
+        for p in node.parts:
+            if isinstance(p, str):
+                parts.append((True, p))
+            else:
+                parts.append((False, self.expr(p)))
+        loc = node.loc
+        if len(parts) == 1 and parts[0][0]:
+            s = parts[0][1]
+            return lambda env: s
+
+        def ev(env):
+            out = []
+            for lit, p in parts:
+                if lit:
+                    out.append(p)
+                else:
+                    v = p(env)
+                    if v.__class__ in SPECIAL:
+                        v = consume(v, loc)
+                    out.append(v if v.__class__ is str else hot_str(v))
+            return "".join(out)
+
+        return ev
+
+    def name_lookup(self, name, loc):
+        nsvars = self.ns.vars
+        resolve = self.program.resolve_name
+        ns = self.ns
+        if self.toplevel or self.is_local(name):
+
+            def ev(env):
+                try:
+                    return env[name]
+                except KeyError:
+                    v = nsvars.get(name, MISSING)
+                    if v is MISSING:
+                        return resolve(ns, name, loc)
+                    return v
+
+            return ev
+        if name in self.ns_names:
+
+            def ev_ns(env):
+                v = nsvars.get(name, MISSING)
+                if v is MISSING:
+                    return resolve(ns, name, loc)
+                return v
+
+            return ev_ns
+        cell = []
+
+        # not bound locally or in the namespace: a core name, constant once resolved
+        def ev_core(env):
+            if cell:
+                return cell[0]
+            v = resolve(ns, name, loc)
+            if v.__class__ is Builtin:
+                cell.append(v)
+            return v
+
+        return ev_core
+
+    def is_local(self, name):
+        for sc in self.scopes:
+            if name in sc:
+                return True
+        return False
+
+    def c_Name(self, node, tail):
+        return self.name_lookup(node.name, node.loc)
+
+    def c_Placeholder(self, node, tail):
+        key = f"%{node.n}"
+        loc = node.loc
+
+        def ev(env):
+            v = env.get(key, MISSING)
+            if v is MISSING:
+                raise HotRuntimeError("placeholder % used outside a function argument", loc)
+            return v
+
+        return ev
+
+    def c_QRef(self, node, tail):
+        prog = self.program
+        ns_name = self.ns.aliases.get(node.ns, node.ns)
+        var = node.var
+        loc = node.loc
+        cache = []
+
+        def ev(env):
+            if cache:
+                return cache[0]
+            v, stable = prog.resolve_qualified(ns_name, var, loc)
+            if stable:
+                cache.append(v)
+            return v
+
+        return ev
+
+    def c_NsRef(self, node, tail):
+        v = NsValue(self.ns.aliases.get(node.ns, node.ns))
+        return lambda env: v
+
+    def c_VecLit(self, node, tail):
+        items = [(sp, self.expr(e)) for sp, e in node.items]
+        if not any(sp for sp, _ in items):
+            cs = tuple(c for _, c in items)
+            return lambda env: [c(env) for c in cs]
+        loc = node.loc
+
+        def ev(env):
+            out = []
+            for sp, c in items:
+                v = c(env)
+                if sp:
+                    v = consume(v, loc)
+                    if v is None:
+                        continue
+                    if v.__class__ is not list:
+                        raise HotRuntimeError(f"cannot spread a {type_name(v)} into a Vec", loc)
+                    out.extend(v)
+                else:
+                    out.append(v)
+            return out
+
+        return ev
+
+    def c_MapLit(self, node, tail):
+        items = [(k, self.expr(e)) for k, e in node.items]
+        loc = node.loc
+
+        def ev(env):
+            out = {}
+            for k, c in items:
+                v = c(env)
+                if k is None:
+                    v = consume(v, loc)
+                    if v is None:
+                        continue
+                    if v.__class__ is TypedVal:
+                        v = v.value
+                    if v.__class__ is not dict:
+                        raise HotRuntimeError(f"cannot spread a {type_name(v)} into a Map", loc)
+                    out.update(v)
+                else:
+                    out[k] = v
+            return out
+
+        return ev
+
+    def c_Dot(self, node, tail):
+        oc = self.expr(node.obj)
+        name = node.name
+        loc = node.loc
+
+        def ev(env):
+            o = oc(env)
+            if o.__class__ is dict:
+                return o.get(name)
+            return get_field(o, name, loc)
+
+        return ev
+
+    def c_Index(self, node, tail):
+        oc = self.expr(node.obj)
+        ic = self.expr(node.index)
+        loc = node.loc
+        return lambda env: get_index(oc(env), ic(env), loc)
+
+    def c_Pipe(self, node, tail):
+        return self.expr(pipe_to_call(node), tail)
+
+    def pipe_collect(self, node):
+        stages = []
+        while isinstance(node, A.Pipe):
+            stages.append(node.rhs)
+            node = node.lhs
+        stages.reverse()
+        first = self.expr(node)
+        self.scopes.append({"\0pipe"})
+        calls = []
+        for st in stages:
+            marker = A.Name(st.loc, "\0pipe")
+            calls.append(self.expr(pipe_to_call(A.Pipe(st.loc, marker, st))))
+        self.scopes.pop()
+
+        def ev(env):
+            v = first(env)
+            out = [v]
+            for c in calls:
+                env["\0pipe"] = v
+                v = c(env)
+                out.append(v)
+            env.pop("\0pipe", None)
+            return out
+
+        return ev
+
+    def c_Do(self, node, tail):
+        c = self.expr(node.expr)
+
+        def ev(env):
+            v = c(env)
+            while v.__class__ is Lazy:
+                v = v.code(v.env)
+            return v
+
+        return ev
+
+    def c_LazyExpr(self, node, tail):
+        c = self.expr(node.expr)
+        return lambda env: Lazy(c, env)
+
+    def c_PhLambda(self, node, tail):
+        names = [f"%{i}" for i in range(1, node.nparams + 1)]
+        self.scopes.append(set(names) | bound_names(node.body))
+        was_top = self.toplevel
+        self.toplevel = False
+        try:
+            body = self.expr(node.body, True)
+        finally:
+            self.scopes.pop()
+            self.toplevel = was_top
+        ov = CompiledOverload(
+            names, [None] * len(names), [False] * len(names), False, body, self.resolver
+        )
+        ns = self.ns
+        top = self.toplevel
+
+        def ev(env):
+            return HotFn("fn", [ov], None if top else _snapshot(env), ns)
+
+        return ev
+
+    def c_FnDef(self, node, tail):
+        was_top = self.toplevel
+        self.toplevel = False
+        try:
+            ovs = [self.overload(o) for o in node.overloads]
+        finally:
+            self.toplevel = was_top
+        ns = self.ns
+        if was_top:
+            return lambda env: HotFn("fn", ovs, None, ns)
+        if node.is_lambda:
+            return lambda env: HotFn("fn", ovs, _snapshot(env), ns)
+
+        # a named inner fn sees the enclosing bindings as they are when it runs
+        def ev(env):
+            return HotFn("fn", ovs, env, ns)
+
+        return ev
+
+    def overload(self, o):
+        self.scopes.append(bound_names(o))
+        try:
+            return self._overload(o)
+        finally:
+            self.scopes.pop()
+
+    def _overload(self, o):
+        names = [p.name for p in o.params]
+        types = [p.type.atoms if p.type is not None else None for p in o.params]
+        lazy = [p.lazy for p in o.params]
+        variadic = bool(o.params) and o.params[-1].variadic
+        shape = flow_shape(o.ret)
+        subject = A.Name(o.params[0].loc, o.params[0].name) if o.params else A.Lit(o.loc, None)
+        if o.flow in ("serial", "parallel"):
+            body = self.body(o.body, True, shape, o.flow)
+        else:
+            body = self.flow(o.flow, subject, o.body, True, shape, o.loc)
+        return CompiledOverload(names, types, lazy, variadic, body, self.resolver)
+
+    def c_Flow(self, node, tail, shape=None):
+        if node.kind in ("serial", "parallel"):
+            return self.body(node.body, tail, shape, node.kind)
+        return self.flow(node.kind, node.subject, node.body, tail, shape, node.loc)
+
+    def flow(self, kind, subject, arms, tail, shape, loc):
+        if kind == "cond":
+            return self.cond(arms, tail, shape)
+        if kind == "cond-all":
+            return self.cond_all(arms, shape)
+        return self.match(kind, subject, arms, tail, shape, loc)
+
+    def cond(self, arms, tail, shape):
+        compiled = [
+            (self.expr(a.pred) if a.pred is not None else None, self.expr(a.value, tail))
+            for a in arms
+        ]
+
+        def ev(env):
+            for p, v in compiled:
+                if p is None:
+                    return v(env)
+                r = p(env)
+                if (
+                    r is not None
+                    and r is not False
+                    and (r.__class__ not in SPECIAL or truthy(force(r)))
+                ):
+                    return v(env)
+            return None
+
+        return ev
+
+    def cond_all(self, arms, shape):
+        compiled = []
+        for i, a in enumerate(arms):
+            label = a.label if a.label is not None else str(i)
+            compiled.append(
+                (self.expr(a.pred) if a.pred is not None else None, self.expr(a.value), label)
+            )
+        as_vec = shape == "All<Vec>"
+        single = shape is not None and not as_vec and shape not in ("All<Map>", "All")
+
+        def ev(env):
+            out_map = {}
+            out_vec = []
+            last = None
+            for p, v, label in compiled:
+                if p is None or truthy(force(p(env))):
+                    r = v(env)
+                    out_map[label] = r
+                    out_vec.append(r)
+                    last = r
+            if single:
+                return last
+            return out_vec if as_vec else out_map
+
+        return ev
+
+    def match(self, kind, subject, arms, tail, shape, loc):
+        subj = self.expr(subject)
+        subj_name = subject.name if isinstance(subject, A.Name) else None
+        extra = {a.bind for a in arms if a.bind}
+        if subj_name:
+            extra.add(subj_name)
+        self.scopes.append(extra)
+        try:
+            return self._match(kind, subj, subj_name, arms, tail, shape)
+        finally:
+            self.scopes.pop()
+
+    def _match(self, kind, subj, subj_name, arms, tail, shape):
+        compiled = []
+        for a in arms:
+            preds = [self.pattern(p) for p in a.patterns]
+            label = a.label or " | ".join(pattern_text(p) for p in a.patterns) or "_"
+            compiled.append(
+                (
+                    preds,
+                    a.bind,
+                    self.expr(a.value, tail and kind == "match"),
+                    label,
+                    any(is_result_pattern(p) for p in a.patterns),
+                )
+            )
+        if kind == "match":
+
+            def ev(env):
+                v = subj(env)
+                if v.__class__ is Lazy:
+                    v = force(v)
+                for preds, bind, body, _, unwrap in compiled:
+                    if not preds or any(p(v) for p in preds):
+                        return run_arm(env, v, bind, body, unwrap, subj_name)
+                return None
+
+            return ev
+        as_vec = shape == "All<Vec>"
+        single = shape is not None and not as_vec and shape not in ("All<Map>", "All")
+
+        def ev_all(env):
+            v = force(subj(env))
+            out_map = {}
+            out_vec = []
+            for preds, bind, body, label, unwrap in compiled:
+                if not preds or any(p(v) for p in preds):
+                    r = run_arm(env, v, bind, body, unwrap, subj_name)
+                    out_map[label] = r
+                    out_vec.append(r)
+            if single:
+                return out_vec[-1] if out_vec else None
+            return out_vec if as_vec else out_map
+
+        return ev_all
+
+    def pattern(self, p):
+        if p.kind == "any":
+            return lambda v: True
+        if p.kind == "lit":
+            lit = p.value
+            return lambda v: hot_eq(v.value if v.__class__ is Ok else v, lit)
+        if p.kind == "expr":
+            c = self.expr(p.value)
+            return lambda v: hot_eq(v.value if v.__class__ is Ok else v, c({}))
+        name, nullable = p.value
+        atoms = [name, "Null"] if nullable else [name]
+        if name in ("Result.Ok", "Ok"):
+            return lambda v: v.__class__ is not Err
+        if name in ("Result.Err", "Err"):
+            return lambda v: v.__class__ is Err
+        resolver = self.resolver
+        return lambda v: value_is(v, atoms, resolver)
+
+    def c_TypeDef(self, node, tail):
+        ns = self.ns
+        if node.kind == "enum":
+            variants = {n: payload is not None for n, payload in node.spec}
+            return lambda env: EnumInfo("?", f"{ns.name}/?", variants, node.open)
+        if node.kind == "ctor":
+            fnc = self.c_FnDef(node.spec, False)
+
+            def ev_ctor(env):
+                t = TypeInfo("?", f"{ns.name}/?", "ctor")
+                t.ctor = fnc(env)
+                return t
+
+            return ev_ctor
+        if node.kind == "type":
+            fields = [(n, t.atoms if t is not None else None) for n, t in node.spec]
+            return lambda env: TypeInfo("?", f"{ns.name}/?", "type", fields)
+        atoms = node.spec.atoms
+        return lambda env: TypeInfo("?", f"{ns.name}/?", "alias", atoms=atoms)
+
+    def c_Binding(self, node, tail):
+        return self.binding(node)
+
+    def c_Call(self, node, tail):
+        fnode = node.fn
+        if (
+            isinstance(fnode, A.Name)
+            and fnode.name in ("if", "and", "or")
+            and not any(sp for sp, _ in node.args)
+        ):
+            special = self.special_call(fnode.name, node, tail)
+            if special is not None:
+                return special
+        generic = self.call(node, tail)
+        if any(sp for sp, _ in node.args) or len(node.args) > 3:
+            return generic
+        builtin = self.static_builtin(fnode)
+        if builtin is not None and builtin.mode == "strict":
+            return self.builtin_call(builtin, node, generic)
+        return self.fast_call(node, tail, generic)
+
+    def static_builtin(self, fnode):
+        """The core builtin a bare name must refer to, when no local or ns var can shadow it."""
+        if not isinstance(fnode, A.Name) or self.toplevel:
+            return None
+        name = fnode.name
+        if self.is_local(name) or name in self.ns_names:
+            return None
+        v = self.program.core.get(name)
+        return v if v.__class__ is Builtin else None
+
+    def builtin_call(self, b, node, generic):
+        fn = b.fn
+        loc = node.loc
+        argcs = [self.expr(a) for _, a in node.args]
+        n = len(argcs)
+        qname = b.qname
+
+        def fail(e):
+            if isinstance(e, HotRuntimeError):
+                if e.loc is None:
+                    e.loc = loc
+                    e.args = (f"{loc[0]}:{loc[1]}:{loc[2]}: {e.message}",)
+                return e
+            return HotRuntimeError(f"{qname}: {type(e).__name__}: {e}", loc)
+
+        if n == 1:
+            (a0,) = argcs
+
+            def ev1(env):
+                x = a0(env)
+                if x.__class__ in SPECIAL:
+                    x = consume(x, loc)
+                try:
+                    return fn(x)
+                except (HotRuntimeError,) + PY_ERRORS as e:
+                    raise fail(e) from None
+
+            return ev1
+        if n == 2:
+            a0, a1 = argcs
+
+            def ev2(env):
+                x = a0(env)
+                if x.__class__ in SPECIAL:
+                    x = consume(x, loc)
+                y = a1(env)
+                if y.__class__ in SPECIAL:
+                    y = consume(y, loc)
+                try:
+                    return fn(x, y)
+                except (HotRuntimeError,) + PY_ERRORS as e:
+                    raise fail(e) from None
+
+            return ev2
+        return generic
+
+    def fast_call(self, node, tail, generic):
+        """Calls with 1-3 plain arguments: skip list building for the common HotFn case."""
+        fc = self.expr(node.fn)
+        argcs = [self.expr(a) for _, a in node.args]
+        loc = node.loc
+        n = len(argcs)
+        if n == 1:
+            (a0,) = argcs
+
+            def ev1(env):
+                f = fc(env)
+                if f.__class__ is not HotFn or f.lazy_any:
+                    return generic(env)
+                x = a0(env)
+                if x.__class__ in SPECIAL:
+                    x = consume(x, loc)
+                if tail:
+                    return TailCall(f, [x])
+                return call_hot(f, [x])
+
+            return ev1
+        if n == 2:
+            a0, a1 = argcs
+
+            def ev2(env):
+                f = fc(env)
+                if f.__class__ is not HotFn or f.lazy_any:
+                    return generic(env)
+                x = a0(env)
+                if x.__class__ in SPECIAL:
+                    x = consume(x, loc)
+                y = a1(env)
+                if y.__class__ in SPECIAL:
+                    y = consume(y, loc)
+                if tail:
+                    return TailCall(f, [x, y])
+                return call_hot(f, [x, y])
+
+            return ev2
+        if n == 3:
+            a0, a1, a2 = argcs
+
+            def ev3(env):
+                f = fc(env)
+                if f.__class__ is not HotFn or f.lazy_any:
+                    return generic(env)
+                x = a0(env)
+                if x.__class__ in SPECIAL:
+                    x = consume(x, loc)
+                y = a1(env)
+                if y.__class__ in SPECIAL:
+                    y = consume(y, loc)
+                z = a2(env)
+                if z.__class__ in SPECIAL:
+                    z = consume(z, loc)
+                if tail:
+                    return TailCall(f, [x, y, z])
+                return call_hot(f, [x, y, z])
+
+            return ev3
+        return generic
+
+    def call(self, node, tail):
+        fc = self.expr(node.fn)
+        argcs = tuple(self.expr(a) for _, a in node.args)
+        spread = any(sp for sp, _ in node.args)
+        spreads = tuple(sp for sp, _ in node.args)
+        loc = node.loc
+        fname = call_name(node.fn)
+
+        def eval_args(env, f):
+            if spread:
+                vals = []
+                for sp, a in zip(spreads, argcs, strict=False):
+                    v = a(env)
+                    if sp:
+                        v = consume(v, loc)
+                        vals.extend(v if v is not None else [])
+                    else:
+                        vals.append(v)
+                return [consume(v, loc) if v.__class__ in SPECIAL else v for v in vals]
+            args = []
+            for a in argcs:
+                v = a(env)
+                if v.__class__ in SPECIAL:
+                    v = consume(v, loc)
+                args.append(v)
+            return args
+
+        def ev(env):
+            f = fc(env)
+            c = f.__class__
+            try:
+                if c is HotFn:
+                    if f.lazy_any and not spread:
+                        mask = f.lazy_mask(len(argcs))
+                        if mask:
+                            args = [
+                                Lazy(a, env) if lz else consume(a(env), loc)
+                                for a, lz in zip(argcs, mask, strict=False)
+                            ]
+                            args.extend(consume(a(env), loc) for a in argcs[len(mask) :])
+                        else:
+                            args = eval_args(env, f)
+                    elif spread:
+                        args = eval_args(env, f)
+                    else:
+                        args = [a(env) for a in argcs]
+                        for v in args:
+                            if v.__class__ in SPECIAL:
+                                args = [consume(x, loc) for x in args]
+                                break
+                    if tail:
+                        return TailCall(f, args)
+                    return call_hot(f, args)
+                if c is Builtin:
+                    mode = f.mode
+                    if mode == "strict":
+                        if spread:
+                            args = eval_args(env, f)
+                        else:
+                            args = [a(env) for a in argcs]
+                            for v in args:
+                                if v.__class__ in SPECIAL:
+                                    args = [consume(x, loc) for x in args]
+                                    break
+                    elif mode == "raw":
+                        args = [force(a(env)) for a in argcs]
+                    else:
+                        args = [Lazy(a, env) for a in argcs]
+                    return f.fn(*args)
+                if f is None:
+                    raise HotRuntimeError(f"cannot call null (is '{fname}' defined?)", loc)
+                return call_other(f, eval_args(env, f))
+            except HotRuntimeError as e:
+                if e.loc is None:
+                    e.loc = loc
+                    e.args = (f"{loc[0]}:{loc[1]}:{loc[2]}: {e.message}",)
+                raise
+            except PY_ERRORS as e:
+                raise HotRuntimeError(f"{fname}: {type(e).__name__}: {e}", loc) from None
+
+        return ev
+
+    def special_call(self, name, node, tail):
+        """Inline `if`/`and`/`or` when they resolve to the core builtins (keeps TCO)."""
+        generic = self.call(node, tail)
+        lookup = self.name_lookup(name, node.loc)
+        core = self.program.core.get(name)
+        args = [a for _, a in node.args]
+        if name == "if" and len(args) in (2, 3):
+            pc = self.expr(args[0])
+            tc = self.expr(args[1], tail)
+            ec = self.expr(args[2], tail) if len(args) == 3 else (lambda env: None)
+
+            if not self.toplevel and not self.is_local(name) and name not in self.ns_names:
+
+                def ev_core_if(env):
+                    p = pc(env)
+                    if p.__class__ in SPECIAL:
+                        p = force(p)
+                    if (
+                        p is not None
+                        and p is not False
+                        and (p.__class__ is not Err and (p.__class__ is not Ok or truthy(p)))
+                    ):
+                        return tc(env)
+                    return ec(env)
+
+                return ev_core_if
+
+            def ev_if(env):
+                if lookup(env) is not core:
+                    return generic(env)
+                p = pc(env)
+                if p.__class__ in SPECIAL:
+                    p = force(p)
+                if truthy(p):
+                    return tc(env)
+                return ec(env)
+
+            return ev_if
+        return None
+
+
+def run_arm(env, v, bind, body, unwrap, subj_name):
+    if bind is None and not (unwrap and subj_name):
+        return body(env)
+    payload = v
+    if v.__class__ in (Ok, Err):
+        payload = v.value
+    saved = []
+    if bind is not None:
+        saved.append((bind, env.get(bind, MISSING)))
+        env[bind] = payload
+    if unwrap and subj_name and subj_name != bind:
+        saved.append((subj_name, env.get(subj_name, MISSING)))
+        env[subj_name] = payload
+    try:
+        r = body(env)
+        if r.__class__ is TailCall:
+            return r
+        return r
+    finally:
+        for k, old in reversed(saved):
+            if old is MISSING:
+                env.pop(k, None)
+            else:
+                env[k] = old
+
+
+def is_result_pattern(p):
+    return p.kind == "type" and p.value[0] in ("Result.Ok", "Result.Err", "Ok", "Err")
+
+
+def pattern_text(p):
+    if p.kind == "any":
+        return "_"
+    if p.kind == "lit":
+        from .values import repr_value
+
+        return repr_value(p.value)
+    if p.kind == "type":
+        return p.value[0] + ("?" if p.value[1] else "")
+    return "expr"
+
+
+def _snapshot(env):
+    if CAP in env:
+        snap = dict(env)
+        del snap[CAP]
+        return snap
+    return dict(env)
+
+
+def call_name(node):
+    if isinstance(node, A.Name):
+        return node.name
+    if isinstance(node, A.QRef):
+        return f"{node.ns}/{node.var}"
+    return "fn"
+
+
+def pipe_to_call(node):
+    rhs = node.rhs
+    if isinstance(rhs, A.Call):
+        return A.Call(rhs.loc, rhs.fn, [(False, node.lhs)] + list(rhs.args))
+    return A.Call(rhs.loc, rhs, [(False, node.lhs)])
+
+
+def flow_shape(typ):
+    if typ is None:
+        return None
+    text = typ.atoms[0] if typ.atoms else None
+    if text.__class__ is not str:
+        return "value"
+    return text
+
+
+def literal_value(node):
+    """Static value of a meta literal (maps, vecs, strings, numbers); None if not literal."""
+    if node is None:
+        return None
+    if isinstance(node, A.Lit):
+        v = node.value
+        return v
+    if isinstance(node, A.Tmpl):
+        if all(isinstance(p, str) for p in node.parts):
+            return "".join(node.parts)
+        return None
+    if isinstance(node, A.VecLit):
+        return [literal_value(e) for sp, e in node.items if not sp]
+    if isinstance(node, A.MapLit):
+        return {k: literal_value(e) for k, e in node.items if k is not None}
+    if isinstance(node, A.QRef):
+        return f"{node.ns}/{node.var}"
+    if isinstance(node, A.Name):
+        return node.name
+    if isinstance(node, A.Dot):
+        base = literal_value(node.obj)
+        return f"{base}.{node.name}" if isinstance(base, str) else None
+    return None
+
+
+__all__ = [
+    "Compiler",
+    "HotFn",
+    "call_hot",
+    "call_value",
+    "consume",
+    "force",
+    "value_is",
+    "get_field",
+    "get_index",
+    "err_message",
+    "ONERR_ENUM",
+    "RESULT_ENUM",
+    "Variant",
+    "Unsupported",
+]
+
+
+def bound_names(node):
+    """Every name a function body may bind locally (params, bindings, match binds)."""
+    names = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, A.Node):
+            if isinstance(n, A.Binding):
+                names.add(n.name)
+            elif isinstance(n, A.Param):
+                names.add(n.name)
+            elif isinstance(n, A.MatchArm) and n.bind:
+                names.add(n.bind)
+            for f in n.fields:
+                stack.append(getattr(n, f))
+        elif isinstance(n, (list, tuple)):
+            stack.extend(n)
+    return names

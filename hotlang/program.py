@@ -1,0 +1,265 @@
+"""Program model: namespaces built from parsed files, name resolution, discovery."""
+
+from __future__ import annotations
+
+from . import ast as A
+from .errors import HotRuntimeError, HotSyntaxError, Unsupported
+from .evaluator import Compiler, HotFn, literal_value
+from .parser import parse
+from .values import MISSING, ONERR_ENUM, RESULT_ENUM, EnumInfo, TypeInfo
+
+
+class CoreRef:
+    """A user var marked `meta {core: true}`: visible everywhere by its bare name."""
+
+    __slots__ = ("ns", "name")
+
+    def __init__(self, ns, name):
+        self.ns = ns
+        self.name = name
+
+
+class Namespace:
+    def __init__(self, name, program):
+        self.name = name
+        self.program = program
+        self.stmts = []  # (stmt, file)
+        self.vars = {}
+        self.hoisted = {}
+        self.aliases = {}
+        self.var_meta = {}
+        self.var_loc = {}
+        self.var_node = {}
+        self.meta = None
+        self.files = []
+        self.state = "new"
+        self.code = []
+        self.init_error = None
+
+    def reset(self):
+        self.vars.clear()
+        self.vars.update(self.hoisted)
+        self.state = "new"
+
+
+class Program:
+    def __init__(self):
+        from .stdlib import CORE, LIB
+
+        self.namespaces: dict[str, Namespace] = {}
+        self.lib = LIB
+        self.core = dict(CORE)
+        self.errors = []
+        self.initialized = []
+
+    # -- building ------------------------------------------------------------------------------
+    def add_source(self, path, text):
+        try:
+            stmts = parse(text, path)
+        except HotSyntaxError as e:
+            self.errors.append({"file": e.file, "line": e.line, "col": e.col, "message": e.message})
+            return False
+        ns = None
+        for s in stmts:
+            if isinstance(s, A.NsDecl):
+                ns = self.namespaces.get(s.ns)
+                if ns is None:
+                    ns = self.namespaces[s.ns] = Namespace(s.ns, self)
+                if s.meta is not None:
+                    ns.meta = literal_value(s.meta)
+                ns.files.append(path)
+                continue
+            if ns is None:
+                self.errors.append(
+                    {
+                        "file": path,
+                        "line": s.loc[1],
+                        "col": s.loc[2],
+                        "message": "code before the namespace declaration "
+                        "(expected '::name::space ns')",
+                    }
+                )
+                return False
+            if isinstance(s, A.NsAlias):
+                ns.aliases[s.alias] = s.target
+            ns.stmts.append(s)
+        return True
+
+    def compile(self):
+        for ns in self.namespaces.values():
+            comp = Compiler(ns, self)
+            for s in ns.stmts:
+                try:
+                    code = comp.stmt(s, False)
+                except HotRuntimeError as e:
+                    loc = e.loc or s.loc
+                    self.errors.append(
+                        {"file": loc[0], "line": loc[1], "col": loc[2], "message": e.message}
+                    )
+                    continue
+                ns.code.append(code)
+                if isinstance(s, A.Binding) and not s.path:
+                    ns.var_loc[s.name] = s.loc
+                    ns.var_node[s.name] = s
+                    meta = literal_value(s.meta) if s.meta is not None else None
+                    if meta is not None:
+                        ns.var_meta[s.name] = meta
+                    if isinstance(meta, dict) and meta.get("core") is True:
+                        self.core[s.name] = CoreRef(ns, s.name)
+                    if isinstance(s.value, (A.FnDef, A.TypeDef)):
+                        # hoist definitions so forward references and cycles work
+                        code(ns.hoisted)
+            ns.reset()
+
+    # -- resolution ----------------------------------------------------------------------------
+    def ensure_init(self, ns):
+        if ns.state != "new":
+            return
+        ns.state = "running"
+        self.initialized.append(ns)
+        for code in ns.code:
+            code(ns.vars)
+        ns.state = "done"
+
+    def reset_all(self):
+        for ns in self.initialized:
+            ns.reset()
+        self.initialized = []
+
+    def resolve_name(self, ns, name, loc):
+        v = self.core.get(name, MISSING)
+        if v is not MISSING:
+            if v.__class__ is CoreRef:
+                self.ensure_init(v.ns)
+                return v.ns.vars.get(v.name)
+            return v
+        if name == "Result":
+            return RESULT_ENUM
+        if name == "OnErr":
+            return ONERR_ENUM
+        if ns.state == "new":
+            self.ensure_init(ns)
+            v = ns.vars.get(name, MISSING)
+            if v is not MISSING:
+                return v
+        raise HotRuntimeError(f"unknown name '{name}'", loc)
+
+    def resolve_qualified(self, ns_name, var, loc):
+        ns = self.namespaces.get(ns_name)
+        if ns is not None:
+            self.ensure_init(ns)
+            v = ns.vars.get(var, MISSING)
+            if v is not MISSING:
+                return v, ns.state == "done"
+        lib = self.lib.get(ns_name)
+        if lib is not None and var in lib:
+            return lib[var], True
+        if var in ("Result",):
+            return RESULT_ENUM, True
+        if var in ("OnErr",):
+            return ONERR_ENUM, True
+        if ns is None and (ns_name.startswith("::hot::") or ns_name not in self.namespaces):
+            if ns_name.startswith("::hot::"):
+                raise Unsupported(f"{ns_name}/{var} is not supported by hotlang", loc)
+            raise HotRuntimeError(f"unknown namespace {ns_name}", loc)
+        raise HotRuntimeError(f"unknown var {ns_name}/{var}", loc)
+
+    def resolve_type(self, ns, name):
+        if name == "Result":
+            return RESULT_ENUM
+        if name == "OnErr":
+            return ONERR_ENUM
+        if name.startswith("::"):
+            nsn, _, var = name.rpartition("/")
+            target = self.namespaces.get(ns.aliases.get(nsn, nsn))
+            if target is None:
+                return None
+            v = target.vars.get(var) or target.hoisted.get(var)
+        else:
+            v = ns.vars.get(name) or ns.hoisted.get(name)
+            if v is None:
+                c = self.core.get(name)
+                if c.__class__ is CoreRef:
+                    v = c.ns.vars.get(c.name) or c.ns.hoisted.get(c.name)
+        if v.__class__ in (TypeInfo, EnumInfo):
+            return v
+        return None
+
+    def lookup_function(self, qname):
+        ns_name, _, var = qname.rpartition("/")
+        ns = self.namespaces.get(ns_name)
+        if ns is None:
+            raise HotRuntimeError(f"unknown namespace {ns_name}")
+        self.ensure_init(ns)
+        v = ns.vars.get(var, MISSING)
+        if v is MISSING:
+            raise HotRuntimeError(f"unknown function {qname}")
+        return v
+
+    # -- discovery -----------------------------------------------------------------------------
+    def functions(self):
+        out = []
+        for ns in self.namespaces.values():
+            for name, node in ns.var_node.items():
+                if isinstance(node.value, A.FnDef) or isinstance(node.value, A.QRef):
+                    out.append(f"{ns.name}/{name}")
+        return out
+
+    def tests(self):
+        out = []
+        for ns in self.namespaces.values():
+            for name, node in ns.var_node.items():
+                meta = ns.var_meta.get(name)
+                is_test = (isinstance(meta, list) and "test" in meta) or (
+                    isinstance(meta, dict) and meta.get("test") is True
+                )
+                if is_test and isinstance(node.value, A.FnDef):
+                    out.append((ns, name, node))
+        return out
+
+    def target_meta(self, ns, node):
+        if isinstance(node.value, A.QRef):
+            tns = self.namespaces.get(ns.aliases.get(node.value.ns, node.value.ns))
+            if tns is not None:
+                m = tns.var_meta.get(node.value.var)
+                if isinstance(m, dict):
+                    return m
+        return {}
+
+    def discover(self):
+        handlers, schedules = [], []
+        for ns in self.namespaces.values():
+            for name, node in ns.var_node.items():
+                meta = ns.var_meta.get(name)
+                if not isinstance(meta, dict):
+                    continue
+                merged = {**self.target_meta(ns, node), **meta}
+                file, line = node.loc[0], node.loc[1]
+                if "on-event" in merged:
+                    handlers.append(
+                        {
+                            "event_type": merged["on-event"],
+                            "ns": ns.name,
+                            "var": name,
+                            "once": merged.get("once") is True,
+                            "file": file,
+                            "line": line,
+                            "meta": merged,
+                        }
+                    )
+                if "schedule" in merged:
+                    schedules.append(
+                        {
+                            "cron": merged["schedule"],
+                            "ns": ns.name,
+                            "var": name,
+                            "file": file,
+                            "line": line,
+                            "meta": merged,
+                        }
+                    )
+        return handlers, schedules
+
+    def fn_value(self, ns, name):
+        v = ns.hoisted.get(name)
+        return v if isinstance(v, HotFn) else None
