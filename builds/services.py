@@ -91,7 +91,12 @@ def _inspect_upload(upload, client_hash: str) -> BundleInfo:
         raise BadRequest("The uploaded file is empty", details={"file": ["empty file"]})
     limits = BundleLimits()
     try:
-        return inspect_bundle(upload.file, limits=limits, client_hash=client_hash)
+        return inspect_bundle(
+            upload.file,
+            limits=limits,
+            client_hash=client_hash,
+            known_sha256=getattr(upload, "sha256", None),
+        )
     except BundleError as exc:
         raise _bundle_error(exc) from None
 
@@ -179,7 +184,10 @@ def build_upload(
     build_id = build_id or uuid.uuid4()
     key = f"{project.environment_id}/{project.id}/{build_id}-{secrets.token_hex(4)}.hot.zip"
     upload.file.seek(0)
-    stored_key = build_storage().save(key, File(upload.file, name=key))
+    # A temporary upload is moved (not copied) into local storage when on the same disk.
+    stored_key = build_storage().save(
+        key, upload if hasattr(upload, "temporary_file_path") else File(upload.file, name=key)
+    )
     try:
         with transaction.atomic():
             build = _record_build(project, info, build_id, build_type, client_hash, stored_key)

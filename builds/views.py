@@ -51,7 +51,7 @@ class ProjectBuildViewSet(EnvironmentScopedViewSet):
         responses={201: BuildUploadResultSerializer, 200: BuildUploadResultSerializer},
     )
     def create(self, request, project_ref=None):
-        project = self.get_project()  # 404 before a byte of the body is read
+        project = self.get_project()  # 404 before the multipart body is parsed
         limit = settings.HOT_BUILD_MAX_BYTES
         request._request.upload_handlers = [
             BoundedTemporaryFileUploadHandler(request._request, limit=limit)

@@ -62,12 +62,13 @@ def api_key_authenticate(token: str) -> ApiKey | None:
     if match is None:
         return None
     key_hex, secret_hex = match.groups()
-    api_key = (
-        ApiKey.objects.select_related("environment__organization")
-        .filter(pk=uuid.UUID(hex=key_hex))
-        .first()
-    )
-    if api_key is None or not hmac.compare_digest(api_key.digest, secret_digest(secret_hex)):
+    try:
+        api_key = ApiKey.objects.select_related("environment__organization").get(
+            pk=uuid.UUID(hex=key_hex)
+        )
+    except ApiKey.DoesNotExist:
+        return None
+    if not hmac.compare_digest(api_key.digest, secret_digest(secret_hex)):
         return None
     if api_key.revoked_at is not None or not api_key.environment.active:
         return None

@@ -111,7 +111,15 @@ class PlatformHooks:
             )
 
         event = self._db(publish)
-        return {"event_id": str(event.id), "stream_id": str(event.stream_id)}
+        return {
+            "event": {
+                "id": str(event.id),
+                "type": event.event_type,
+                "time": event.event_time.isoformat().replace("+00:00", "Z"),
+            },
+            "stream": {"id": str(event.stream_id)},
+            "env": {"id": str(event.environment_id)},
+        }
 
     def stream_data(self, value, payload=None):
         from events import streamlog

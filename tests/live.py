@@ -52,7 +52,7 @@ def child_environment(**extra: str) -> dict[str, str]:
 
 
 class LiveServer:
-    def __init__(self, log_path: Path):
+    def __init__(self, log_path: Path, **env: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(log_path, "wb")  # noqa: SIM115  (closed in stop())
@@ -69,7 +69,7 @@ class LiveServer:
                 "--no-access-log",
             ],
             cwd=BASE_DIR,
-            env=child_environment(),
+            env=child_environment(**env),
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
@@ -103,3 +103,19 @@ def hot_server(django_db_setup, django_db_blocker, tmp_path_factory, storage_dir
         server = LiveServer(tmp_path_factory.mktemp("live") / "server.log")
     yield server
     server.stop()
+
+
+@pytest.fixture
+def make_hot_server(django_db_setup, django_db_blocker, tmp_path, storage_dir, celery_queue):
+    """Start extra live servers with their own settings (environment variables)."""
+    servers = []
+
+    def start(**env: str) -> LiveServer:
+        with django_db_blocker.unblock():
+            server = LiveServer(tmp_path / f"server-{len(servers)}.log", **env)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

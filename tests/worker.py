@@ -19,7 +19,7 @@ from .live import BASE_DIR, child_environment
 
 
 class WorkerProcess:
-    def __init__(self, queue: str, log_path):
+    def __init__(self, queue: str, log_path, *, pool: str = "prefork", **env: str):
         self.queue = queue
         self.log_path = log_path
         self.log = open(log_path, "wb")  # noqa: SIM115  (closed in stop())
@@ -45,7 +45,7 @@ class WorkerProcess:
                 f"{queue}@%h",
             ],
             cwd=BASE_DIR,
-            env=child_environment(),
+            env=child_environment(**env),
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )

@@ -110,6 +110,8 @@ def inspect_bundle(
     path_or_file: str | os.PathLike[str] | BinaryIO | bytes,
     limits: BundleLimits | None = None,
     client_hash: str | None = None,
+    *,
+    known_sha256: tuple[str, int] | None = None,
 ) -> BundleInfo:
     """Validate a bundle and describe it, reading each entry once in bounded chunks.
 
@@ -118,11 +120,13 @@ def inspect_bundle(
     ``client_hash`` that matches neither the zip's SHA-256 nor the recomputed
     BLAKE3 bundle hash of a bundle whose manifest agrees with its files.
     A file object must be seekable; it is left positioned at its start.
+    ``known_sha256`` is ``(hex digest, size)`` when the caller already hashed the bytes while
+    receiving them, which saves a full read.
     """
     limits = limits or BundleLimits()
     fh, owned = _open(path_or_file)
     try:
-        sha256, size = sha256_file(fh)
+        sha256, size = known_sha256 or sha256_file(fh)
         with BundleReader(fh, limits) as reader:
             info = _inspect(reader, limits, sha256, size)
         fh.seek(0)

@@ -65,3 +65,21 @@ def test_hostile_upload_is_a_clean_error(sdk):
     with pytest.raises(HotApiError) as excinfo:
         sdk.builds.deployed("sdk-builds")
     assert excinfo.value.status_code == 404
+
+
+def test_oversized_upload_is_refused_before_the_body_is_read(hot_server):
+    """The ASGI wrapper answers 413 from Content-Length alone: the client sends no body."""
+    import socket
+
+    host, port = "127.0.0.1", hot_server.port
+    head = (
+        "POST /v1/projects/any/builds HTTP/1.1\r\n"
+        f"Host: {host}:{port}\r\n"
+        "Content-Type: multipart/form-data; boundary=x\r\n"
+        f"Content-Length: {10 * 1024**3}\r\n\r\n"
+    )
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(head.encode())
+        response = sock.recv(65536).decode()
+    assert response.startswith("HTTP/1.1 413")
+    assert '"code": "payload_too_large"' in response
