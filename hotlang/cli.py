@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from .program import Program
+from .program import Program, gc_paused
 from .runtime import Limits, run_tests
 
 
@@ -25,6 +25,11 @@ def collect_files(paths):
 
 
 def load(paths):
+    with gc_paused():
+        return _load(paths)
+
+
+def _load(paths):
     program = Program()
     files = collect_files(paths)
     failed_files = set()

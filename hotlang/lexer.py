@@ -6,6 +6,7 @@ because Hot distinguishes `f(x)` (call) from `f (x) {...}` (binding a lambda) by
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from .errors import HotSyntaxError
@@ -84,8 +85,6 @@ class Lexer:
             self.starts.append(m.end())
 
     def pos(self, off):
-        import bisect
-
         i = bisect.bisect_right(self.starts, off) - 1
         return i + 1, off - self.starts[i] + 1
 

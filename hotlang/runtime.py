@@ -13,7 +13,7 @@ from .analysis import unsupported_features
 from .errors import Cancelled, HotError, HotHalt, HotRuntimeError, LimitExceeded
 from .evaluator import CAP, HotFn, call_hot, consume
 from .jsonmap import FAILURE_TYPE, from_json, to_json
-from .program import Program
+from .program import Program, gc_paused
 from .state import S
 from .values import Err, TailCall
 
@@ -70,13 +70,14 @@ class Prepared:
 def prepare(files: dict) -> Prepared:
     """Parse and resolve all sources of a bundle (dict of path -> source text)."""
     program = Program()
-    for path in sorted(files):
-        text = files[path]
-        if isinstance(text, bytes):
-            text = text.decode("utf-8", errors="replace")
-        program.add_source(path, text)
-    program.compile()
-    return Prepared(program)
+    with gc_paused():
+        for path in sorted(files):
+            text = files[path]
+            if isinstance(text, bytes):
+                text = text.decode("utf-8", errors="replace")
+            program.add_source(path, text)
+        program.compile()
+        return Prepared(program)
 
 
 def _failure(message, err=None):

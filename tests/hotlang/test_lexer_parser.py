@@ -58,7 +58,7 @@ def test_map_versus_block():
 
 
 def test_deep_path_and_append_targets():
-    stmts = parse("::t ns\nuser.settings.theme \"dark\"\nlist[] 1\nxs[2] 3\n")
+    stmts = parse('::t ns\nuser.settings.theme "dark"\nlist[] 1\nxs[2] 3\n')
     assert stmts[1].path == [("field", "settings"), ("field", "theme")]
     assert stmts[2].path == [("append", None)]
     assert stmts[3].path[0][0] == "index"
@@ -67,7 +67,7 @@ def test_deep_path_and_append_targets():
 def test_fn_overloads_variadic_lazy_and_meta():
     src = (
         "::t ns\n"
-        "f meta {doc: \"d\"}\n"
+        'f meta {doc: "d"}\n'
         "fn (x: Int): Str { x }, (x: Str, ...rest) { x }\n"
         "g fn (lazy a, b: Str?) { do a }\n"
     )
@@ -82,8 +82,8 @@ def test_fn_overloads_variadic_lazy_and_meta():
 def test_flows_and_patterns():
     src = (
         "::t ns\n"
-        "c fn cond (x) { lt(x, 0) => \"neg\" => \"pos\" }\n"
-        "m match v { 1 | 2 => \"small\" Str (s) => s Result.Ok => 1 _ => 0 }\n"
+        'c fn cond (x) { lt(x, 0) => "neg" => "pos" }\n'
+        'm match v { 1 | 2 => "small" Str (s) => s Result.Ok => 1 _ => 0 }\n'
     )
     c, m = parse(src)[1:]
     assert c.value.overloads[0].flow == "cond"
@@ -113,7 +113,7 @@ def test_types_and_enums_parse():
         "::t ns\n"
         "User type {name: Str, age: Int?}\n"
         "Dir enum { Up, Down }\n"
-        "Fruit type \"apple\" | \"pear\"\n"
+        'Fruit type "apple" | "pear"\n'
     )
     user, d, fruit = parse(src)[1:]
     assert user.value.kind == "type" and d.value.kind == "enum" and fruit.value.kind == "alias"
@@ -130,9 +130,9 @@ def test_every_node_has_a_location():
     ("src", "line", "col", "fragment"),
     [
         ("::t ns\nx [1, 2\n", 3, 1, "expected ','"),
-        ("::t ns\nx \"open\n", 2, 3, "unterminated string"),
+        ('::t ns\nx "open\n', 2, 3, "unterminated string"),
         ("::t ns\nf fn (x) { x\n", 3, 1, "expected '}'"),
-        ("::t ns\nx `a ${b`\n", 2, 3, "unterminated"),
+        ("::t ns\nx `a ${b`\n", 2, 9, "unterminated"),
         ("::t ns\nx ~\n", 2, 3, "unexpected"),
     ],
 )
