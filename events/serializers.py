@@ -1,6 +1,11 @@
 from rest_framework import serializers
 
-from hotapi.api.serializers import StrictSerializer, UTCDateTimeField
+from hotapi.api.serializers import (
+    StrictRegexField,
+    StrictSerializer,
+    StrictUUIDField,
+    UTCDateTimeField,
+)
 
 from .models import Event
 
@@ -33,11 +38,11 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 class EventPublishSerializer(StrictSerializer):
-    event_type = serializers.RegexField(
+    event_type = StrictRegexField(
         EVENT_TYPE_REGEX, max_length=255, error_messages={"invalid": EVENT_TYPE_RULE}
     )
     event_data = serializers.JSONField(allow_null=True)
-    stream_id = serializers.UUIDField(required=False)
+    stream_id = StrictUUIDField(required=False)
 
 
 class EventPublishedSerializer(serializers.Serializer):

@@ -243,7 +243,7 @@ def execute_run(*, run_id) -> str:
         run_id=run.pk,
         status=status,
         result=result,
-        error=outcome.error or "",
+        error=mask_secrets(outcome.error or "", hooks.secrets),
         variables=_variables(hooks, outcome.variables),
     )
     return status

@@ -196,7 +196,7 @@ def run_finish(*, run_id, status: str, result=None, error: str = "", variables=(
     """Record the outcome of a running run. False when it was already ended (e.g. by the
     lease reaper), in which case nothing changes."""
     with transaction.atomic():
-        run = Run.objects.select_for_update().select_related("project").get(pk=run_id)
+        run = Run.objects.select_for_update(of=("self",)).select_related("project").get(pk=run_id)
         if run.status != RunStatus.RUNNING:
             return False
         RunVariable.objects.bulk_create(variables, batch_size=500)
@@ -241,7 +241,9 @@ def reap_expired_leases() -> int:
     ).values_list("pk", flat=True)[:500]
     for run_id in list(expired):
         with transaction.atomic():
-            run = Run.objects.select_for_update().select_related("project").get(pk=run_id)
+            run = (
+                Run.objects.select_for_update(of=("self",)).select_related("project").get(pk=run_id)
+            )
             if run.status != RunStatus.RUNNING or run.lease_expires_at >= timezone.now():
                 continue
             message = (
@@ -260,7 +262,7 @@ def reap_expired_leases() -> int:
 
 def run_cancel(*, run: Run) -> Run:
     with transaction.atomic():
-        run = Run.objects.select_for_update().select_related("project").get(pk=run.pk)
+        run = Run.objects.select_for_update(of=("self",)).select_related("project").get(pk=run.pk)
         if run.status in TERMINAL_STATUSES:
             raise Conflict(f"Run already {run.status}")
         run.cancel_requested = True

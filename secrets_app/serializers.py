@@ -1,7 +1,12 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from hotapi.api.serializers import StrictCharField, StrictSerializer, UTCDateTimeField
+from hotapi.api.serializers import (
+    StrictCharField,
+    StrictRegexField,
+    StrictSerializer,
+    UTCDateTimeField,
+)
 
 from .models import ContextVariable
 
@@ -25,7 +30,7 @@ class ContextVariableSerializer(serializers.ModelSerializer):
 
 
 class ContextCreateSerializer(StrictSerializer):
-    key = serializers.RegexField(
+    key = StrictRegexField(
         KEY_REGEX,
         max_length=255,
         error_messages={"invalid": "must be 1-255 letters, digits, '.', '_' or '-'"},

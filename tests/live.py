@@ -45,6 +45,7 @@ def child_environment(**extra: str) -> dict[str, str]:
             "DJANGO_SETTINGS_MODULE": "hotapi.settings",
             "DEBUG": "0",
             "PYTHONUNBUFFERED": "1",
+            "HOT_SSE_STREAM_SECONDS": "20",  # a test never waits the full 300 s
         }
     )
     env.update(extra)

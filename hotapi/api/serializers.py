@@ -34,3 +34,29 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("not_a_string")
         return super().to_internal_value(data)
+
+
+class StrictRegexField(serializers.RegexField):
+    """A pattern-checked string that is neither coerced from other types nor trimmed."""
+
+    default_error_messages = {"not_a_string": "must be a string"}
+
+    def __init__(self, regex, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(regex, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
+class StrictUUIDField(serializers.UUIDField):
+    """A UUID given as a string (DRF would also accept integers)."""
+
+    default_error_messages = {"not_a_string": "must be a UUID string"}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
