@@ -34,37 +34,65 @@ def _locals(node):
     return names
 
 
+INIT = "<init>"
+
+
+def _scan(program, ns, node, local):
+    """Missing library functions/names used directly by node, and the user vars it uses."""
+    missing, used = set(), set()
+
+    def visit(n):
+        if isinstance(n, A.QRef):
+            target = ns.aliases.get(n.ns, n.ns)
+            if target in program.namespaces:
+                used.add(f"{target}/{n.var}")
+                used.add(f"{target}/{INIT}")
+            elif n.var not in program.lib.get(target, {}):
+                missing.add(f"{target}/{n.var}")
+        elif isinstance(n, A.Name):
+            nm = n.name
+            if nm in local or nm in _BUILTIN_NAMES:
+                return
+            if nm in ns.var_node or nm in ns.hoisted:
+                used.add(f"{ns.name}/{nm}")
+            elif nm not in program.core:
+                missing.add(f"unknown name '{nm}'")
+
+    _walk(node, visit)
+    return missing, used
+
+
 def unsupported_features(program):
+    """Per function: unsupported library functions and unknown names it may reach.
+
+    Namespace-level code counts for every function of that namespace, because it runs before
+    any of them; calls between the bundle's own functions are followed.
+    """
     direct = {}
     deps = {}
+    functions = []
     for ns in program.namespaces.values():
+        init_nodes = []
+        for st in ns.stmts:
+            if (
+                isinstance(st, A.Binding)
+                and isinstance(st.value, (A.FnDef, A.QRef))
+                and not st.path
+            ):
+                continue
+            if isinstance(st, (A.NsDecl, A.NsAlias, A.Coercion)):
+                continue
+            init_nodes.append(st)
+        init_key = f"{ns.name}/{INIT}"
+        direct[init_key], deps[init_key] = _scan(program, ns, init_nodes, set())
         for name, node in ns.var_node.items():
             if not isinstance(node.value, (A.FnDef, A.QRef)):
                 continue
             qname = f"{ns.name}/{name}"
-            missing, used = set(), set()
-            local = _locals(node.value)
-
-            def visit(n, ns=ns, missing=missing, used=used, local=local):
-                if isinstance(n, A.QRef):
-                    target = ns.aliases.get(n.ns, n.ns)
-                    if target in program.namespaces:
-                        used.add(f"{target}/{n.var}")
-                    elif n.var not in program.lib.get(target, {}):
-                        missing.add(f"{target}/{n.var}")
-                elif isinstance(n, A.Name):
-                    nm = n.name
-                    if nm in local or nm in _BUILTIN_NAMES:
-                        return
-                    if nm in ns.var_node or nm in ns.hoisted:
-                        used.add(f"{ns.name}/{nm}")
-                    elif nm not in program.core:
-                        missing.add(f"unknown name '{nm}'")
-
-            _walk(node.value, visit)
-            direct[qname] = missing
-            deps[qname] = used
-    # propagate through calls between user functions until nothing changes
+            functions.append(qname)
+            direct[qname], deps[qname] = _scan(program, ns, node.value, _locals(node.value))
+            deps[qname].add(init_key)
+    # propagate through references until nothing changes
     result = {k: set(v) for k, v in direct.items()}
     changed = True
     while changed:
@@ -75,4 +103,4 @@ def unsupported_features(program):
                 if extra:
                     result[k] |= extra
                     changed = True
-    return {k: sorted(v) for k, v in result.items() if v}
+    return {k: sorted(result[k]) for k in functions if result[k]}

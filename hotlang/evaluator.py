@@ -12,6 +12,7 @@ import time
 from datetime import UTC, datetime
 
 from . import ast as A
+from . import values as _values_module
 from .errors import HotHalt, HotRuntimeError, LimitExceeded, Unsupported
 from .state import S, check_budget
 from .values import (
@@ -326,27 +327,60 @@ def call_other(f, args):
 
 
 def construct(t, args):
-    if t.ctor is not None:
-        v = call_hot(t.ctor, args)
-        v = consume(v)
-        return v if v.__class__ is TypedVal and v.type is t else TypedVal(t, v)
+    ctor = t.ctor
+    if ctor is not None:
+        n = len(args)
+        for ov in ctor.overloads:
+            if (ov.nparams == n or (ov.variadic and n >= ov.nparams - 1)) and (
+                not ov.typed or ov.accepts(args)
+            ):
+                v = consume(call_hot(ctor, args))
+                return v if v.__class__ is TypedVal and v.type is t else TypedVal(t, v)
+        if t.kind == "ctor":
+            raise HotRuntimeError(f"{t.name}: no constructor accepts {n} argument(s)")
+    if not args and t.kind == "type":
+        return TypedVal(t, {})
     if len(args) != 1:
         raise HotRuntimeError(f"{t.name}: constructor takes exactly one argument")
     v = args[0]
     if v.__class__ is TypedVal and v.type is t:
         return v
     if t.kind == "type" and v.__class__ is dict:
-        for fname, ftype in t.fields:
-            if fname == "...":
-                continue
-            if fname not in v and (ftype is None or "Null" not in ftype):
-                raise HotRuntimeError(f"{t.name}: missing field '{fname}'")
-        return TypedVal(t, v)
+        return construct_record(t, v)
     if t.kind == "alias" and t.atoms is not None:
         if not value_is(v, t.atoms, lambda n: None):
             raise HotRuntimeError(f"{t.name}: value {hot_str(v)} is not allowed")
         return v
     return TypedVal(t, v)
+
+
+def construct_record(t, v):
+    missing = [
+        f
+        for f, ftype in t.fields
+        if f != "..." and f not in v and (ftype is None or "Null" not in ftype)
+    ]
+    if missing:
+        names = ", ".join(f"'{f}'" for f in missing)
+        return Err({"message": f"{t.name}: missing field(s) {names}"})
+    out = v
+    resolver = t.resolver
+    for fname, ftype in t.fields:
+        # a field typed with a record type is built from a plain Map value
+        if resolver is None or not ftype or len(ftype) != 1 or ftype[0].__class__ is not str:
+            continue
+        inner = v.get(fname)
+        if inner.__class__ is not dict:
+            continue
+        ft = resolver(ftype[0])
+        if ft.__class__ is TypeInfo and ft.kind == "type":
+            built = construct_record(ft, inner)
+            if built.__class__ is Err:
+                return built
+            if out is v:
+                out = dict(v)
+            out[fname] = built
+    return TypedVal(t, out)
 
 
 # -- value access ------------------------------------------------------------------------------
@@ -368,8 +402,6 @@ def get_field(obj, name, loc=None):
             return VariantCtor(obj, name)
         return Variant(obj, name)
     if c is Variant:
-        if name == "value" or name == "$val":
-            return obj.payload
         return get_field(obj.payload, name, loc) if obj.has_payload else None
     if c is NsValue:
         raise HotRuntimeError(f"use ::ns/var syntax to reference {obj.name}/{name}", loc)
@@ -392,6 +424,8 @@ def get_index(obj, idx, loc=None):
         return get_index(consume(obj, loc), idx, loc)
     if obj is None:
         return None
+    if c is bytes and idx.__class__ is int:
+        return obj[idx] if 0 <= idx < len(obj) else None
     if c is str and idx.__class__ is int:
         return obj[idx] if -len(obj) <= idx < len(obj) else None
     if c is TypedVal:
@@ -422,7 +456,7 @@ def assoc_path(cur, segs, value, env_lookup):
             if k < 0:
                 k += len(base)
             if k >= len(base):
-                if k - len(base) > 10_000_000:
+                if k - len(base) > 1_000_000:
                     raise LimitExceeded("collection size limit exceeded")
                 base.extend([None] * (k + 1 - len(base)))
             base[k] = assoc_path(base[k], rest, value, env_lookup)
@@ -529,11 +563,39 @@ class Compiler:
     def stmt(self, s, tail):
         if isinstance(s, A.Binding):
             return self.binding(s)
-        if isinstance(s, (A.NsDecl, A.NsAlias)):
+        if isinstance(s, A.NsAlias):
+            # aliases may also appear inside bodies; they apply to what is compiled after them
+            self.ns.aliases.setdefault(s.alias, s.target)
+            return lambda env: None
+        if isinstance(s, A.NsDecl):
             return lambda env: None
         if isinstance(s, A.Coercion):
-            return lambda env: None
+            return self.coercion(s)
         return self.expr(s, tail)
+
+    def coercion(self, s):
+        """`Source -> Enum.Variant` enrolls a variant; `Source -> Target fn` registers a
+        conversion used by `Str(...)`/`Target(...)`."""
+        target = s.target.atoms[0] if s.target.atoms else None
+        if target.__class__ is not str:
+            return lambda env: None
+        resolver = self.resolver
+        source = s.source
+        fnc = self.c_FnDef(s.value, False) if isinstance(s.value, A.FnDef) else None
+
+        def ev(env):
+            if "." in target:
+                enum_name, variant = target.rsplit(".", 1)
+                enum = resolver(enum_name)
+                if enum.__class__ is EnumInfo:
+                    enum.variants[variant] = True
+                return
+            src = resolver(source)
+            if src.__class__ is TypeInfo and fnc is not None:
+                src.coercions[target] = fnc(env)
+            return
+
+        return ev
 
     def binding(self, s):
         name = s.name
@@ -647,7 +709,10 @@ class Compiler:
                     if v.__class__ in SPECIAL:
                         v = consume(v, loc)
                     out.append(v if v.__class__ is str else hot_str(v))
-            return "".join(out)
+            r = "".join(out)
+            if len(r) > 10_000_000:
+                raise LimitExceeded("string size limit exceeded (10000000 characters)")
+            return r
 
         return ev
 
@@ -892,6 +957,13 @@ class Compiler:
         names = [p.name for p in o.params]
         types = [p.type.atoms if p.type is not None else None for p in o.params]
         lazy = [p.lazy for p in o.params]
+        if (
+            o.flow in ("match", "match-all")
+            and o.params
+            and any(is_result_pattern(p) for arm in o.body for p in arm.patterns)
+        ):
+            # a match fn with Result arms receives an Err subject instead of halting on it
+            lazy[0] = True
         variadic = bool(o.params) and o.params[-1].variadic
         shape = flow_shape(o.ret)
         subject = A.Name(o.params[0].loc, o.params[0].name) if o.params else A.Lit(o.loc, None)
@@ -986,12 +1058,26 @@ class Compiler:
                     any(is_result_pattern(p) for p in a.patterns),
                 )
             )
+        if kind == "match" and shape in ("All<Map>", "All<Vec>"):
+            as_vec1 = shape == "All<Vec>"
+
+            def ev_shaped(env):
+                v = force(subj(env))
+                for preds, bind, body, label, unwrap in compiled:
+                    if not preds or any(p(v) for p in preds):
+                        r = run_arm(env, v, bind, body, unwrap, subj_name)
+                        return [r] if as_vec1 else {label: r}
+                return [] if as_vec1 else {}
+
+            return ev_shaped
         if kind == "match":
 
             def ev(env):
                 v = subj(env)
                 if v.__class__ is Lazy:
                     v = force(v)
+                    if subj_name is not None:
+                        env[subj_name] = v  # force the deferred subject only once
                 for preds, bind, body, _, unwrap in compiled:
                     if not preds or any(p(v) for p in preds):
                         return run_arm(env, v, bind, body, unwrap, subj_name)
@@ -1050,7 +1136,26 @@ class Compiler:
             return ev_ctor
         if node.kind == "type":
             fields = [(n, t.atoms if t is not None else None) for n, t in node.spec]
-            return lambda env: TypeInfo("?", f"{ns.name}/?", "type", fields)
+            resolver = self.resolver
+
+            def ev_type(env):
+                t = TypeInfo("?", f"{ns.name}/?", "type", fields)
+                t.resolver = resolver
+                return t
+
+            return ev_type
+        if node.kind == "record-ctor":
+            spec_fields, fn_node = node.spec
+            fields = [(n, t.atoms if t is not None else None) for n, t in spec_fields]
+            fnc2 = self.c_FnDef(fn_node, False)
+
+            def ev_record_ctor(env):
+                t = TypeInfo("?", f"{ns.name}/?", "type", fields)
+                t.ctor = fnc2(env)
+                t.resolver = self.resolver
+                return t
+
+            return ev_record_ctor
         atoms = node.spec.atoms
         return lambda env: TypeInfo("?", f"{ns.name}/?", "alias", atoms=atoms)
 
@@ -1115,6 +1220,22 @@ class Compiler:
             return ev1
         if n == 2:
             a0, a1 = argcs
+            fn2 = b.fast2 or fn
+            second = node.args[1][1]
+            if isinstance(second, A.Lit):
+                const = second.value
+
+                # `f(x, 2)`: the literal needs neither a closure call nor consumption
+                def ev2c(env):
+                    x = a0(env)
+                    if x.__class__ in SPECIAL:
+                        x = consume(x, loc)
+                    try:
+                        return fn2(x, const)
+                    except (HotRuntimeError,) + PY_ERRORS as e:
+                        raise fail(e) from None
+
+                return ev2c
 
             def ev2(env):
                 x = a0(env)
@@ -1124,7 +1245,7 @@ class Compiler:
                 if y.__class__ in SPECIAL:
                     y = consume(y, loc)
                 try:
-                    return fn(x, y)
+                    return fn2(x, y)
                 except (HotRuntimeError,) + PY_ERRORS as e:
                     raise fail(e) from None
 
@@ -1451,3 +1572,63 @@ def bound_names(node):
         elif isinstance(n, (list, tuple)):
             stack.extend(n)
     return names
+
+
+def _str_coerce(fn, v):
+    r = consume(call_value(fn, [v]))
+    return r if r.__class__ is str else hot_str(r)
+
+
+_values_module.STR_COERCE = _str_coerce
+
+
+def caller(f, nargs):
+    """A Python callable for invoking f repeatedly with nargs plain arguments (library loops).
+
+    For the common one-overload Hot function it binds parameters directly and skips
+    dispatch; results are returned with Results preserved, like call_value.
+    """
+    ov = f.single if f.__class__ is HotFn else None
+    if ov is None or ov.nparams != nargs or f.lazy_any or nargs not in (1, 2):
+        return lambda *args: call_value(f, list(args))
+    body = ov.body
+    base = f.env
+    s = S
+
+    def finish(r):
+        if r.__class__ is TailCall:
+            return call_hot(r.fn, r.args) if r.fn.__class__ is HotFn else call_value(r.fn, r.args)
+        return r
+
+    if nargs == 1:
+        (n0,) = ov.names
+
+        def call1(x):
+            s.steps += 1
+            if s.steps > s.next_check:
+                check_budget()
+            if base is None:
+                env = {n0: x}
+            else:
+                env = dict(base)
+                env[n0] = x
+            r = body(env)
+            return finish(r) if r.__class__ is TailCall else r
+
+        return call1
+    n0, n1 = ov.names
+
+    def call2(x, y):
+        s.steps += 1
+        if s.steps > s.next_check:
+            check_budget()
+        if base is None:
+            env = {n0: x, n1: y}
+        else:
+            env = dict(base)
+            env[n0] = x
+            env[n1] = y
+        r = body(env)
+        return finish(r) if r.__class__ is TailCall else r
+
+    return call2

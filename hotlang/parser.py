@@ -474,6 +474,10 @@ class Parser:
             return A.TypeDef(loc, "enum", variants, is_open)
         if self.at("{"):
             fields = self.parse_record_fields()
+            if self.at_name("fn"):
+                # a record followed by its own constructor overloads
+                self.advance()
+                return A.TypeDef(loc, "record-ctor", (fields, self.parse_fn(loc)), is_open)
             return A.TypeDef(loc, "type", fields, is_open)
         if self.at("|"):
             self.advance()

@@ -113,6 +113,16 @@ class Program:
                         {"file": loc[0], "line": loc[1], "col": loc[2], "message": e.message}
                     )
                     continue
+                except Exception as e:  # never let one bad statement break prepare()
+                    self.errors.append(
+                        {
+                            "file": s.loc[0],
+                            "line": s.loc[1],
+                            "col": s.loc[2],
+                            "message": f"internal compile error: {type(e).__name__}: {e}",
+                        }
+                    )
+                    continue
                 ns.code.append(code)
                 if isinstance(s, A.Binding) and not s.path:
                     ns.var_loc[s.name] = s.loc
@@ -181,10 +191,8 @@ class Program:
         raise HotRuntimeError(f"unknown var {ns_name}/{var}", loc)
 
     def resolve_type(self, ns, name):
-        if name == "Result":
-            return RESULT_ENUM
-        if name == "OnErr":
-            return ONERR_ENUM
+        if name in ("Result", "OnErr") and not (name in ns.vars or name in ns.hoisted):
+            return RESULT_ENUM if name == "Result" else ONERR_ENUM
         if name.startswith("::"):
             nsn, _, var = name.rpartition("/")
             target = self.namespaces.get(ns.aliases.get(nsn, nsn))

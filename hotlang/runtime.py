@@ -166,6 +166,9 @@ def _execute(prepared, fn_name, args, hooks, limits):
         return Outcome("failed", _failure(msg), msg, S.variables, "".join(S.stdout))
     except (HotRuntimeError, HotError) as e:
         return Outcome("failed", _failure(str(e)), str(e), S.variables, "".join(S.stdout))
+    except Exception as e:  # an interpreter bug must become a failed run, not a crash
+        msg = f"internal error: {type(e).__name__}: {e}"
+        return Outcome("failed", _failure(msg), msg, S.variables, "".join(S.stdout))
 
 
 def _check_size(js, limits):

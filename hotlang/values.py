@@ -71,13 +71,14 @@ class Builtin:
     "lazy" (args arrive as Lazy thunks; use force()).
     """
 
-    __slots__ = ("name", "fn", "mode", "qname", "__weakref__")
+    __slots__ = ("name", "fn", "mode", "qname", "fast2", "__weakref__")
 
     def __init__(self, name, fn, mode="strict", qname=None):
         self.name = name
         self.fn = fn
         self.mode = mode
         self.qname = qname or name
+        self.fast2 = None  # optional two-argument fast path used by compiled calls
 
     def __repr__(self):
         return f"<builtin {self.qname}>"
@@ -86,7 +87,7 @@ class Builtin:
 class TypeInfo:
     """A record type, a type alias or a built-in type name; callable as a constructor."""
 
-    __slots__ = ("name", "qname", "kind", "fields", "ctor", "atoms")
+    __slots__ = ("name", "qname", "kind", "fields", "ctor", "atoms", "coercions", "resolver")
 
     def __init__(self, name, qname, kind="type", fields=None, ctor=None, atoms=None):
         self.name = name
@@ -95,6 +96,8 @@ class TypeInfo:
         self.fields = fields or []
         self.ctor = ctor  # HotFn for `type fn (...)` constructors
         self.atoms = atoms
+        self.coercions = {}  # target type name -> fn, from `Source -> Target fn` arrows
+        self.resolver = None  # resolves field type names in the defining namespace
 
     def __repr__(self):
         return f"<type {self.qname}>"
@@ -221,10 +224,23 @@ def format_dec(d: Decimal) -> str:
 
 
 def hot_str(v) -> str:
-    """Str() of a value: strings unchanged, everything else in Hot literal form."""
-    if v.__class__ is str:
+    """Str() of a value: strings unchanged, null empty, everything else in literal form."""
+    c = v.__class__
+    if c is str:
         return v
-    return repr_value(v)
+    if v is None:
+        return ""
+    if c is bytes:
+        return v.decode("utf-8", errors="replace")
+    if c is TypedVal:
+        fn = v.type.coercions.get("Str")
+        if fn is not None and STR_COERCE is not None:
+            return STR_COERCE(fn, v)
+    return repr_value(v, "")
+
+
+# set by the evaluator: calls a `Type -> Str` conversion function
+STR_COERCE = None
 
 
 def _quote(s: str) -> str:
@@ -232,10 +248,11 @@ def _quote(s: str) -> str:
     return '"' + out.replace("\r", "\\r").replace("\t", "\\t") + '"'
 
 
-def repr_value(v) -> str:
+def repr_value(v, null="null") -> str:
+    """Literal form; `null` is how null renders (Str() renders it as an empty string)."""
     c = v.__class__
     if v is None:
-        return "null"
+        return null
     if c is bool:
         return "true" if v else "false"
     if c is int:
@@ -245,9 +262,9 @@ def repr_value(v) -> str:
     if c is str:
         return _quote(v)
     if c is list:
-        return "[" + ", ".join(repr_value(x) for x in v) + "]"
+        return "[" + ", ".join(repr_value(x, null) for x in v) + "]"
     if c is dict:
-        return "{" + ", ".join(f"{_key(k)}: {repr_value(x)}" for k, x in v.items()) + "}"
+        return "{" + ", ".join(f"{_key(k)}: {repr_value(x, null)}" for k, x in v.items()) + "}"
     if c is bytes:
         return "Bytes(" + v.hex() + ")"
     if c is Ok:

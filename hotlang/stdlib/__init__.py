@@ -32,11 +32,14 @@ def alias(ns, name, target_ns, target_name=None, core=False):
         CORE[name] = b
 
 
+from . import binary as _binary  # noqa: E402,F401
 from . import coll as _coll  # noqa: E402,F401
 from . import core as _core  # noqa: E402,F401
 from . import data as _data  # noqa: E402,F401
 from . import platform as _platform  # noqa: E402,F401
+from . import regex as _regex  # noqa: E402,F401
 from . import strings as _strings  # noqa: E402,F401
+from . import web as _web  # noqa: E402,F401
 
 
 def all_names():

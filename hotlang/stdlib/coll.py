@@ -7,7 +7,7 @@ from decimal import Decimal
 from functools import cmp_to_key
 
 from ..errors import HotRuntimeError, LimitExceeded
-from ..evaluator import HotFn, call_value, consume
+from ..evaluator import HotFn, call_value, caller, consume
 from ..values import (
     ONERR_ENUM,
     Builtin,
@@ -26,7 +26,8 @@ from ..values import (
 from . import CORE, LIB, alias, lib
 
 C = "::hot::coll"
-MAX_COLL = 10_000_000
+MAX_COLL = 1_000_000  # largest Vec a library call may build
+MAX_STR = 10_000_000  # longest Str a library call may build
 
 
 def _arity(f):
@@ -76,7 +77,7 @@ def _coll(coll, fn):
         coll = coll.value
     if coll is None:
         return []
-    if coll.__class__ not in (list, dict, str):
+    if coll.__class__ not in (list, dict, str, bytes):
         raise HotRuntimeError(f"{fn}: expected a collection, got {type_name(coll)}")
     return coll
 
@@ -90,8 +91,17 @@ def map_(coll, f, on_err=None):
         if _arity(f) >= 2:
             return [call(f, [k, v]) for k, v in coll.items()]
         return [call(f, [[k, v]]) for k, v in coll.items()]
-    if f.__class__ is HotFn and not preserve:
-        return [_call(f, [x]) for x in coll]
+    if f.__class__ is HotFn:
+        g = caller(f, 1)
+        if preserve:
+            return [g(x) for x in coll]
+        out = []
+        for x in coll:
+            r = g(x)
+            if r.__class__ is Ok or r.__class__ is Err:
+                r = consume(r)
+            out.append(r)
+        return out
     return [call(f, [x]) for x in coll]
 
 
@@ -126,7 +136,15 @@ def _filter(coll, f, keep, fn):
         return {
             k: v for k, v in coll.items() if truthy(_call(f, [k, v] if two else [[k, v]])) == keep
         }
-    return [x for x in coll if truthy(_call(f, [x])) == keep]
+    g = caller(f, 1)
+    out = []
+    for x in coll:
+        r = g(x)
+        if r.__class__ is Ok or r.__class__ is Err:
+            r = consume(r)
+        if (r is not None and r is not False) == keep:
+            out.append(x)
+    return out
 
 
 @lib(C, "filter", core=True)
@@ -176,10 +194,19 @@ def reduce_(coll, f, init=None, *rest):
     if f.__class__ not in (HotFn, Builtin) and init.__class__ in (HotFn, Builtin):
         f, init = init, f  # tolerate reduce(coll, init, f)
     acc = init
-    two = coll.__class__ is dict and _arity(f) >= 3
+    if coll.__class__ is dict and _arity(f) >= 3:
+        for x in items:
+            acc = _call(f, [acc, x[0], x[1]])
+            if acc.__class__ is TypedVal and acc.type is REDUCED:
+                return acc.value.get("value")
+        return acc
+    g = caller(f, 2)
     for x in items:
-        acc = _call(f, [acc, x[0], x[1]] if two else [acc, x])
-        if acc.__class__ is TypedVal and acc.type is REDUCED:
+        acc = g(acc, x)
+        c = acc.__class__
+        if c is Ok or c is Err:
+            acc = consume(acc)
+        elif c is TypedVal and acc.type is REDUCED:
             return acc.value.get("value")
     return acc
 
@@ -435,10 +462,17 @@ def concat(*parts):
         for p in parts:
             if p is not None:
                 out.extend(p)
+        if len(out) > MAX_COLL:
+            raise LimitExceeded(f"collection size limit exceeded ({MAX_COLL} items)")
         return out
     if all(p.__class__ is dict for p in parts):
         return merge(*parts)
-    return "".join(hot_str(p) if p is not None else "" for p in parts)
+    if all(p.__class__ is bytes for p in parts):
+        return b"".join(parts)
+    out = "".join(hot_str(p) if p is not None else "" for p in parts)
+    if len(out) > MAX_STR:
+        raise LimitExceeded(f"string size limit exceeded ({MAX_STR} characters)")
+    return out
 
 
 @lib(C, "flatten", core=True)
@@ -460,6 +494,8 @@ def flatten(coll, depth=None):
 def mapcat(coll, f, on_err=None):
     out = []
     for r in map_(coll, f, on_err):
+        if r.__class__ is Ok:
+            r = r.value
         if r.__class__ is list:
             out.extend(r)
         elif r is not None:

@@ -114,7 +114,7 @@ def mul(*args):
 def div(a, b):
     a, b = num(a, "div"), num(b, "div")
     if b == 0:
-        raise HotRuntimeError("div: division by zero")
+        return Err({"message": "division by zero"})
     if a.__class__ is int and b.__class__ is int:
         q, r = divmod(a, b)
         if r == 0:
@@ -127,7 +127,7 @@ def div(a, b):
 def mod(a, b):
     a, b = num(a, "mod"), num(b, "mod")
     if b == 0:
-        raise HotRuntimeError("mod: division by zero")
+        return Err({"message": "division by zero"})
     if a.__class__ is int and b.__class__ is int:
         return a - b * int(a / b) if abs(a) < 2**52 else int(math.fmod(a, b))
     return to_dec(a) % to_dec(b)
@@ -374,12 +374,23 @@ _pred("is-result", lambda v: v.__class__ in (Ok, Err), mode="raw")
 def is_type(v, t=None):
     if t is None:
         return v.__class__ in (TypeInfo, EnumInfo)
-    if t.__class__ is Builtin:
-        return type_name(v) == t.name
-    if t.__class__ is TypeInfo:
-        return v.__class__ is TypedVal and v.type is t
-    if t.__class__ is EnumInfo:
+    c = t.__class__
+    if c is Builtin:
+        return type_name(v) == t.name or (t.name == "Any")
+    if c is TypeInfo:
+        if v.__class__ is TypedVal:
+            return v.type is t
+        return v.__class__ is Variant and v.payload.__class__ is TypedVal and v.payload.type is t
+    if c is EnumInfo:
+        if t.qname == "::hot::type/Result":
+            return v.__class__ in (Ok, Err)
         return v.__class__ is Variant and v.enum is t
+    if c is Variant:
+        return v.__class__ is Variant and v.enum is t.enum and v.name == t.name
+    if c is VariantCtor:
+        if t.enum.qname == "::hot::type/Result":
+            return v.__class__ is (Ok if t.name == "Ok" else Err)
+        return v.__class__ is Variant and v.enum is t.enum and v.name == t.name
     return False
 
 
@@ -477,6 +488,13 @@ def Str(*args):
     return "".join(hot_str(a) for a in args)
 
 
+def _coerced(v, target):
+    fn = v.type.coercions.get(target)
+    if fn is None:
+        return Err(f"cannot convert {v.type.name} to {target}")
+    return consume(call_value(fn, [v]))
+
+
 @lib(T, "Int", core=True)
 def Int(v):
     c = v.__class__
@@ -497,7 +515,7 @@ def Int(v):
     if v is None:
         return Err("cannot convert null to Int")
     if c is TypedVal:
-        return Int(v.value)
+        return _coerced(v, "Int")
     return Err(f"cannot convert {type_name(v)} to Int")
 
 
@@ -517,6 +535,8 @@ def Dec(v, places=None):
             return Err(f'cannot convert "{v}" to Dec')
     elif c is bool:
         r = Decimal(1 if v else 0)
+    elif c is TypedVal:
+        return _coerced(v, "Dec")
     else:
         return Err(f"cannot convert {type_name(v)} to Dec")
     if places is not None:
@@ -526,6 +546,13 @@ def Dec(v, places=None):
 
 @lib(T, "Bool", core=True, mode="raw")
 def Bool(v):
+    if v.__class__ is str:
+        low = v.strip().lower()
+        if low in ("true", "yes", "y", "1", "on"):
+            return True
+        if low in ("false", "no", "n", "0", "off", ""):
+            return False
+        return Err(f'cannot convert "{v}" to Bool')
     return truthy(v)
 
 
@@ -539,13 +566,22 @@ def Vec(*args):
             return [[k, x] for k, x in v.items()]
         if v.__class__ is str:
             return list(v)
+        if v.__class__ is bytes:
+            return list(v)
         if v is None:
             return []
     return list(args)
 
 
 @lib(T, "Map", core=True)
-def Map(v=None):
+def Map(*args):
+    if not args:
+        return {}
+    if len(args) > 1:
+        if len(args) % 2:
+            return Err("Map: expected key/value pairs")
+        return {args[i]: args[i + 1] for i in range(0, len(args), 2)}
+    v = args[0]
     if v is None:
         return {}
     if v.__class__ is dict:
@@ -553,8 +589,16 @@ def Map(v=None):
     if v.__class__ is TypedVal:
         return Map(v.value)
     if v.__class__ is list:
-        return {p[0]: p[1] for p in v}
-    raise HotRuntimeError(f"Map: cannot convert {type_name(v)}")
+        out = {}
+        for p in v:
+            if p.__class__ is list and len(p) == 2:
+                out[p[0]] = p[1]
+            elif p.__class__ is dict:
+                out.update(p)
+            else:
+                return Err("Map: entries must be [key, value] pairs or single-entry maps")
+        return out
+    return Err(f"Map: cannot convert {type_name(v)}")
 
 
 @lib(T, "Null", core=True)
@@ -720,3 +764,45 @@ def version():
 
 
 _ = (Lazy, math)
+
+
+# -- two-argument fast paths for compiled calls (semantics identical to the variadic forms) --
+def _fast_arith(op, slow):
+    def fast(a, b):
+        if a.__class__ is int and b.__class__ is int:
+            r = op(a, b)
+            return r if _LO <= r <= _HI else wrap_int(r)
+        return slow(a, b)
+
+    return fast
+
+
+def _fast_cmp(op, slow):
+    def fast(a, b):
+        if a.__class__ is int and b.__class__ is int:
+            return op(a, b)
+        return slow(a, b)
+
+    return fast
+
+
+def _install_fast_paths():
+    import operator
+
+    from . import LIB
+
+    math_ns, cmp_ns = LIB[M], LIB[CMP]
+    math_ns["add"].fast2 = _fast_arith(operator.add, add)
+    math_ns["sub"].fast2 = _fast_arith(operator.sub, sub)
+    math_ns["mul"].fast2 = _fast_arith(operator.mul, mul)
+    for name, op, slow in (
+        ("lt", operator.lt, lt),
+        ("lte", operator.le, lte),
+        ("gt", operator.gt, gt),
+        ("gte", operator.ge, gte),
+        ("eq", operator.eq, eq),
+    ):
+        cmp_ns[name].fast2 = _fast_cmp(op, slow)
+
+
+_install_fast_paths()

@@ -245,7 +245,7 @@ _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 @lib("::hot::random", "random-string", core=True)
 def random_string(n=16, charset=None):
-    if n > 10_000_000:
+    if n > 1_000_000:
         raise LimitExceeded("string size limit exceeded")
     chars = charset if charset.__class__ is str and charset else _ALNUM
     return "".join(secrets.choice(chars) for _ in range(max(n, 0)))
@@ -253,7 +253,7 @@ def random_string(n=16, charset=None):
 
 @lib("::hot::random", "random-bytes", core=True)
 def random_bytes(n=16, fmt=None):
-    if n > 10_000_000:
+    if n > 1_000_000:
         raise LimitExceeded("bytes size limit exceeded")
     raw = os.urandom(max(n, 0))
     if fmt == "hex":
@@ -277,19 +277,23 @@ def now():
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
-@lib(T, "now-ms")
-def now_ms():
-    return int(_time.time() * 1000)
+def _epoch(v, scale):
+    if v is None:
+        return int(_time.time() * scale)
+    if v.__class__ is str:
+        ms = parse_iso(v)
+        return ms if ms.__class__ is not int else ms * scale // 1000
+    raise HotRuntimeError("expected an ISO-8601 time string (Instant values are not supported)")
 
 
-@lib(T, "now-unix")
-def now_unix():
-    return int(_time.time())
+@lib(T, "epoch-millis")
+def epoch_millis(v=None):
+    return _epoch(v, 1000)
 
 
-@lib(T, "unix-ms")
-def unix_ms():
-    return int(_time.time() * 1000)
+@lib(T, "epoch-seconds")
+def epoch_seconds(v=None):
+    return _epoch(v, 1)
 
 
 @lib(T, "format-iso")

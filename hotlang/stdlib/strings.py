@@ -9,7 +9,7 @@ from ..values import hot_str, type_name
 from . import alias, lib
 
 S_ = "::hot::str"
-MAX_STR = 100_000_000
+MAX_STR = 10_000_000
 
 
 def _s(v, fn):

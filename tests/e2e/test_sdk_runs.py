@@ -54,13 +54,20 @@ def test_subscribe_with_event_sees_published_start_and_stop(sdk):
 
 
 def test_subscribe_with_event_without_reconnect(sdk):
-    seen = list(
-        sdk.streams.subscribe_with_event(
-            {"event_type": "chat.start", "event_data": {"n": 1}}, reconnect=False
-        )
-    )
-    assert [e["type"] for e in seen if e["type"] == "stream:data"] == ["stream:data"] * 2
-    assert seen[-1]["type"] == "run:stop"
+    """A single connection yields everything on the stream; the caller decides when to stop."""
+    seen = []
+    for event in sdk.streams.subscribe_with_event(
+        {"event_type": "chat.start", "event_data": {"n": 1}}, reconnect=False
+    ):
+        seen.append(event)
+        if event["type"] == "run:stop":
+            break
+    types = [event["type"] for event in seen]
+    assert types == ["event:published", "run:start", "stream:data", "stream:data", "run:stop"]
+    assert [e["payload"] for e in seen if e["type"] == "stream:data"] == [
+        {"text": "hello "},
+        {"text": "world"},
+    ]
 
 
 def test_runs_wait_and_get_runs(sdk):
