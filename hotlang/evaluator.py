@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from . import ast as A
 from . import values as _values_module
 from .errors import HotHalt, HotRuntimeError, LimitExceeded, Unsupported
-from .state import S, check_budget
+from .state import S, check_budget, check_string_size
 from .values import (
     MISSING,
     ONERR_ENUM,
@@ -710,8 +710,7 @@ class Compiler:
                         v = consume(v, loc)
                     out.append(v if v.__class__ is str else hot_str(v))
             r = "".join(out)
-            if len(r) > 10_000_000:
-                raise LimitExceeded("string size limit exceeded (10000000 characters)")
+            check_string_size(r)
             return r
 
         return ev

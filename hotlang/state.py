@@ -62,3 +62,16 @@ def check_budget():
     hooks = S.hooks
     if hooks is not None and hooks.is_cancelled():
         raise Cancelled("run cancelled")
+
+
+MAX_STRING_CHARS = 10_000_000  # longest Str any operation may build, whatever the limits
+
+
+def check_string_size(text: str) -> None:
+    """Strings may not outgrow the run's value-size limit (nor MAX_STRING_CHARS) while code
+    runs, so a doubling loop ends with a clear error long before memory runs out."""
+    cap = min(MAX_STRING_CHARS, S.max_value_bytes or MAX_STRING_CHARS)
+    if len(text) > cap:
+        raise LimitExceeded(
+            f"string size limit exceeded ({len(text)} characters; the value size limit is {cap})"
+        )

@@ -8,6 +8,7 @@ from functools import cmp_to_key
 
 from ..errors import HotRuntimeError, LimitExceeded
 from ..evaluator import HotFn, call_value, caller, consume
+from ..state import check_string_size
 from ..values import (
     ONERR_ENUM,
     Builtin,
@@ -27,7 +28,6 @@ from . import CORE, LIB, alias, lib
 
 C = "::hot::coll"
 MAX_COLL = 1_000_000  # largest Vec a library call may build
-MAX_STR = 10_000_000  # longest Str a library call may build
 
 
 def _arity(f):
@@ -470,8 +470,7 @@ def concat(*parts):
     if all(p.__class__ is bytes for p in parts):
         return b"".join(parts)
     out = "".join(hot_str(p) if p is not None else "" for p in parts)
-    if len(out) > MAX_STR:
-        raise LimitExceeded(f"string size limit exceeded ({MAX_STR} characters)")
+    check_string_size(out)
     return out
 
 
