@@ -23,9 +23,7 @@ def _finished_runs(api, event_id, count=1):
     return wait_for(ready, timeout=30, message=f"runs of {event_id}")
 
 
-def test_publish_runs_handler_with_result_vars_and_stream(
-    api, deployed, celery_worker_process
-):
+def test_publish_runs_handler_with_result_vars_and_stream(api, deployed, celery_worker_process):
     event = _publish(api, "chat.start", {"n": 3})
     (run,) = _finished_runs(api, event["event_id"])
     assert run["status"] == "succeeded", celery_worker_process.output()[-3000:]

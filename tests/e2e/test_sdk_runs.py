@@ -19,7 +19,9 @@ def sdk(hot_server, celery_worker_process, environment, deployed):
 def test_call_hot_returns_the_result_and_streams_chunks(sdk):
     chunks = []
     result = sdk.events.call_hot(
-        "::app::main/chatty", [{"type": "x", "data": {"n": 5}}], timeout=30,
+        "::app::main/chatty",
+        [{"type": "x", "data": {"n": 5}}],
+        timeout=30,
         on_chunk=chunks.append,
     )
     assert result == {"done": True, "n": 5}
