@@ -1,0 +1,46 @@
+from django.contrib import admin
+
+from .models import Event, StreamEntry
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Operators look; the API and the workers write."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = ["event_type", "environment", "event_time", "dispatched_at", "handled_runs"]
+    list_filter = ["environment", "event_type"]
+    search_fields = ["id", "event_type", "stream__id"]
+    date_hierarchy = "event_time"
+    readonly_fields = [
+        "id",
+        "environment",
+        "stream",
+        "event_type",
+        "event_data",
+        "event_time",
+        "created_at",
+        "origin_run",
+        "dispatched_at",
+        "handled_runs",
+    ]
+    fields = readonly_fields
+
+
+@admin.register(StreamEntry)
+class StreamEntryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "stream", "run_id", "created_at"]
+    list_filter = ["kind", "environment"]
+    search_fields = ["stream__id", "run_id"]
+    readonly_fields = ["id", "environment", "stream", "kind", "run_id", "payload", "created_at"]
+    fields = readonly_fields

@@ -1,0 +1,82 @@
+from django.contrib import admin, messages
+from django.utils.html import format_html, format_html_join
+
+from events.models import StreamEntry
+from hotapi.api.exceptions import Conflict
+
+from .models import Run, RunVariable
+from .services import run_cancel
+
+
+class RunVariableInline(admin.TabularInline):
+    model = RunVariable
+    fields = ["sequence", "ns", "var", "value", "start_time", "stop_time"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Run)
+class RunAdmin(admin.ModelAdmin):
+    list_display = ["id", "function", "run_type", "status", "project", "created_at", "duration_ms"]
+    list_filter = ["status", "run_type", "environment"]
+    search_fields = ["id", "function", "event__id", "project__name"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "id",
+        "environment",
+        "project",
+        "build",
+        "stream",
+        "event",
+        "origin_run",
+        "run_type",
+        "status",
+        "function",
+        "args",
+        "result",
+        "error",
+        "created_at",
+        "start_time",
+        "stop_time",
+        "duration_ms",
+        "worker",
+        "lease_expires_at",
+        "cancel_requested",
+        "stream_output",
+    ]
+    fields = readonly_fields
+    inlines = [RunVariableInline]
+    actions = ["cancel_runs"]
+
+    @admin.display(description="Stream")
+    def stream_output(self, run: Run):
+        entries = StreamEntry.objects.filter(run_id=run.id).order_by("id")[:200]
+        return format_html(
+            "<ol>{}</ol>",
+            format_html_join(
+                "", "<li><code>{}</code> {}</li>", ((e.kind, e.payload) for e in entries)
+            ),
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Cancel selected runs")
+    def cancel_runs(self, request, queryset):
+        cancelled = 0
+        for run in queryset:
+            try:
+                run_cancel(run=run)
+                cancelled += 1
+            except Conflict:
+                continue  # already finished
+        self.message_user(
+            request, f"Cancellation requested for {cancelled} run(s).", messages.SUCCESS
+        )
