@@ -1,5 +1,7 @@
 """Bearer API keys: every way a key can be wrong answers 401 with the error envelope."""
 
+import re
+
 import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
@@ -111,3 +113,26 @@ def test_quota_fields(api, environment):
         "requests_per_hour": 1234,
         "max_concurrent_runs": 7,
     }
+
+
+def test_admin_issues_a_key_shown_once_and_revokes(admin_client, environment):
+    response = admin_client.post(
+        "/admin/environments/apikey/add/",
+        {"environment": str(environment.id), "name": "ops"},
+        follow=True,
+    )
+    page = response.content.decode()
+    token = re.search(r"hot_[0-9a-f]{32}_[0-9a-f]{64}", page).group(0)
+    api_key = ApiKey.objects.get(name="ops")
+    assert token.split("_")[1] == api_key.id.hex
+    assert token.split("_")[2] not in api_key.digest
+    detail = admin_client.get(f"/admin/environments/apikey/{api_key.pk}/change/").content
+    assert token.encode() not in detail  # shown once, never again
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert client.get("/v1/env").status_code == 200
+    admin_client.post(
+        "/admin/environments/apikey/",
+        {"action": "revoke_keys", "_selected_action": [str(api_key.pk)]},
+    )
+    assert client.get("/v1/env").status_code == 401

@@ -1,0 +1,93 @@
+"""The one command: `manage.py runhot` migrates, prints a key, serves, and stops cleanly."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from tests.live import BASE_DIR, free_port
+
+pytestmark = pytest.mark.slow
+
+
+def test_runhot_serves_with_a_printed_key_and_stops_on_sigterm(tmp_path):
+    port = free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "HOT_STORAGE_DIR", "HOT_CELERY_QUEUE"}
+    }
+    env.update(
+        HOT_DATA_DIR=str(tmp_path / "data"),
+        HOT_PORT=str(port),
+        DEBUG="1",
+        PYTHONUNBUFFERED="1",
+        HOT_CELERY_QUEUE="runhot-test",
+    )
+    log = open(tmp_path / "runhot.log", "wb")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "runhot", "--concurrency", "1"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        status = None
+        while time.monotonic() < deadline and status is None:
+            try:
+                status = httpx.get(f"http://127.0.0.1:{port}/status", timeout=1)
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        assert status is not None and status.json()["status"] == "ok"
+        output = (tmp_path / "runhot.log").read_text()
+        token = re.search(r"HOT_API_KEY=(hot_[0-9a-f]{32}_[0-9a-f]{64})", output).group(1)
+        env_info = httpx.get(
+            f"http://127.0.0.1:{port}/v1/env", headers={"Authorization": f"Bearer {token}"}
+        ).json()["data"]
+        assert env_info["name"] == "development"
+        assert (tmp_path / "data" / "encryption_key").exists()  # generated for local use
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            returncode = process.wait(timeout=30)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            log.close()
+    assert returncode == 0
+    # The children went with it: nothing answers on the port any more.
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"http://127.0.0.1:{port}/status", timeout=1)
+    # A second start keeps the existing key and prints no new one.
+    second = subprocess.run(
+        [sys.executable, "manage.py", "createapikey", "--env", "development"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert second.stdout.strip().startswith("hot_")
+
+
+def test_runhot_refuses_to_start_without_a_key_when_debug_is_off(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {"HOT_ENCRYPTION_KEY", "DEBUG"}}
+    env.update(HOT_DATA_DIR=str(tmp_path / "data"), DEBUG="0")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "runhot"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "HOT_ENCRYPTION_KEY is required" in result.stderr
