@@ -1,29 +1,19 @@
 from django.contrib import admin, messages
 
+from hotapi.admin import ReadOnlyInline
+
 from .models import Build, EventHandler, Schedule
 from .services import deploy_request
 
 
-class EventHandlerInline(admin.TabularInline):
+class EventHandlerInline(ReadOnlyInline):
     model = EventHandler
     fields = ["event_type", "ns", "var", "once", "file", "line"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
-class ScheduleInline(admin.TabularInline):
+class ScheduleInline(ReadOnlyInline):
     model = Schedule
     fields = ["cron", "normalized", "ns", "var", "next_fire_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Build)

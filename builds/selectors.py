@@ -1,7 +1,7 @@
 from django.db.models import QuerySet
 
 from hotapi.api.exceptions import NotFound
-from hotapi.api.lookups import parse_uuid
+from hotapi.api.lookups import get_by_id_or_404
 
 from .models import Build, BuildType, EventHandler, RuntimeStatus, Schedule
 
@@ -21,11 +21,7 @@ def project_build_list(*, project) -> QuerySet[Build]:
 
 
 def build_get(*, project, build_id: str) -> Build:
-    parsed = parse_uuid(build_id)
-    build = Build.objects.filter(project=project, pk=parsed).first() if parsed else None
-    if build is None:
-        raise NotFound("Build not found")
-    return build
+    return get_by_id_or_404(Build.objects.filter(project=project), build_id, "Build not found")
 
 
 def deployed_build(*, project) -> Build:

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from hotapi.api.pagination import paginate
 from hotapi.api.views import EnvironmentScopedViewSet
-from projects.selectors import project_get
+from projects.views import ProjectChildViewSet
 
 from . import selectors, services
 from .serializers import (
@@ -34,13 +34,10 @@ class EnvironmentBuildViewSet(EnvironmentScopedViewSet):
 
 
 @extend_schema(tags=["builds"])
-class ProjectBuildViewSet(EnvironmentScopedViewSet):
+class ProjectBuildViewSet(ProjectChildViewSet):
     serializer_class = BuildSerializer
     parser_classes = [MultiPartParser]
     lookup_url_kwarg = "build_id"
-
-    def get_project(self):
-        return project_get(environment=self.environment, ref=self.kwargs["project_ref"])
 
     def list(self, request, project_ref=None):
         builds = selectors.project_build_list(project=self.get_project())
@@ -104,11 +101,8 @@ class ProjectBuildViewSet(EnvironmentScopedViewSet):
 
 
 @extend_schema(tags=["builds"])
-class DeployedDiscoveryViewSet(EnvironmentScopedViewSet):
+class DeployedDiscoveryViewSet(ProjectChildViewSet):
     """Event handlers and schedules of the project's deployed build."""
-
-    def get_project(self):
-        return project_get(environment=self.environment, ref=self.kwargs["project_ref"])
 
     @extend_schema(responses=EventHandlerSerializer(many=True))
     def event_handlers(self, request, project_ref=None):

@@ -1,19 +1,8 @@
 from django.contrib import admin
 
+from hotapi.admin import ReadOnlyAdmin
+
 from .models import Event, StreamEntry
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Operators look; the API and the workers write."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Event)
@@ -42,5 +31,4 @@ class StreamEntryAdmin(ReadOnlyAdmin):
     list_display = ["id", "kind", "stream", "run_id", "created_at"]
     list_filter = ["kind", "environment"]
     search_fields = ["stream__id", "run_id"]
-    readonly_fields = ["id", "environment", "stream", "kind", "run_id", "payload", "created_at"]
-    fields = readonly_fields
+    fields = ["id", "environment", "stream", "kind", "run_id", "payload", "created_at"]

@@ -1,7 +1,6 @@
 from django.db.models import QuerySet
 
-from hotapi.api.exceptions import NotFound
-from hotapi.api.lookups import parse_uuid
+from hotapi.api.lookups import get_by_id_or_404
 
 from .models import Event
 
@@ -11,8 +10,5 @@ def event_list(*, environment) -> QuerySet[Event]:
 
 
 def event_get(*, environment, event_id: str) -> Event:
-    parsed = parse_uuid(event_id)
-    event = Event.objects.filter(environment=environment, pk=parsed).first() if parsed else None
-    if event is None:
-        raise NotFound("Event not found")
-    return event
+    events = Event.objects.filter(environment=environment)
+    return get_by_id_or_404(events, event_id, "Event not found")

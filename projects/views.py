@@ -10,6 +10,13 @@ from . import selectors, services
 from .serializers import ProjectActivationSerializer, ProjectSerializer, ProjectWriteSerializer
 
 
+class ProjectChildViewSet(EnvironmentScopedViewSet):
+    """Base for resources under ``/projects/{project_ref}/...``."""
+
+    def get_project(self):
+        return selectors.project_get(environment=self.environment, ref=self.kwargs["project_ref"])
+
+
 @extend_schema(tags=["projects"])
 class ProjectViewSet(EnvironmentScopedViewSet):
     serializer_class = ProjectSerializer

@@ -2,21 +2,16 @@ from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
 from events.models import StreamEntry
+from hotapi.admin import ReadOnlyInline
 from hotapi.api.exceptions import Conflict
 
 from .models import Run, RunVariable
 from .services import run_cancel
 
 
-class RunVariableInline(admin.TabularInline):
+class RunVariableInline(ReadOnlyInline):
     model = RunVariable
     fields = ["sequence", "ns", "var", "value", "start_time", "stop_time"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Run)

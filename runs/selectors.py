@@ -7,8 +7,8 @@ from dateutil.relativedelta import relativedelta
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
-from hotapi.api.exceptions import BadRequest, NotFound
-from hotapi.api.lookups import parse_uuid
+from hotapi.api.exceptions import BadRequest
+from hotapi.api.lookups import get_by_id_or_404
 from projects.selectors import project_get
 
 from .models import Run, RunCounter, RunStatus, RunType, RunVariable
@@ -90,15 +90,8 @@ def run_list(
 
 
 def run_get(*, environment, run_id: str) -> Run:
-    parsed = parse_uuid(run_id)
-    run = (
-        Run.objects.filter(environment=environment, pk=parsed).select_related("project").first()
-        if parsed
-        else None
-    )
-    if run is None:
-        raise NotFound("Run not found")
-    return run
+    runs = Run.objects.filter(environment=environment).select_related("project")
+    return get_by_id_or_404(runs, run_id, "Run not found")
 
 
 def event_runs(*, event) -> QuerySet[Run]:

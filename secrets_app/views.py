@@ -3,8 +3,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from hotapi.api.pagination import paginate
-from hotapi.api.views import EnvironmentScopedViewSet
-from projects.selectors import project_get
+from projects.views import ProjectChildViewSet
 
 from . import services
 from .serializers import (
@@ -15,15 +14,12 @@ from .serializers import (
 
 
 @extend_schema(tags=["context"])
-class ContextVariableViewSet(EnvironmentScopedViewSet):
+class ContextVariableViewSet(ProjectChildViewSet):
     """Context variables of a project. Values are write-only: never returned."""
 
     serializer_class = ContextVariableSerializer
     lookup_url_kwarg = "key"
     lookup_value_regex = "[^/]+"
-
-    def get_project(self):
-        return project_get(environment=self.environment, ref=self.kwargs["project_ref"])
 
     def list(self, request, project_ref=None):
         queryset = services.context_list(project=self.get_project())

@@ -39,6 +39,24 @@ def _fresh_storage(settings, storage_dir):
     settings.STORAGES = storages
 
 
+PROCESS_FIXTURES = {"celery_worker_process", "hot_server", "make_hot_server"}
+
+
+@pytest.fixture(autouse=True)
+def _unconsumed_queue_for_in_process_tests(request):
+    """Tests that call tasks in-process must not race the session's worker for the messages
+    their code enqueues, so those messages go to a queue no worker consumes."""
+    from hotapi.celery import app
+
+    if PROCESS_FIXTURES & set(request.fixturenames):
+        yield
+        return
+    previous = app.conf.task_default_queue
+    app.conf.task_default_queue = "hot-test-unconsumed"
+    yield
+    app.conf.task_default_queue = previous
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     from django.core.cache import cache
