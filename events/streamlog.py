@@ -34,6 +34,25 @@ def notify_appended() -> None:
         log.warning("Could not publish a stream wake-up", exc_info=True)
 
 
+def prune(*, older_than_days: float, batch: int = 10_000) -> int:
+    """Delete log entries past the retention period (oldest first, in batches)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted = 0
+    while True:
+        ids = list(
+            StreamEntry.objects.filter(created_at__lt=cutoff)
+            .order_by("id")
+            .values_list("id", flat=True)[:batch]
+        )
+        if not ids:
+            return deleted
+        deleted += StreamEntry.objects.filter(id__in=ids).delete()[0]
+
+
 def append(*, environment_id, stream_id, kind: str, payload: dict, run_id=None) -> StreamEntry:
     entry = StreamEntry.objects.create(
         environment_id=environment_id,

@@ -244,6 +244,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(env_str("HOT_SWEEP_INTERVAL_SECONDS", "3")),
         "options": {"expires": 10},
     },
+    "hot-prune-stream-log": {
+        "task": "events.tasks.prune_stream_log",
+        "schedule": 3600.0,
+        "options": {"expires": 600},
+    },
     "hot-reaper": {
         "task": "runs.tasks.reap_leases",
         "schedule": float(env_str("HOT_REAPER_INTERVAL_SECONDS", "5")),
@@ -303,6 +308,7 @@ HOT_REAPER_INTERVAL_SECONDS = float(env_str("HOT_REAPER_INTERVAL_SECONDS", "5"))
 HOT_SWEEP_INTERVAL_SECONDS = float(env_str("HOT_SWEEP_INTERVAL_SECONDS", "3"))
 # How often each web process's stream hub polls the stream log without Redis wake-ups.
 HOT_STREAM_POLL_SECONDS = float(env_str("HOT_STREAM_POLL_SECONDS", "0.1"))
+HOT_STREAM_RETENTION_DAYS = float(env_str("HOT_STREAM_RETENTION_DAYS", "7"))
 HOT_SSE_HEARTBEAT_SECONDS = float(env_str("HOT_SSE_HEARTBEAT_SECONDS", "15"))
 HOT_SSE_STREAM_SECONDS = float(env_str("HOT_SSE_STREAM_SECONDS", "300"))
 HOT_SCHEDULER_TICK_SECONDS = float(env_str("HOT_SCHEDULER_TICK_SECONDS", "1"))

@@ -285,3 +285,20 @@ def test_sweep_leaves_recent_events_to_the_normal_dispatch(api, enqueued):
     publish(api, "a.b", {})
     assert sweep_undispatched(older_than_seconds=60) == 0
     assert Event.objects.get().dispatched_at is None
+
+
+def test_stream_log_retention(api):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from events.models import StreamEntry
+    from events.tasks import prune_stream_log
+
+    api.post("/v1/events", {"event_type": "a.b", "event_data": {}}, format="json")
+    api.post("/v1/events", {"event_type": "a.c", "event_data": {}}, format="json")
+    old = StreamEntry.objects.order_by("id").first()
+    StreamEntry.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=30))
+    assert prune_stream_log() == 1
+    assert not StreamEntry.objects.filter(pk=old.pk).exists()
+    assert StreamEntry.objects.count() == 1
