@@ -21,7 +21,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.db.models import Max
 
 from .models import StreamEntry
@@ -174,8 +174,7 @@ class StreamHub:
         interval = settings.HOT_STREAM_POLL_SECONDS
         while True:
             try:
-                close_old_connections()
-                delivered = self.poll_once()
+                delivered = self.poll_once()  # keeps its connection between polls
             except Exception:
                 log.exception("Stream hub poll failed; retrying")
                 connection.close()
