@@ -3,6 +3,8 @@
 import logging
 from dataclasses import dataclass
 
+from hotapi.runtime import get_runtime
+
 from .bundle import BundleError, inspect_bundle
 from .models import Build
 from .services import DeployError, missing_context_warnings, temporary_copy
@@ -28,7 +30,6 @@ def prepare_build(build: Build) -> Preparation:
     Returns warnings (missing context variables, handlers using unsupported features) and the
     functions defined; raises DeployError with a readable reason when the build cannot serve.
     """
-    from hotapi.runtime import get_runtime
 
     try:
         with temporary_copy(build) as handle:

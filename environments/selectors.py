@@ -3,6 +3,8 @@ import math
 from django.apps import apps
 from django.db.models import Sum
 
+from runs.selectors import compute_seconds_this_month
+
 from .models import Environment
 
 
@@ -19,7 +21,6 @@ def storage_used_bytes(*, environment: Environment) -> int:
 
 
 def environment_quota(*, environment: Environment) -> dict:
-    from runs.selectors import compute_seconds_this_month
 
     compute = compute_seconds_this_month(environment=environment)
     return {

@@ -10,6 +10,7 @@ from hotapi.api.exceptions import Forbidden, NotFound
 
 from . import streamlog
 from .models import Event, Stream
+from .tasks import route_event
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,6 @@ def event_publish(
 ) -> Event:
     """Commit the event (and its stream) first; routing is dispatched after commit. If the
     broker is down the sweep dispatches it later, so no accepted event is lost."""
-    from .tasks import route_event
 
     stream = stream or stream_resolve(environment=environment, stream_id=stream_id)
     now = timezone.now()

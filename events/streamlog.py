@@ -1,11 +1,14 @@
 """Appending to the durable stream log, and waking the web processes that tail it."""
 
 import logging
+from datetime import timedelta
 from functools import cache
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
+from .hub import wake_local_hub
 from .models import StreamEntry
 
 log = logging.getLogger(__name__)
@@ -23,7 +26,6 @@ def _redis():
 def notify_appended() -> None:
     """Wake the stream hubs now rather than at their next poll: this process's directly,
     other processes' through Redis when it is configured."""
-    from .hub import wake_local_hub
 
     wake_local_hub()
     if not settings.REDIS_URL:
@@ -36,9 +38,6 @@ def notify_appended() -> None:
 
 def prune(*, older_than_days: float, batch: int = 10_000) -> int:
     """Delete log entries past the retention period (oldest first, in batches)."""
-    from datetime import timedelta
-
-    from django.utils import timezone
 
     cutoff = timezone.now() - timedelta(days=older_than_days)
     deleted = 0

@@ -2,6 +2,7 @@
 
 from django.db import IntegrityError, transaction
 
+from builds.services import build_files_delete_on_commit, project_activated, project_deactivated
 from hotapi.api.exceptions import Conflict
 
 from .models import Project
@@ -34,7 +35,6 @@ def project_rename(*, project: Project, name: str) -> Project:
 @transaction.atomic
 def project_delete(*, project: Project) -> None:
     """Delete the project and everything it owns (rows cascade; stored files after commit)."""
-    from builds.services import build_files_delete_on_commit
 
     build_files_delete_on_commit(project=project)
     project.delete()
@@ -44,7 +44,6 @@ def project_delete(*, project: Project) -> None:
 def project_set_active(*, project: Project, active: bool) -> dict:
     """Activate or deactivate; the response shape follows the real server's
     ``{"project": ..., "redeployed_build_id"?}``."""
-    from builds.services import project_activated, project_deactivated
 
     project = Project.objects.select_for_update().get(pk=project.pk)
     result: dict = {}

@@ -17,7 +17,9 @@ from django.db import close_old_connections, connection
 from builds.bundle import inspect_bundle
 from builds.models import Build
 from builds.services import temporary_copy
+from events import streamlog
 from events.models import Stream
+from events.services import event_publish
 from hotapi.ids import uuid7
 from hotapi.runtime import get_runtime
 from secrets_app.services import context_values_for_project
@@ -99,7 +101,6 @@ class PlatformHooks:
         return list((self._context or {}).values())
 
     def send(self, event_type, data):
-        from events.services import event_publish
 
         def publish():
             return event_publish(
@@ -122,7 +123,6 @@ class PlatformHooks:
         }
 
     def stream_data(self, value, payload=None):
-        from events import streamlog
 
         data_type, body = ("data", value) if payload is None else (str(value), payload)
         self._db(

@@ -16,7 +16,7 @@ from django.utils import timezone
 from builds.bundle import latest_fire, next_fire
 from builds.models import Schedule
 from events.models import Event
-from events.services import SCHEDULE_EVENT
+from events.services import SCHEDULE_EVENT, stream_resolve
 
 from .models import RunType, ScheduleFire
 from .serializers import utc_iso
@@ -83,7 +83,6 @@ def _schedule_run(schedule: Schedule, due, now, backfill: bool):
     project = schedule.build.project
     function = f"{schedule.ns}/{schedule.var}"
     argument = schedule_argument(schedule, due, now, backfill)
-    from events.services import stream_resolve
 
     stream = stream_resolve(environment=project.environment)
     event = Event.objects.create(

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from hotapi.api.renderers import utc_timestamp
 from hotapi.api.serializers import UTCDateTimeField
 
 from .models import Run, RunVariable
@@ -75,6 +76,4 @@ class RunStatsSerializer(serializers.Serializer):
 
 
 def utc_iso(moment) -> str:
-    from hotapi.api.renderers import utc_timestamp
-
     return utc_timestamp(moment)

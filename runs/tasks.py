@@ -1,5 +1,7 @@
 """Celery entry points: load by id, call a service. All are idempotent."""
 
+from datetime import timedelta
+
 from celery import shared_task
 
 from . import execution, routing, scheduler, services
@@ -18,7 +20,6 @@ def scheduler_tick() -> int:
 @shared_task(acks_late=True, ignore_result=True)
 def sweep() -> dict:
     """Dispatch events and runs whose messages were lost while the broker was unavailable."""
-    from datetime import timedelta
 
     return {
         "events": routing.sweep_undispatched(),

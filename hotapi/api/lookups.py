@@ -2,6 +2,8 @@
 
 import uuid
 
+from .exceptions import NotFound
+
 
 def parse_uuid(value: str) -> uuid.UUID | None:
     try:
@@ -13,7 +15,6 @@ def parse_uuid(value: str) -> uuid.UUID | None:
 def get_by_id_or_404(queryset, raw_id, message: str):
     """The row of ``queryset`` whose primary key is ``raw_id``; a malformed or unknown id (or
     one outside the queryset's scope) is 404 with ``message``."""
-    from .exceptions import NotFound
 
     parsed = parse_uuid(raw_id)
     row = queryset.filter(pk=parsed).first() if parsed else None
