@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection
@@ -34,7 +34,7 @@ SUBSCRIBER_BUFFER = 5000
 REDIS_SAFETY_POLL = 1.0
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Entry:
     id: int
     environment_id: str
@@ -42,6 +42,14 @@ class Entry:
     kind: str
     run_id: str | None
     payload: dict
+    # SSE frames rendered from this entry, per endpoint format: rendered once, sent to every
+    # subscriber (only touched on the event loop that serves the connections).
+    rendered: dict = field(default_factory=dict)
+
+    def frame(self, key, render):
+        if key not in self.rendered:
+            self.rendered[key] = render()
+        return self.rendered[key]
 
 
 def entry_from_row(row) -> Entry:
@@ -76,19 +84,15 @@ class Subscription:
         self._wakeup: asyncio.Event | None = None
         self.closed = False
 
-    def push(self, entries: list[Entry]) -> None:
+    def push(self, entries: list[Entry]):
+        """Buffer entries; return the event to set on the connection's loop (or None)."""
         with self._lock:
             self._buffer.extend(entries)
             if len(self._buffer) > SUBSCRIBER_BUFFER:
                 # A client this slow is cut off; it resumes with Last-Event-ID.
                 self.overflowed = True
                 self._buffer.clear()
-            loop, wakeup = self._loop, self._wakeup
-        if loop is not None:
-            try:
-                loop.call_soon_threadsafe(wakeup.set)
-            except RuntimeError:  # the loop is closed: the connection is gone
-                pass
+            return self._loop, self._wakeup
 
     async def next_batch(self, timeout: float) -> list[Entry]:
         """Entries that arrived, or [] after ``timeout`` seconds."""
@@ -99,7 +103,8 @@ class Subscription:
                 if self._buffer:
                     self._wakeup.set()
         try:
-            await asyncio.wait_for(self._wakeup.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._wakeup.wait()
         except TimeoutError:
             return []
         with self._lock:
@@ -249,8 +254,22 @@ class StreamHub:
                 for subscription in self._by_environment.get(entry.environment_id, ()):
                     by_target[subscription].append(entry)
             self._cursor = entries[-1].id
+        # One thread-safe call per event loop wakes all of its subscribers at once.
+        wakeups: dict[asyncio.AbstractEventLoop, list[asyncio.Event]] = defaultdict(list)
         for subscription, batch in by_target.items():
-            subscription.push(batch)
+            loop, wakeup = subscription.push(batch)
+            if loop is not None:
+                wakeups[loop].append(wakeup)
+        for loop, events in wakeups.items():
+            try:
+                loop.call_soon_threadsafe(_set_all, events)
+            except RuntimeError:  # the loop is closed: its connections are gone
+                pass
+
+
+def _set_all(events: list[asyncio.Event]) -> None:
+    for event in events:
+        event.set()
 
 
 _hub: StreamHub | None = None

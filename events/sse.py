@@ -58,6 +58,10 @@ def sse(kind: str, data: dict, entry_id: int | None = None) -> bytes:
 def stream_chunk(entry: Entry, project_id: str | None = None) -> bytes | None:
     if entry.kind not in STREAM_KINDS:
         return None
+    return entry.frame(("stream", project_id), lambda: _stream_frame(entry, project_id))
+
+
+def _stream_frame(entry: Entry, project_id: str | None) -> bytes | None:
     if entry.kind == "stream:data":
         return sse(entry.kind, entry.payload, entry.id)
     run = entry.payload["run"]
@@ -69,6 +73,10 @@ def stream_chunk(entry: Entry, project_id: str | None = None) -> bytes | None:
 def env_chunk(entry: Entry) -> bytes | None:
     if entry.kind not in ENV_KINDS:
         return None
+    return entry.frame("env", lambda: _env_frame(entry))
+
+
+def _env_frame(entry: Entry) -> bytes:
     if entry.kind.startswith("event:"):
         return sse(entry.kind, entry.payload, entry.id)
     run = entry.payload["run"]
@@ -312,7 +320,9 @@ async def run_updates(subscription, *, run_id: str, snapshot: dict):
                 if entry.run_id != run_id or entry.kind not in RUN_KINDS:
                     continue
                 run = entry.payload["run"]
-                yield sse("run:update", {"run": run}, entry.id)
+                yield entry.frame(
+                    "run", lambda e=entry: sse("run:update", {"run": e.payload["run"]}, e.id)
+                )
                 if run["status"] in TERMINAL_STATUSES:
                     return
     finally:
