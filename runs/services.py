@@ -148,16 +148,11 @@ def run_claim(*, run_id, worker: str) -> Run | None:
     run is not queued (a duplicate message) or the environment is at max_concurrent_runs (the
     run stays queued and is started when a slot frees)."""
     with transaction.atomic():
-        run = Run.objects.filter(pk=run_id).first()
-        if run is None or run.status != RunStatus.QUEUED:
-            return None
         # Claims of one environment are serialized so the concurrency limit holds.
-        environment = Environment.objects.select_for_update().get(pk=run.environment_id)
-        run = Run.objects.select_for_update().get(pk=run_id)
-        if run.status != RunStatus.QUEUED:
-            return None
-        if run.cancel_requested:
-            _finish(run, RunStatus.CANCELLED, error="Cancelled before it started")
+        environment = (
+            Environment.objects.select_for_update(of=("self",)).filter(runs__id=run_id).first()
+        )
+        if environment is None:
             return None
         running = Run.objects.filter(
             environment_id=environment.id, status=RunStatus.RUNNING
@@ -165,13 +160,23 @@ def run_claim(*, run_id, worker: str) -> Run | None:
         if running >= environment.max_concurrent_runs:
             return None
         now = timezone.now()
-        run.start_time = now
-        run.lease_expires_at = now + lease_duration()
-        run.worker = worker
-        _move(run, RunStatus.RUNNING)
-        run.save()
+        claimed = Run.objects.filter(
+            pk=run_id, status=RunStatus.QUEUED, cancel_requested=False
+        ).update(
+            status=RunStatus.RUNNING,
+            start_time=now,
+            lease_expires_at=now + lease_duration(),
+            worker=worker,
+        )
+        run = Run.objects.select_related("project", "build").get(pk=run_id)
+        if not claimed:
+            if run.status == RunStatus.QUEUED:  # cancelled before it started
+                _finish(run, RunStatus.CANCELLED, error="Cancelled before it started")
+            return None
+        _count(environment.id, RunStatus.QUEUED, -1)
+        _count(environment.id, RunStatus.RUNNING, +1)
         _log_run(run, "run:start")
-    return Run.objects.select_related("project", "build").get(pk=run.pk)
+    return run
 
 
 def _finish(run: Run, status: str, *, result=None, error: str = "") -> None:
@@ -188,7 +193,18 @@ def _finish(run: Run, status: str, *, result=None, error: str = "") -> None:
     run.error = error
     run.lease_expires_at = None
     _move(run, status)
-    run.save()
+    run.save(
+        update_fields=[
+            "status",
+            "start_time",
+            "stop_time",
+            "duration_ms",
+            "result",
+            "error",
+            "lease_expires_at",
+            "cancel_requested",
+        ]
+    )
     _log_run(run, TERMINAL_KIND[status])
 
 
@@ -208,18 +224,17 @@ def run_finish(*, run_id, status: str, result=None, error: str = "", variables=(
 
 def start_queued_runs(*, environment_id) -> None:
     """Enqueue the oldest waiting runs of an environment, as many as there are free slots."""
+    waiting_runs = Run.objects.filter(
+        environment_id=environment_id, status=RunStatus.QUEUED, cancel_requested=False
+    )
+    if not waiting_runs.exists():  # the common case: one cheap look at a partial index
+        return
     environment = Environment.objects.get(pk=environment_id)
     running = Run.objects.filter(environment_id=environment_id, status=RunStatus.RUNNING).count()
     free = environment.max_concurrent_runs - running
     if free <= 0:
         return
-    waiting = list(
-        Run.objects.filter(
-            environment_id=environment_id, status=RunStatus.QUEUED, cancel_requested=False
-        )
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:free]
-    )
+    waiting = list(waiting_runs.order_by("created_at").values_list("pk", flat=True)[:free])
     with transaction.atomic():
         enqueue_runs(waiting)
 

@@ -58,10 +58,16 @@ def _unconsumed_queue_for_in_process_tests(request):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
+def _fresh_cache(settings):
     from django.core.cache import cache
 
     cache.clear()
+    if settings.REDIS_URL:  # rate-limit counters live in Redis directly
+        from hotapi.api.throttling import _redis
+
+        keys = list(_redis().scan_iter("hot:rate:*"))
+        if keys:
+            _redis().delete(*keys)
 
 
 @pytest.fixture

@@ -1,16 +1,41 @@
-"""Per-environment request quota: an atomic fixed-window counter in the shared cache.
+"""Per-environment request quota: an atomic fixed-window counter.
 
 DRF's SimpleRateThrottle reads, modifies and writes the history, which overshoots under
-concurrency; ``cache.incr`` is atomic in Redis (and in local memory within one process). With
-the embedded local-memory cache the count is per web process; set REDIS_URL to share it.
+concurrency. With ``REDIS_URL`` the count is one pipelined ``INCR`` + ``EXPIRE NX`` on a
+process-wide client (Django's cache would open a connection per request thread under ASGI);
+without Redis it is ``cache.incr`` in local memory, i.e. per web process.
 """
 
 import time
+from functools import cache
 
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import cache as local_cache
 from rest_framework.throttling import BaseThrottle
 
 WINDOW_SECONDS = 3600
+
+
+@cache
+def _redis():
+    import redis
+
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def _count_in_window(key: str) -> int:
+    if settings.REDIS_URL:
+        pipeline = _redis().pipeline(transaction=False)
+        pipeline.incr(key)
+        pipeline.expire(key, WINDOW_SECONDS + 5, nx=True)
+        count, _ = pipeline.execute()
+        return count
+    local_cache.add(key, 0, WINDOW_SECONDS + 5)
+    try:
+        return local_cache.incr(key)
+    except ValueError:  # expired between add and incr
+        local_cache.add(key, 1, WINDOW_SECONDS + 5)
+        return 1
 
 
 class EnvironmentRateThrottle(BaseThrottle):
@@ -24,13 +49,7 @@ class EnvironmentRateThrottle(BaseThrottle):
             return True
         now = time.time()
         window = int(now // WINDOW_SECONDS)
-        key = f"hot:rate:{environment.pk}:{window}"
-        cache.add(key, 0, WINDOW_SECONDS + 5)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, WINDOW_SECONDS + 5)
-            count = 1
+        count = _count_in_window(f"hot:rate:{environment.pk}:{window}")
         self._wait = (window + 1) * WINDOW_SECONDS - now
         return count <= limit
 
