@@ -11,6 +11,7 @@ from events import streamlog
 from events.models import Event
 from events.services import CALL_EVENT, event_summary
 
+from .execution import execute_run
 from .models import Run, RunType
 from .services import enqueue_runs, run_create, run_create_failed
 
@@ -92,9 +93,13 @@ def _call_run(event: Event) -> Run:
     )
 
 
-def event_route(*, event_id) -> list:
+def event_route(*, event_id, execute_inline: bool = False) -> list:
     """Create the event's runs once. A repeated dispatch finds the event dispatched and does
-    nothing; the (event, route) unique constraint backs that up under any race."""
+    nothing; the (event, route) unique constraint backs that up under any race.
+
+    With ``execute_inline`` (the routing task) a single resulting run is executed right here
+    instead of going back through the broker: one hop less for the common one-handler event.
+    Should this worker die first, the sweep enqueues the waiting run."""
     with transaction.atomic():
         event = Event.objects.select_for_update().filter(pk=event_id).first()
         if event is None or event.dispatched_at is not None:
@@ -112,7 +117,12 @@ def event_route(*, event_id) -> list:
             kind="event:handled",
             payload=event_summary(event),
         )
-        enqueue_runs([run.pk for run in runs if run.status == "queued"])
+        queued = [run.pk for run in runs if run.status == "queued"]
+        inline = execute_inline and len(queued) == 1
+        if not inline:
+            enqueue_runs(queued)
+    if inline:
+        execute_run(run_id=queued[0])
     return [run.pk for run in runs]
 
 
