@@ -14,7 +14,7 @@ def project_get(*, environment, ref: str) -> Project:
     """A project of ``environment`` by UUID or name; another environment's project is 404."""
     project_id = parse_uuid(ref)
     lookup = {"pk": project_id} if project_id else {"name": ref}
-    project = Project.objects.filter(environment=environment, **lookup).first()
-    if project is None:
-        raise NotFound("Project not found")
-    return project
+    try:
+        return Project.objects.get(environment=environment, **lookup)
+    except Project.DoesNotExist:
+        raise NotFound("Project not found") from None
