@@ -49,10 +49,12 @@ def test_upload_deploy_and_discover(sdk):
 def test_idempotent_upload_with_build_id(sdk):
     data, bundle_hash = bundles.make_bundle()
     build_id = "0196f1c2-7b1e-7a53-9c1e-5d2f8a9b0c99"
-    first = sdk.builds.upload("sdk-builds", file=io.BytesIO(data), hash=bundle_hash,
-                              build_id=build_id)
-    second = sdk.builds.upload("sdk-builds", file=io.BytesIO(data), hash=bundle_hash,
-                               build_id=build_id)
+    first = sdk.builds.upload(
+        "sdk-builds", file=io.BytesIO(data), hash=bundle_hash, build_id=build_id
+    )
+    second = sdk.builds.upload(
+        "sdk-builds", file=io.BytesIO(data), hash=bundle_hash, build_id=build_id
+    )
     assert first["build_id"] == second["build_id"] == build_id
 
 

@@ -88,3 +88,30 @@ def deploy_source(project: Project, source: str = SOURCE, handlers=HANDLERS, sch
 def deployed(project):
     context_create(project=project, key="API_TOKEN", value=SECRET)
     return deploy_source(project)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_before_teardown(request, environment):
+    """Work a test started in other processes (chained runs, say) must end before the database
+    is flushed for the next test; otherwise the flush and a worker's transaction can deadlock.
+    (It depends on ``environment`` so that it is torn down before the database is.)"""
+    yield
+    if "celery_worker_process" not in request.fixturenames:
+        return
+    import time
+
+    from django.db import close_old_connections
+
+    from events.models import Event
+    from runs.models import Run
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        close_old_connections()
+        busy = (
+            Run.objects.filter(status__in=["queued", "running"]).exists()
+            or Event.objects.filter(dispatched_at__isnull=True).exists()
+        )
+        if not busy:
+            return
+        time.sleep(0.1)
