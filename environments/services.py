@@ -63,9 +63,7 @@ def api_key_authenticate(token: str) -> ApiKey | None:
         return None
     key_hex, secret_hex = match.groups()
     try:
-        api_key = ApiKey.objects.select_related("environment").get(
-            pk=uuid.UUID(hex=key_hex)
-        )
+        api_key = ApiKey.objects.select_related("environment").get(pk=uuid.UUID(hex=key_hex))
     except ApiKey.DoesNotExist:
         return None
     if not hmac.compare_digest(api_key.digest, secret_digest(secret_hex)):
