@@ -5,7 +5,10 @@ import os
 from celery import Celery
 from celery.signals import worker_init
 
+from .broker import install as install_atomic_filesystem_broker
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hotapi.settings")
+install_atomic_filesystem_broker()
 
 app = Celery("hotapi")
 app.config_from_object("django.conf:settings", namespace="CELERY")
