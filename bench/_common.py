@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -132,7 +133,31 @@ def django_setup(env: dict[str, str], *args: str, timeout: float = 300) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-class Server:
+class ChildProcess:
+    """A child process with a log file; stopped with SIGTERM (then SIGKILL) on exit."""
+
+    process: subprocess.Popen
+    log: typing.BinaryIO
+    stop_timeout: float = 10
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=self.stop_timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class Server(ChildProcess):
     """One uvicorn process (no reload, no workers) on a free loopback port."""
 
     def __init__(self, env: dict[str, str], log_path: Path, ready_timeout: float = 60):
@@ -177,22 +202,6 @@ class Server:
                 pass
             time.sleep(0.1)
         raise RuntimeError("uvicorn did not become ready")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-
-    def __enter__(self) -> Server:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def proc_status_kib(pid: int, field: str) -> int:

@@ -8,14 +8,13 @@ import contextlib
 import json
 import math
 import resource
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench._common import REPO
+from bench._common import REPO, ChildProcess
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 
@@ -48,9 +47,11 @@ def events_setup(env: dict[str, str], *args: str, timeout: float = 300) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-class Worker:
+class Worker(ChildProcess):
     """``celery -A bench._celery_app worker`` (the service's app plus ``bench.empty``) on the
     queue named by ``HOT_CELERY_QUEUE`` in ``env``; prefork, like ``runhot``."""
+
+    stop_timeout = 20
 
     def __init__(self, env: dict[str, str], log_path: Path, concurrency: int = 2):
         self.log = open(log_path, "wb")  # noqa: SIM115  (closed in stop())
@@ -84,22 +85,6 @@ class Worker:
             stderr=subprocess.STDOUT,
         )
         self.pid = self.process.pid
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-
-    def __enter__(self) -> Worker:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def percentile(values: list[float], q: float) -> float:
