@@ -18,6 +18,28 @@ import sys
 QUOTA = 2_000_000_000  # PositiveIntegerField; > 0 so the throttle's counter is still exercised
 
 
+def issue_key(name: str = "bench") -> str:
+    """A new API key for the ``bench`` environment (created if missing). Django must be set up."""
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("createapikey", env="bench", name=name, stdout=out, stderr=io.StringIO())
+    return out.getvalue().strip().splitlines()[-1]
+
+
+def prepare_bench_environment(**limits):
+    """Migrate, issue a key for the ``bench`` environment and raise its limits so they do not
+    interfere. Returns ``(token, environment)``. Django must be set up."""
+    from django.core.management import call_command
+
+    from environments.models import Environment
+
+    call_command("migrate", verbosity=0, interactive=False)
+    token = issue_key()
+    Environment.objects.filter(name="bench").update(requests_per_hour=QUOTA, **limits)
+    return token, Environment.objects.get(name="bench")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--project", default="bench-project")
@@ -29,18 +51,11 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from environments.models import Environment
-
-    call_command("migrate", verbosity=0, interactive=False)
-    out = io.StringIO()
-    call_command("createapikey", env="bench", name="bench", stdout=out, stderr=io.StringIO())
-    token = out.getvalue().strip().splitlines()[-1]
-    Environment.objects.filter(name="bench").update(requests_per_hour=QUOTA)
+    token, _ = prepare_bench_environment()
 
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
     created = client.post("/v1/projects", {"name": args.project}, content_type="application/json")
@@ -51,9 +66,7 @@ def main() -> None:
 
     if args.count_queries:
         # A fresh key: its first use also refreshes last_used_at (at most once a minute).
-        out = io.StringIO()
-        call_command("createapikey", env="bench", name="count", stdout=out, stderr=io.StringIO())
-        client = Client(HTTP_AUTHORIZATION=f"Bearer {out.getvalue().strip().splitlines()[-1]}")
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {issue_key('count')}")
         runs = []
         for label in ("first use of a key (refreshes last_used_at)", "steady state"):
             with CaptureQueriesContext(connection) as ctx:

@@ -10,11 +10,11 @@ is trivial. ``--stream`` also creates a stream. Prints one JSON line.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 
-QUOTA = 2_000_000_000
+from bench._django_setup import prepare_bench_environment
+
 MAX_RUNS = 1_000_000
 EVENT_TYPE = "bench.ping"
 SOURCE = """\
@@ -38,23 +38,14 @@ def main() -> None:
 
     django.setup()
     from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.core.management import call_command
     from django.db import connection, transaction
 
     from builds.services import build_upload, deploy_execute, deploy_request
-    from environments.models import Environment
     from events.models import Stream
     from projects.models import Project
     from tests import bundles
 
-    call_command("migrate", verbosity=0, interactive=False)
-    out = io.StringIO()
-    call_command("createapikey", env="bench", name="bench", stdout=out, stderr=io.StringIO())
-    token = out.getvalue().strip().splitlines()[-1]
-    environment = Environment.objects.get(name="bench")
-    Environment.objects.filter(pk=environment.pk).update(
-        requests_per_hour=QUOTA, max_concurrent_runs=MAX_RUNS
-    )
+    token, environment = prepare_bench_environment(max_concurrent_runs=MAX_RUNS)
     project = Project.objects.create(environment=environment, name=args.project)
     result = {
         "token": token,
