@@ -66,7 +66,7 @@ def main() -> None:
                 upload=SimpleUploadedFile("b.zip", data),
                 client_hash=bundle_hash,
             )
-            build = deploy_request(build=upload.build)
+            build = deploy_request(build=upload.build).build
         outcome = deploy_execute(build_id=build.pk, sequence=build.deployment_sequence)
         if outcome != "deployed":
             raise SystemExit(f"deploy failed: {outcome}")

@@ -3,3 +3,11 @@ from django.apps import AppConfig
 
 class BuildsConfig(AppConfig):
     name = "builds"
+
+    def ready(self) -> None:
+        from environments.usage import STORAGE_BYTES, register_meter
+
+        from . import signals  # noqa: F401  (connects the receivers)
+        from .selectors import storage_used_bytes
+
+        register_meter(STORAGE_BYTES, storage_used_bytes)

@@ -1,38 +1,92 @@
-"""Deploy-time preparation: re-verify the stored bundle and prepare it with the runtime."""
+"""Preparing a build for the runtime: one path for deploys, live uploads and the workers.
 
-import logging
+``prepare_sources`` is the single place that asks the runtime to prepare a bundle's sources and
+applies the deploy checks: the sources compile, every handler and schedule the bundle declares
+exists, and what cannot serve yet comes back as warnings (missing context variables, functions
+using features the runtime does not support). Deploys (``prepare_stored_build``) re-read and
+verify the stored bundle first; live uploads prepare what they just inspected; workers keep the
+prepared program of each build they run in a small per-process cache (``prepared_program``).
+"""
+
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from hotapi.runtime import get_runtime
+from secrets_app.selectors import context_keys_present
 
 from .bundle import BundleError, inspect_bundle
 from .models import Build
-from .services import DeployError, missing_context_warnings, temporary_copy
-
-log = logging.getLogger(__name__)
+from .storage import temporary_copy
 
 QUOTED_ERRORS = 3
+PROGRAM_CACHE_SIZE = 32
 
 
-def _qualified(ns: str, var: str) -> str:
-    return f"{ns}/{var}"
+class DeployError(Exception):
+    """A build cannot be deployed; the message is shown as ``runtime_error``."""
 
 
 @dataclass
 class Preparation:
-    warnings: list[str]
+    program: object  # the runtime's prepared form, what ``execute`` takes
     functions: list[str]  # every function the build defines, for hot:call routing
+    warnings: list[str]
 
 
-def prepare_build(build: Build) -> Preparation:
-    """Check the stored bundle again and ask the runtime to prepare it.
+def missing_context_warnings(build: Build) -> list[str]:
+    required = build.inspection.get("context_requirements") or []
+    if not required:
+        return []
+    present = context_keys_present(project_id=build.project_id, keys=required)
+    return [
+        f"Context variable '{key}' is required by the build but not set on the project"
+        for key in required
+        if key not in present
+    ]
 
-    Returns warnings (missing context variables, handlers using unsupported features) and the
-    functions defined; raises DeployError with a readable reason when the build cannot serve.
-    """
 
+def _compile_error(errors: list[dict]) -> DeployError:
+    details = "; ".join(
+        f"{e['file']}:{e['line']}:{e['col']}: {e['message']}" for e in errors[:QUOTED_ERRORS]
+    )
+    more = len(errors) - QUOTED_ERRORS
+    suffix = f" (and {more} more)" if more > 0 else ""
+    return DeployError(f"Source does not compile: {details}{suffix}")
+
+
+def _entry_points(build: Build):
+    for handler in build.event_handlers.all():
+        yield "handler", handler.event_type, f"{handler.ns}/{handler.var}"
+    for schedule in build.schedules.all():
+        yield "schedule", schedule.cron, f"{schedule.ns}/{schedule.var}"
+
+
+def prepare_sources(*, build: Build, sources: dict) -> Preparation:
+    """Prepare ``sources`` (the bundle's files) for ``build``, whose handlers and schedules
+    are recorded. Raises DeployError with a readable reason when the build cannot serve."""
+    prepared = get_runtime().prepare(sources)
+    if prepared.errors:
+        raise _compile_error(prepared.errors)
+    defined = set(prepared.functions)
+    warnings = missing_context_warnings(build)
+    for kind, trigger, name in _entry_points(build):
+        if name not in defined:
+            raise DeployError(
+                f"The manifest names {kind} {name} ({trigger}) but no source defines it"
+            )
+        if unsupported := prepared.unsupported.get(name):
+            warnings.append(
+                f"{kind.capitalize()} {name} uses features this runtime does not support yet: "
+                + ", ".join(sorted(unsupported))
+            )
+    return Preparation(program=prepared, functions=sorted(defined), warnings=warnings)
+
+
+def prepare_stored_build(build: Build) -> Preparation:
+    """Check the stored bundle again (it must be the one uploaded) and prepare it."""
     try:
-        with temporary_copy(build) as handle:
+        with temporary_copy(build.storage_key) as handle:
             info = inspect_bundle(handle)
     except FileNotFoundError:
         raise DeployError("The stored bundle is missing from build storage") from None
@@ -40,33 +94,23 @@ def prepare_build(build: Build) -> Preparation:
         raise DeployError(f"The stored bundle is invalid: {exc.message}") from None
     if info.sha256 != build.sha256:
         raise DeployError("The stored bundle does not match the uploaded one (SHA-256 differs)")
+    return prepare_sources(build=build, sources=info.sources)
 
-    prepared = get_runtime().prepare(info.sources)
-    if prepared.errors:
-        details = "; ".join(
-            f"{e['file']}:{e['line']}:{e['col']}: {e['message']}"
-            for e in prepared.errors[:QUOTED_ERRORS]
-        )
-        more = len(prepared.errors) - QUOTED_ERRORS
-        suffix = f" (and {more} more)" if more > 0 else ""
-        raise DeployError(f"Source does not compile: {details}{suffix}")
 
-    defined = set(prepared.functions)
-    warnings = missing_context_warnings(build)
-    entry_points = [
-        *(("handler", h.event_type, h.ns, h.var) for h in build.event_handlers.all()),
-        *(("schedule", s.cron, s.ns, s.var) for s in build.schedules.all()),
-    ]
-    for kind, trigger, ns, var in entry_points:
-        name = _qualified(ns, var)
-        if name not in defined:
-            raise DeployError(
-                f"The manifest names {kind} {name} ({trigger}) but no source defines it"
-            )
-        unsupported = prepared.unsupported.get(name)
-        if unsupported:
-            warnings.append(
-                f"{kind.capitalize()} {name} uses features this runtime does not support yet: "
-                + ", ".join(sorted(unsupported))
-            )
-    return Preparation(warnings=warnings, functions=sorted(defined))
+_programs: OrderedDict = OrderedDict()
+_programs_lock = threading.Lock()
+
+
+def prepared_program(build: Build):
+    """The runtime's prepared form of a deployed build, prepared once per worker process (a
+    small LRU: builds are immutable, so an entry never goes stale)."""
+    with _programs_lock:
+        if build.pk in _programs:
+            _programs.move_to_end(build.pk)
+            return _programs[build.pk]
+    program = prepare_stored_build(build).program
+    with _programs_lock:
+        _programs[build.pk] = program
+        while len(_programs) > PROGRAM_CACHE_SIZE:
+            _programs.popitem(last=False)
+    return program

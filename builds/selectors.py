@@ -1,7 +1,7 @@
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 
-from hotapi.api.exceptions import NotFound
 from hotapi.api.lookups import get_by_id_or_404
+from hotapi.errors import NotFound
 
 from .models import Build, BuildType, EventHandler, RuntimeStatus, Schedule
 
@@ -49,4 +49,32 @@ def deployed_event_handlers(*, project) -> QuerySet[EventHandler]:
 def deployed_schedules(*, project) -> QuerySet[Schedule]:
     return Schedule.objects.filter(build__project=project, build__deployed=True).order_by(
         "ns", "var", "id"
+    )
+
+
+def storage_used_bytes(*, environment) -> int:
+    """Bytes of stored bundles in the environment (a meter of ``environments.usage``)."""
+    total = Build.objects.filter(project__environment=environment).aggregate(total=Sum("size"))
+    return total["total"] or 0
+
+
+def serving_builds(*, environment_id) -> QuerySet[Build]:
+    """The builds that serve events: deployed, ready, in active projects."""
+    return Build.objects.filter(
+        project__environment_id=environment_id,
+        project__active=True,
+        deployed=True,
+        active=True,
+        runtime_status=RuntimeStatus.READY,
+    )
+
+
+def serving_event_handlers(*, environment_id, event_type: str) -> QuerySet[EventHandler]:
+    """Handlers of ``event_type`` in serving builds, in a stable order."""
+    return (
+        EventHandler.objects.filter(
+            event_type=event_type, build__in=serving_builds(environment_id=environment_id)
+        )
+        .select_related("build")
+        .order_by("build__project__name", "ns", "var", "id")
     )

@@ -1,9 +1,10 @@
 from rest_framework import serializers
 
 from hotapi.api.serializers import StrictCharField, UTCDateTimeField
+from projects.serializers import ProjectSerializer
 
 from .models import Build, BuildType, EventHandler, Schedule
-from .services import storage_uri
+from .storage import storage_uri
 
 
 class BuildSerializer(serializers.ModelSerializer):
@@ -91,10 +92,30 @@ class BuildUploadSerializer(serializers.Serializer):
 
 
 class DeployResultSerializer(BuildSerializer):
+    """The build whose deploy was queued, with the warnings known before a worker prepares
+    it."""
+
     warnings = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta(BuildSerializer.Meta):
         fields = [*BuildSerializer.Meta.fields, "warnings"]
+
+    def to_representation(self, queued):
+        build = BuildSerializer(queued.build, context=self.context).data
+        return {**build, "warnings": list(queued.warnings)}
+
+
+class ProjectActivationSerializer(serializers.Serializer):
+    """The project, and the build redeployed by an activation (when it has one)."""
+
+    project = ProjectSerializer()
+    redeployed_build_id = serializers.UUIDField(required=False)
+
+    def to_representation(self, activation):
+        data = super().to_representation(activation)
+        if activation.redeployed_build_id is None:
+            del data["redeployed_build_id"]
+        return data
 
 
 class EventHandlerSerializer(serializers.ModelSerializer):

@@ -1,4 +1,5 @@
-"""Writes on builds: upload, deploy (request and activation), and project lifecycle hooks.
+"""Writes on builds: upload, deploy (request and activation), and what activating or
+deactivating a project does to its builds.
 
 Upload checks the whole bundle before anything is kept: a rejected upload leaves no row and no
 stored file. Deploys are asynchronous: the API bumps the project's deployment sequence and
@@ -8,66 +9,29 @@ newest, so the previously deployed build keeps serving until the new one is read
 
 import logging
 import secrets
-import tempfile
 import uuid
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
-from hotapi.api.exceptions import BadRequest, Conflict, HotAPIError, PayloadTooLarge
-from hotapi.runtime import get_runtime
+from hotapi.errors import Conflict, DomainError, InvalidInput, TooLarge
 from projects.models import Project
-from secrets_app.models import ContextVariable
+from projects.services import project_set_active
 
 from .bundle import BundleError, BundleInfo, BundleLimits, inspect_bundle, next_fire
 from .models import Build, BuildType, EventHandler, RuntimeStatus, Schedule
+from .preparation import (
+    DeployError,
+    missing_context_warnings,
+    prepare_sources,
+    prepare_stored_build,
+)
+from .selectors import storage_used_bytes
+from .storage import build_storage, delete_stored_files, storage_backend_name
 
 log = logging.getLogger(__name__)
-
-
-class StorageQuotaExceeded(HotAPIError):
-    status_code = 413
-    default_code = "storage_quota_exceeded"
-    default_detail = "The environment's build storage quota is exhausted"
-
-
-# --- storage ---------------------------------------------------------------------------------
-
-
-def build_storage():
-    return storages["builds"]
-
-
-def storage_backend_name() -> str:
-    return "s3" if settings.HOT_S3_BUCKET else "local"
-
-
-def storage_uri(key: str) -> str:
-    """Name a stored object without revealing a server path."""
-    if settings.HOT_S3_BUCKET:
-        return f"s3://{settings.HOT_S3_BUCKET}/{key}"
-    return f"file://{key}"
-
-
-def _delete_stored_files(keys: list[str]) -> None:
-    storage = build_storage()
-    for key in keys:
-        try:
-            storage.delete(key)
-        except Exception:  # one missing object must not keep the others
-            log.exception("Could not delete stored build %s", key)
-
-
-def build_files_delete_on_commit(*, project) -> None:
-    """Remove the project's stored bundles once the deletion of their rows has committed."""
-    keys = list(Build.objects.filter(project=project).values_list("storage_key", flat=True))
-    if keys:
-        transaction.on_commit(lambda: _delete_stored_files(keys))
 
 
 # --- upload ----------------------------------------------------------------------------------
@@ -80,15 +44,15 @@ class UploadResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _bundle_error(exc: BundleError) -> HotAPIError:
+def _bundle_error(exc: BundleError) -> DomainError:
     if exc.is_limit:
-        return PayloadTooLarge(exc.message, code="payload_too_large")
-    return BadRequest(exc.message, details={"file": [exc.message], "reason": [exc.code]})
+        return TooLarge(exc.message, code="payload_too_large")
+    return InvalidInput(exc.message, details={"file": [exc.message], "reason": [exc.code]})
 
 
 def _inspect_upload(upload, client_hash: str) -> BundleInfo:
     if upload.size == 0:
-        raise BadRequest("The uploaded file is empty", details={"file": ["empty file"]})
+        raise InvalidInput("The uploaded file is empty", details={"file": ["empty file"]})
     limits = BundleLimits()
     try:
         return inspect_bundle(
@@ -103,14 +67,12 @@ def _inspect_upload(upload, client_hash: str) -> BundleInfo:
 
 def _check_storage_quota(project: Project, size: int) -> None:
     environment = project.environment
-    used = (
-        Build.objects.filter(project__environment=environment).aggregate(total=Sum("size"))["total"]
-        or 0
-    )
+    used = storage_used_bytes(environment=environment)
     if used + size > environment.storage_limit_bytes:
-        raise StorageQuotaExceeded(
+        raise TooLarge(
             f"Storing {size} bytes would exceed the environment's storage limit "
-            f"({used} of {environment.storage_limit_bytes} bytes used)"
+            f"({used} of {environment.storage_limit_bytes} bytes used)",
+            code="storage_quota_exceeded",
         )
 
 
@@ -192,26 +154,22 @@ def build_upload(
         with transaction.atomic():
             build = _record_build(project, info, build_id, build_type, client_hash, stored_key)
     except IntegrityError:
-        _delete_stored_files([stored_key])
+        delete_stored_files([stored_key])
         existing = Build.objects.filter(pk=build_id).first()
         if existing is None:
             raise
         return _existing_build_outcome(existing, project, info)
     except BaseException:
-        _delete_stored_files([stored_key])
+        delete_stored_files([stored_key])
         raise
     return UploadResult(build=build, created=True, warnings=info.warnings)
 
 
 def _record_build(project, info, build_id, build_type, client_hash, stored_key) -> Build:
-    replaced_key = None
     if build_type == BuildType.LIVE:
-        # The live build is replaced in place: one per project, deployed at once.
-        previous = Build.objects.select_for_update().filter(project=project, build_type="live")
-        previous = previous.first()
-        if previous is not None:
-            replaced_key = previous.storage_key
-            previous.delete()
+        # The live build is replaced in place: one per project, deployed at once. Its stored
+        # file goes once this commits (builds/signals.py).
+        Build.objects.select_for_update().filter(project=project, build_type="live").delete()
     build = Build.objects.create(
         id=build_id,
         project=project,
@@ -227,19 +185,15 @@ def _record_build(project, info, build_id, build_type, client_hash, stored_key) 
     )
     _record_discoveries(build, info)
     if build_type == BuildType.LIVE:
-        # A live build serves at once, so it is prepared here rather than by a worker.
-        prepared = get_runtime().prepare(info.sources)
-        if prepared.errors:
-            first = prepared.errors[0]
-            raise BadRequest(
-                f"Source does not compile: {first['file']}:{first['line']}:{first['col']}: "
-                f"{first['message']}"
-            )
-        build.inspection = {**build.inspection, "functions": sorted(prepared.functions)}
+        # A live build serves at once, so it is prepared here rather than by a worker, with
+        # the same checks and warnings as a deploy.
+        try:
+            preparation = prepare_sources(build=build, sources=info.sources)
+        except DeployError as exc:
+            raise InvalidInput(str(exc), details={"file": [str(exc)]}) from None
+        build.inspection = {**build.inspection, "functions": preparation.functions}
         project = Project.objects.select_for_update().get(pk=project.pk)
-        _activate(project, build, sequence=_next_sequence(project), warnings=[])
-    if replaced_key:
-        transaction.on_commit(lambda: _delete_stored_files([replaced_key]))
+        _activate(project, build, sequence=_next_sequence(project), warnings=preparation.warnings)
     return build
 
 
@@ -253,24 +207,14 @@ def _next_sequence(project: Project) -> int:
     return project.deployment_sequence
 
 
-def missing_context_warnings(build: Build) -> list[str]:
-    required = build.inspection.get("context_requirements") or []
-    if not required:
-        return []
-    present = set(
-        ContextVariable.objects.filter(project_id=build.project_id, key__in=required).values_list(
-            "key", flat=True
-        )
-    )
-    return [
-        f"Context variable '{key}' is required by the build but not set on the project"
-        for key in required
-        if key not in present
-    ]
+@dataclass
+class DeployQueued:
+    build: Build
+    warnings: list[str]  # what can be told before the worker prepares it
 
 
 @transaction.atomic
-def deploy_request(*, build: Build) -> Build:
+def deploy_request(*, build: Build) -> DeployQueued:
     """Queue a deploy of ``build``; the currently deployed build keeps serving meanwhile."""
     from .tasks import deploy_build
 
@@ -294,7 +238,7 @@ def deploy_request(*, build: Build) -> Build:
     log.info(
         "Deploy of build %s queued for project %s (sequence %s)", build_id, project_id, sequence
     )
-    return build
+    return DeployQueued(build=build, warnings=missing_context_warnings(build))
 
 
 def _still_newest(project: Project, sequence: int) -> bool:
@@ -334,8 +278,6 @@ def deploy_fail(*, build_id, sequence: int, error: str) -> None:
 
 def deploy_execute(*, build_id, sequence: int) -> str:
     """The worker side of a deploy. Returns what happened (for logs and tests)."""
-    from .preparation import prepare_build
-
     build = Build.objects.select_related("project").filter(pk=build_id).first()
     if build is None:
         return "missing"
@@ -346,7 +288,7 @@ def deploy_execute(*, build_id, sequence: int) -> str:
             runtime_status=RuntimeStatus.LOADING, updated_at=timezone.now()
         )
     try:
-        preparation = prepare_build(build)
+        preparation = prepare_stored_build(build)
     except DeployError as exc:
         deploy_fail(build_id=build.pk, sequence=sequence, error=str(exc))
         return "failed"
@@ -363,32 +305,31 @@ def deploy_execute(*, build_id, sequence: int) -> str:
     return "deployed"
 
 
-class DeployError(Exception):
-    """A build cannot be deployed; the message is shown as ``runtime_error``."""
+# --- project activation ----------------------------------------------------------------------
 
 
-# --- project lifecycle -----------------------------------------------------------------------
+@dataclass
+class ProjectActivation:
+    project: Project
+    redeployed_build_id: uuid.UUID | None = None
 
 
-def project_deactivated(*, project) -> None:
-    """A deactivated project serves nothing: undeploy its builds and stop its schedules."""
-    Schedule.objects.filter(build__project=project).update(next_fire_at=None)
-    Build.objects.filter(project=project, deployed=True).update(deployed=False)
-
-
-def project_activated(*, project):
-    """Reactivation redeploys the most recent build, as the real server does; returns its id."""
+@transaction.atomic
+def project_activate(*, project: Project) -> ProjectActivation:
+    """Activate a project and redeploy its most recent build, as the real server does."""
+    project = project_set_active(project=project, active=True)
     latest = Build.objects.filter(project=project).order_by("-created_at", "-id").first()
     if latest is None:
-        return None
-    return deploy_request(build=latest).id
+        return ProjectActivation(project=project)
+    queued = deploy_request(build=latest)
+    return ProjectActivation(project=project, redeployed_build_id=queued.build.id)
 
 
-def temporary_copy(build: Build):
-    """The stored bundle copied to a local temporary file (S3 objects are not seekable)."""
-    handle = tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR)
-    with build_storage().open(build.storage_key, "rb") as stored:
-        while chunk := stored.read(1024 * 1024):
-            handle.write(chunk)
-    handle.seek(0)
-    return handle
+@transaction.atomic
+def project_deactivate(*, project: Project) -> ProjectActivation:
+    """A deactivated project serves nothing: its builds are undeployed and its schedules
+    stop."""
+    project = project_set_active(project=project, active=False)
+    Schedule.objects.filter(build__project=project).update(next_fire_at=None)
+    Build.objects.filter(project=project, deployed=True).update(deployed=False)
+    return ProjectActivation(project=project)

@@ -4,14 +4,14 @@ import hashlib
 
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 
-from hotapi.api.exceptions import PayloadTooLarge
+from hotapi.errors import TooLarge
 
 # Multipart framing around the file (boundaries, headers, the small text fields).
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 
-def too_large(limit: int) -> PayloadTooLarge:
-    return PayloadTooLarge(f"Build exceeds the maximum size of {limit} bytes")
+def too_large(limit: int) -> TooLarge:
+    return TooLarge(f"Build exceeds the maximum size of {limit} bytes")
 
 
 class BoundedTemporaryFileUploadHandler(TemporaryFileUploadHandler):

@@ -3,7 +3,6 @@ from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
@@ -19,8 +18,10 @@ from .serializers import (
     BuildWithProjectSerializer,
     DeployResultSerializer,
     EventHandlerSerializer,
+    ProjectActivationSerializer,
     ScheduleSerializer,
 )
+from .storage import build_storage
 from .uploads import BoundedTemporaryFileUploadHandler
 
 
@@ -71,19 +72,16 @@ class ProjectBuildViewSet(ProjectChildViewSet):
         build = selectors.build_get(project=self.get_project(), build_id=build_id)
         return Response(BuildSerializer(build).data)
 
-    @action(detail=False, methods=["get"])
     def deployed(self, request, project_ref=None):
         return Response(BuildSerializer(selectors.deployed_build(project=self.get_project())).data)
 
-    @action(detail=False, methods=["get"])
     def live(self, request, project_ref=None):
         return Response(BuildSerializer(selectors.live_build(project=self.get_project())).data)
 
     @extend_schema(responses={(200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY)})
-    @action(detail=True, methods=["get"])
     def download(self, request, project_ref=None, build_id=None):
         build = selectors.build_get(project=self.get_project(), build_id=build_id)
-        stored = services.build_storage().open(build.storage_key, "rb")
+        stored = build_storage().open(build.storage_key, "rb")
         return FileResponse(
             stored,
             as_attachment=True,
@@ -92,12 +90,9 @@ class ProjectBuildViewSet(ProjectChildViewSet):
         )
 
     @extend_schema(request=None, responses=DeployResultSerializer)
-    @action(detail=True, methods=["post"])
     def deploy(self, request, project_ref=None, build_id=None):
         build = selectors.build_get(project=self.get_project(), build_id=build_id)
-        build = services.deploy_request(build=build)
-        build.warnings = services.missing_context_warnings(build)
-        return Response(DeployResultSerializer(build).data)
+        return Response(DeployResultSerializer(services.deploy_request(build=build)).data)
 
 
 @extend_schema(tags=["builds"])
@@ -113,3 +108,19 @@ class DeployedDiscoveryViewSet(ProjectChildViewSet):
     def schedules(self, request, project_ref=None):
         schedules = selectors.deployed_schedules(project=self.get_project())
         return paginate(self, schedules, ScheduleSerializer)
+
+
+@extend_schema(tags=["projects"])
+class ProjectActivationViewSet(ProjectChildViewSet):
+    """Activating a project redeploys its latest build; deactivating undeploys its builds. The
+    routes sit under ``/projects`` but the work is the builds app's."""
+
+    @extend_schema(request=None, responses=ProjectActivationSerializer)
+    def activate(self, request, project_ref=None):
+        activation = services.project_activate(project=self.get_project())
+        return Response(ProjectActivationSerializer(activation).data)
+
+    @extend_schema(request=None, responses=ProjectActivationSerializer)
+    def deactivate(self, request, project_ref=None):
+        activation = services.project_deactivate(project=self.get_project())
+        return Response(ProjectActivationSerializer(activation).data)

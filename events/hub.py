@@ -24,10 +24,13 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Max
 
+from hotapi.redis_client import redis_client
+
 from .models import StreamEntry
 
 log = logging.getLogger(__name__)
 
+NOTIFY_CHANNEL = "hot:stream-log"  # appends publish here (events/streamlog.py) to wake hubs
 GAP_TIMEOUT = 2.0
 BATCH = 1000
 SUBSCRIBER_BUFFER = 5000
@@ -197,11 +200,7 @@ class StreamHub:
         if not settings.REDIS_URL:
             return None
         try:
-            import redis
-
-            from .streamlog import NOTIFY_CHANNEL
-
-            pubsub = redis.Redis.from_url(settings.REDIS_URL).pubsub(ignore_subscribe_messages=True)
+            pubsub = redis_client().pubsub(ignore_subscribe_messages=True)
             pubsub.subscribe(NOTIFY_CHANNEL)
         except Exception:
             log.warning("Redis pub/sub unavailable; the stream hub polls instead", exc_info=True)

@@ -1,27 +1,53 @@
-"""Publishing events and routing them to the handlers of deployed builds."""
+"""Publishing events: who may publish what, streams, and the event row with its log entry.
 
-import logging
+Routing a published event to runs is not done here: ``event_publish`` hands the committed
+event to whatever registered with ``events.dispatch`` (the ``runs`` app).
+"""
+
 import uuid
+from enum import StrEnum
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from hotapi.api.exceptions import Forbidden, NotFound
+from hotapi.errors import Forbidden, NotFound
 
 from . import streamlog
+from .dispatch import event_committed
 from .models import Event, Stream
-from .tasks import route_event
-
-log = logging.getLogger(__name__)
 
 CALL_EVENT = "hot:call"
 SCHEDULE_EVENT = "hot:schedule"
+SCHEDULE_NEW_EVENT = "hot:schedule:new"
+SCHEDULE_CANCEL_EVENT = "hot:schedule:cancel"
+RESERVED_PREFIX = "hot:"
 
 
-def check_publishable(event_type: str) -> None:
-    """``hot:`` event types are the platform's own; clients may publish only ``hot:call``."""
-    if event_type.startswith("hot:") and event_type != CALL_EVENT:
-        raise Forbidden(f"Event type '{event_type}' is reserved (only hot:call may be published)")
+class EventSource(StrEnum):
+    """Who publishes: it decides which of the reserved ``hot:`` types may be published."""
+
+    CLIENT = "client"  # the API and the SDK
+    RUNTIME = "runtime"  # Hot code, through send()
+    PLATFORM = "platform"  # the service itself (the scheduler)
+
+
+PUBLISHABLE_RESERVED_TYPES = {
+    EventSource.CLIENT: frozenset({CALL_EVENT}),
+    EventSource.RUNTIME: frozenset({CALL_EVENT, SCHEDULE_NEW_EVENT, SCHEDULE_CANCEL_EVENT}),
+}
+
+
+def check_publishable(event_type: str, *, source: EventSource) -> None:
+    """``hot:`` event types are the platform's own. Clients may publish ``hot:call``; Hot code
+    may also ask for dynamic schedules; the platform publishes any."""
+    if not event_type.startswith(RESERVED_PREFIX) or source == EventSource.PLATFORM:
+        return
+    allowed = PUBLISHABLE_RESERVED_TYPES[source]
+    if event_type not in allowed:
+        raise Forbidden(
+            f"Event type '{event_type}' is reserved (only {', '.join(sorted(allowed))} may be "
+            "published)"
+        )
 
 
 def stream_resolve(*, environment, stream_id: uuid.UUID | None = None) -> Stream:
@@ -41,13 +67,6 @@ def stream_resolve(*, environment, stream_id: uuid.UUID | None = None) -> Stream
     return stream
 
 
-def stream_get(*, environment, stream_id) -> Stream:
-    stream = Stream.objects.filter(pk=stream_id, environment=environment).first()
-    if stream is None:
-        raise NotFound("Stream not found")
-    return stream
-
-
 def event_summary(event: Event) -> dict:
     return {
         "event_id": str(event.id),
@@ -60,11 +79,22 @@ def event_summary(event: Event) -> dict:
 
 @transaction.atomic
 def event_publish(
-    *, environment, event_type: str, event_data, stream_id=None, origin_run=None, stream=None
+    *,
+    environment,
+    event_type: str,
+    event_data,
+    source: EventSource,
+    stream_id=None,
+    stream=None,
+    origin_run=None,
+    routed_runs: int | None = None,
 ) -> Event:
-    """Commit the event (and its stream) first; routing is dispatched after commit. If the
-    broker is down the sweep dispatches it later, so no accepted event is lost."""
+    """Commit the event (and its stream) first; it is handed over for routing after commit.
 
+    ``routed_runs`` is for a publisher that creates the event's runs itself in the same
+    transaction (the scheduler): the event is recorded as already routed to that many runs.
+    """
+    check_publishable(event_type, source=source)
     stream = stream or stream_resolve(environment=environment, stream_id=stream_id)
     now = timezone.now()
     event = Event.objects.create(
@@ -74,6 +104,8 @@ def event_publish(
         event_data=event_data,
         event_time=now,
         origin_run=origin_run,
+        dispatched_at=now if routed_runs is not None else None,
+        handled_runs=routed_runs or 0,
     )
     streamlog.append(
         environment_id=environment.id,
@@ -81,13 +113,7 @@ def event_publish(
         kind="event:created",
         payload=event_summary(event),
     )
-    event_id = str(event.id)
-    transaction.on_commit(lambda: _dispatch(route_event, event_id))
+    if routed_runs is None:
+        event_id = str(event.id)
+        transaction.on_commit(lambda: event_committed(event_id))
     return event
-
-
-def _dispatch(task, *args) -> None:
-    try:
-        task.delay(*args)
-    except Exception:  # broker unavailable: the periodic sweep will dispatch it
-        log.warning("Could not enqueue %s%s; the sweep will retry", task.name, args, exc_info=True)

@@ -1,4 +1,5 @@
-"""Server-Sent Events endpoints.
+"""Server-Sent Events: the wire format, the live loop over the stream hub, and the stream and
+environment endpoints (the run endpoint, ``/runs/{id}/subscribe``, is in ``runs/sse.py``).
 
 The wire format is what the official SDK parses: ``event: <name>`` and one ``data:`` line of
 JSON carrying ``type``, blank-line separated, LF only. Beyond the reference server every event
@@ -20,14 +21,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.views import APIView
 
-from hotapi.api.exceptions import BadRequest
 from hotapi.api.renderers import EnvelopeJSONRenderer, EventStreamRenderer
+from hotapi.errors import InvalidInput
 from projects.selectors import project_get
-from runs.models import TERMINAL_STATUSES
-from runs.selectors import run_get
-from runs.serializers import run_json
 
-from . import services
+from . import selectors, services
 from .hub import ENTRY_FIELDS, Entry, entry_from_row, get_hub
 from .models import StreamEntry
 from .serializers import EventPublishSerializer
@@ -166,9 +164,11 @@ def parse_last_event_id(request) -> int | None:
     try:
         value = int(raw)
     except ValueError:
-        raise BadRequest(f"Last-Event-ID must be an event id from this API, got {raw!r}") from None
+        raise InvalidInput(
+            f"Last-Event-ID must be an event id from this API, got {raw!r}"
+        ) from None
     if value < 0:
-        raise BadRequest("Last-Event-ID must not be negative")
+        raise InvalidInput("Last-Event-ID must not be negative")
     return value
 
 
@@ -226,7 +226,7 @@ class StreamSubscribeView(SSEView):
 
     def _subscribe(self, request, stream_id):
         environment = request.auth.environment
-        stream = services.stream_get(environment=environment, stream_id=stream_id)
+        stream = selectors.stream_get(environment=environment, stream_id=stream_id)
         project = request.query_params.get("project")
         project_id = str(project_get(environment=environment, ref=project).id) if project else None
         last_event_id = parse_last_event_id(request)
@@ -273,7 +273,8 @@ class SubscribeWithEventView(SSEView):
         payload = EventPublishSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        services.check_publishable(data["event_type"])
+        source = services.EventSource.CLIENT
+        services.check_publishable(data["event_type"], source=source)
         project = request.query_params.get("project")
         # Everything that can fail is checked before the event is published.
         project_id = str(project_get(environment=environment, ref=project).id) if project else None
@@ -284,6 +285,7 @@ class SubscribeWithEventView(SSEView):
                 environment=environment,
                 event_type=data["event_type"],
                 event_data=data["event_data"],
+                source=source,
                 stream=stream,
             )
         except BaseException:
@@ -304,44 +306,6 @@ class SubscribeWithEventView(SSEView):
             last_event_id=subscription.cursor,  # only what happens from now on
             first=[published],
         )
-        return self.stream_response(generator, subscription)
-
-
-async def run_updates(subscription, *, run_id: str, snapshot: dict):
-    try:
-        yield sse("run:update", {"run": snapshot}, subscription.cursor)
-        if snapshot["status"] in TERMINAL_STATUSES:
-            return
-        async for item in live(subscription, max_seconds=None, heartbeat=b":keepalive\n\n"):
-            if isinstance(item, bytes):
-                yield item
-                continue
-            for entry in item:
-                if entry.run_id != run_id or entry.kind not in RUN_KINDS:
-                    continue
-                run = entry.payload["run"]
-                yield entry.frame(
-                    "run", lambda e=entry: sse("run:update", {"run": e.payload["run"]}, e.id)
-                )
-                if run["status"] in TERMINAL_STATUSES:
-                    return
-    finally:
-        subscription.close()
-
-
-@extend_schema(tags=["runs"])
-class RunSubscribeView(SSEView):
-    """``run:update`` events: the current state first, then every change; closes after the
-    run ends."""
-
-    @extend_schema(
-        operation_id="run_subscribe", responses={(200, "text/event-stream"): SSE_RESPONSE}
-    )
-    def get(self, request, run_id):
-        run = run_get(environment=request.auth.environment, run_id=run_id)
-        subscription = get_hub().subscribe(stream_id=run.stream_id)
-        run = run_get(environment=request.auth.environment, run_id=run_id)  # after subscribing
-        generator = run_updates(subscription, run_id=str(run.id), snapshot=run_json(run))
         return self.stream_response(generator, subscription)
 
 

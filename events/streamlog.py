@@ -2,25 +2,17 @@
 
 import logging
 from datetime import timedelta
-from functools import cache
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .hub import wake_local_hub
+from hotapi.redis_client import redis_client
+
+from .hub import NOTIFY_CHANNEL, wake_local_hub
 from .models import StreamEntry
 
 log = logging.getLogger(__name__)
-
-NOTIFY_CHANNEL = "hot:stream-log"
-
-
-@cache
-def _redis():
-    import redis
-
-    return redis.Redis.from_url(settings.REDIS_URL)
 
 
 def notify_appended() -> None:
@@ -31,7 +23,7 @@ def notify_appended() -> None:
     if not settings.REDIS_URL:
         return
     try:
-        _redis().publish(NOTIFY_CHANNEL, b"1")
+        redis_client().publish(NOTIFY_CHANNEL, b"1")
     except Exception:  # a missed wake-up only delays delivery until the next poll
         log.warning("Could not publish a stream wake-up", exc_info=True)
 

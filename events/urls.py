@@ -6,7 +6,6 @@ from .views import EventViewSet
 urlpatterns = [
     path("events", EventViewSet.as_view({"get": "list", "post": "create"}), name="event-list"),
     path("events/<str:event_id>", EventViewSet.as_view({"get": "retrieve"}), name="event-detail"),
-    path("events/<str:event_id>/runs", EventViewSet.as_view({"get": "runs"}), name="event-runs"),
     path(
         "streams/subscribe-with-event",
         SubscribeWithEventView.as_view(),

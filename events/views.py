@@ -4,8 +4,6 @@ from rest_framework.response import Response
 
 from hotapi.api.pagination import paginate
 from hotapi.api.views import EnvironmentScopedViewSet
-from runs.selectors import event_runs
-from runs.serializers import RunSerializer
 
 from . import selectors, services
 from .serializers import EventPublishSerializer, EventSerializer
@@ -22,15 +20,13 @@ class EventViewSet(EnvironmentScopedViewSet):
     def create(self, request):
         payload = EventPublishSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        services.check_publishable(payload.validated_data["event_type"])
-        event = services.event_publish(environment=self.environment, **payload.validated_data)
+        event = services.event_publish(
+            environment=self.environment,
+            source=services.EventSource.CLIENT,
+            **payload.validated_data,
+        )
         return Response(EventSerializer(event).data, status=status.HTTP_201_CREATED)
 
     def retrieve(self, request, event_id=None):
         event = selectors.event_get(environment=self.environment, event_id=event_id)
         return Response(EventSerializer(event).data)
-
-    @extend_schema(responses=RunSerializer(many=True))
-    def runs(self, request, event_id=None):
-        event = selectors.event_get(environment=self.environment, event_id=event_id)
-        return paginate(self, event_runs(event=event), RunSerializer)

@@ -17,7 +17,10 @@ class ReadOnlyInline(admin.TabularInline):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Operators look; the API and the workers write."""
+    """Operators look; the API and the workers write. ``deletable`` admins may also delete,
+    where deleting the row is all the matching service does."""
+
+    deletable = False
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields
@@ -29,4 +32,4 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+        return self.deletable and super().has_delete_permission(request, obj)

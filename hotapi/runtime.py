@@ -11,20 +11,30 @@ from functools import cache
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+import hotlang
+from hotlang.errors import HotRuntimeError
+
 
 class HotlangRuntime:
     """The built-in interpreter (``hotlang/``)."""
 
     name = "hotlang"
+    # What a platform hook raises to fail the Hot call it serves with a readable message.
+    hook_error = HotRuntimeError
 
     def prepare(self, sources: dict[str, str]):
-        import hotlang
-
         return hotlang.prepare(sources)
 
-    def execute(self, prepared, function: str, args: list, *, hooks, limits):
-        import hotlang
+    def limits(self) -> hotlang.Limits:
+        """The limits every run executes under, from the settings."""
+        return hotlang.Limits(
+            max_steps=settings.HOT_RUN_MAX_STEPS,
+            max_seconds=settings.HOT_RUN_MAX_SECONDS,
+            max_depth=settings.HOT_RUN_MAX_DEPTH,
+            max_value_bytes=settings.HOT_RUN_MAX_VALUE_BYTES,
+        )
 
+    def execute(self, prepared, function: str, args: list, *, hooks, limits):
         return hotlang.execute(prepared, function, args, hooks=hooks, limits=limits)
 
 

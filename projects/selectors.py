@@ -1,7 +1,7 @@
 from django.db.models import QuerySet
 
-from hotapi.api.exceptions import NotFound
 from hotapi.api.lookups import parse_uuid
+from hotapi.errors import NotFound
 
 from .models import Project
 

@@ -27,8 +27,3 @@ class ProjectSerializer(serializers.ModelSerializer):
 
 class ProjectWriteSerializer(StrictSerializer):
     name = StrictCharField(max_length=63, trim_whitespace=False, validators=[_validate_name])
-
-
-class ProjectActivationSerializer(serializers.Serializer):
-    project = ProjectSerializer()
-    redeployed_build_id = serializers.UUIDField(required=False)

@@ -2,8 +2,7 @@
 
 from django.db import IntegrityError, transaction
 
-from builds.services import build_files_delete_on_commit, project_activated, project_deactivated
-from hotapi.api.exceptions import Conflict
+from hotapi.errors import Conflict
 
 from .models import Project
 
@@ -34,27 +33,19 @@ def project_rename(*, project: Project, name: str) -> Project:
 
 @transaction.atomic
 def project_delete(*, project: Project) -> None:
-    """Delete the project and everything it owns (rows cascade; stored files after commit)."""
+    """Delete the project and everything it owns. Rows cascade; the apps that keep files for
+    their rows remove them once the deletion commits."""
 
-    build_files_delete_on_commit(project=project)
     project.delete()
 
 
 @transaction.atomic
-def project_set_active(*, project: Project, active: bool) -> dict:
-    """Activate or deactivate; the response shape follows the real server's
-    ``{"project": ..., "redeployed_build_id"?}``."""
+def project_set_active(*, project: Project, active: bool) -> Project:
+    """Set the flag only. What (de)activation means for a project's builds is the builds app's
+    business (``builds.services.project_activate``/``project_deactivate``)."""
 
     project = Project.objects.select_for_update().get(pk=project.pk)
-    result: dict = {}
     if project.active != active:
         project.active = active
         project.save(update_fields=["active", "updated_at"])
-    if active:
-        redeployed = project_activated(project=project)
-        if redeployed is not None:
-            result["redeployed_build_id"] = redeployed
-    else:
-        project_deactivated(project=project)
-    result["project"] = project
-    return result
+    return project

@@ -1,8 +1,11 @@
-from rest_framework.routers import SimpleRouter
+from django.urls import path
 
 from .views import ProjectViewSet
 
-router = SimpleRouter()
-router.trailing_slash = "/?"  # the SDK sends no trailing slash; accept both
-router.register("projects", ProjectViewSet, basename="project")
-urlpatterns = router.urls
+collection = ProjectViewSet.as_view({"get": "list", "post": "create"})
+item = ProjectViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"})
+
+urlpatterns = [
+    path("projects", collection, name="project-list"),
+    path("projects/<str:project_ref>", item, name="project-detail"),
+]

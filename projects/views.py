@@ -1,30 +1,24 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from hotapi.api.pagination import paginate
 from hotapi.api.views import EnvironmentScopedViewSet
 
 from . import selectors, services
-from .serializers import ProjectActivationSerializer, ProjectSerializer, ProjectWriteSerializer
+from .serializers import ProjectSerializer, ProjectWriteSerializer
 
 
 class ProjectChildViewSet(EnvironmentScopedViewSet):
-    """Base for resources under ``/projects/{project_ref}/...``."""
+    """Base for a project and the resources under it: ``/projects/{project_ref}[/...]``."""
 
     def get_project(self):
         return selectors.project_get(environment=self.environment, ref=self.kwargs["project_ref"])
 
 
 @extend_schema(tags=["projects"])
-class ProjectViewSet(EnvironmentScopedViewSet):
+class ProjectViewSet(ProjectChildViewSet):
     serializer_class = ProjectSerializer
-    lookup_url_kwarg = "ref"
-    lookup_value_regex = "[^/]+"
-
-    def get_project(self):
-        return selectors.project_get(environment=self.environment, ref=self.kwargs["ref"])
 
     def list(self, request):
         return paginate(
@@ -38,29 +32,17 @@ class ProjectViewSet(EnvironmentScopedViewSet):
         project = services.project_create(environment=self.environment, **payload.validated_data)
         return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
 
-    def retrieve(self, request, ref=None):
+    def retrieve(self, request, project_ref=None):
         return Response(ProjectSerializer(self.get_project()).data)
 
     @extend_schema(request=ProjectWriteSerializer, responses=ProjectSerializer)
-    def partial_update(self, request, ref=None):
+    def partial_update(self, request, project_ref=None):
         payload = ProjectWriteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         project = services.project_rename(project=self.get_project(), **payload.validated_data)
         return Response(ProjectSerializer(project).data)
 
     @extend_schema(responses={204: None})
-    def destroy(self, request, ref=None):
+    def destroy(self, request, project_ref=None):
         services.project_delete(project=self.get_project())
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-    @extend_schema(request=None, responses=ProjectActivationSerializer)
-    @action(detail=True, methods=["post"])
-    def activate(self, request, ref=None):
-        result = services.project_set_active(project=self.get_project(), active=True)
-        return Response(ProjectActivationSerializer(result).data)
-
-    @extend_schema(request=None, responses=ProjectActivationSerializer)
-    @action(detail=True, methods=["post"])
-    def deactivate(self, request, ref=None):
-        result = services.project_set_active(project=self.get_project(), active=False)
-        return Response(ProjectActivationSerializer(result).data)

@@ -2,8 +2,8 @@ from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
 from events.models import StreamEntry
-from hotapi.admin import ReadOnlyInline
-from hotapi.api.exceptions import Conflict
+from hotapi.admin import ReadOnlyAdmin, ReadOnlyInline
+from hotapi.errors import Conflict
 
 from .models import Run, RunVariable
 from .services import run_cancel
@@ -15,7 +15,9 @@ class RunVariableInline(ReadOnlyInline):
 
 
 @admin.register(Run)
-class RunAdmin(admin.ModelAdmin):
+class RunAdmin(ReadOnlyAdmin):
+    """Runs are never deleted here: their status counters and streams must stay consistent."""
+
     list_display = ["id", "function", "run_type", "status", "project", "created_at", "duration_ms"]
     list_filter = ["status", "run_type", "environment"]
     search_fields = ["id", "function", "event__id", "project__name"]
@@ -56,12 +58,6 @@ class RunAdmin(admin.ModelAdmin):
                 "", "<li><code>{}</code> {}</li>", ((e.kind, e.payload) for e in entries)
             ),
         )
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.action(description="Cancel selected runs")
     def cancel_runs(self, request, queryset):

@@ -6,7 +6,6 @@ import os
 import socket
 import threading
 import time
-from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from datetime import UTC, datetime
@@ -14,14 +13,14 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from builds.bundle import inspect_bundle
-from builds.models import Build
-from builds.services import temporary_copy
+from builds.preparation import prepared_program
 from events import streamlog
 from events.models import Stream
-from events.services import event_publish
+from events.services import EventSource, event_publish
+from hotapi.errors import DomainError
 from hotapi.ids import uuid7
 from hotapi.runtime import get_runtime
+from hotapi.timestamps import utc_timestamp
 from secrets_app.services import context_values_for_project
 
 from . import services
@@ -32,36 +31,6 @@ log = logging.getLogger(__name__)
 
 WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
 CANCEL_CHECK_INTERVAL = 0.25
-_PREPARED_CACHE_SIZE = 32
-_prepared_cache: OrderedDict = OrderedDict()
-_cache_lock = threading.Lock()
-
-
-def prepared_program(build: Build):
-    """The runtime's prepared form of a build, parsed once per worker process."""
-    with _cache_lock:
-        if build.pk in _prepared_cache:
-            _prepared_cache.move_to_end(build.pk)
-            return _prepared_cache[build.pk]
-    with temporary_copy(build) as handle:
-        info = inspect_bundle(handle)
-    prepared = get_runtime().prepare(info.sources)
-    with _cache_lock:
-        _prepared_cache[build.pk] = prepared
-        while len(_prepared_cache) > _PREPARED_CACHE_SIZE:
-            _prepared_cache.popitem(last=False)
-    return prepared
-
-
-def runtime_limits():
-    import hotlang
-
-    return hotlang.Limits(
-        max_steps=settings.HOT_RUN_MAX_STEPS,
-        max_seconds=settings.HOT_RUN_MAX_SECONDS,
-        max_depth=settings.HOT_RUN_MAX_DEPTH,
-        max_value_bytes=settings.HOT_RUN_MAX_VALUE_BYTES,
-    )
 
 
 class PlatformHooks:
@@ -107,16 +76,20 @@ class PlatformHooks:
                 environment=self.run.environment,
                 event_type=str(event_type),
                 event_data=data,
+                source=EventSource.RUNTIME,
                 stream=Stream.objects.get(pk=self.run.stream_id),
                 origin_run=self.run,
             )
 
-        event = self._db(publish)
+        try:
+            event = self._db(publish)
+        except DomainError as exc:  # e.g. a reserved event type: a Hot error, not a crash
+            raise get_runtime().hook_error(f"send({event_type!r}) refused: {exc.message}") from None
         return {
             "event": {
                 "id": str(event.id),
                 "type": event.event_type,
-                "time": event.event_time.isoformat().replace("+00:00", "Z"),
+                "time": utc_timestamp(event.event_time),
             },
             "stream": {"id": str(event.stream_id)},
             "env": {"id": str(event.environment_id)},
@@ -229,7 +202,7 @@ def execute_run(*, run_id) -> str:
                 raise RuntimeError("the run has no build to execute")
             prepared = prepared_program(run.build)
             outcome = get_runtime().execute(
-                prepared, run.function, run.args, hooks=hooks, limits=runtime_limits()
+                prepared, run.function, run.args, hooks=hooks, limits=get_runtime().limits()
             )
     except Exception as exc:  # the worker survives anything the run does
         log.exception("Run %s could not be executed", run.pk)

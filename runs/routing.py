@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from builds.models import Build, EventHandler, RuntimeStatus
+from builds.selectors import serving_builds, serving_event_handlers
 from events import streamlog
 from events.models import Event
 from events.services import CALL_EVENT, event_summary
@@ -18,16 +18,6 @@ from .services import enqueue_runs, run_create, run_create_failed
 log = logging.getLogger(__name__)
 
 
-def _serving_builds(environment_id):
-    return Build.objects.filter(
-        project__environment_id=environment_id,
-        project__active=True,
-        deployed=True,
-        active=True,
-        runtime_status=RuntimeStatus.READY,
-    )
-
-
 def handler_argument(event: Event) -> dict:
     """What an event handler receives."""
     return {"type": event.event_type, "data": event.event_data}
@@ -35,11 +25,7 @@ def handler_argument(event: Event) -> dict:
 
 def _handler_runs(event: Event) -> list[Run]:
     handlers = list(
-        EventHandler.objects.filter(
-            event_type=event.event_type, build__in=_serving_builds(event.environment_id)
-        )
-        .select_related("build")
-        .order_by("build__project__name", "ns", "var", "id")
+        serving_event_handlers(environment_id=event.environment_id, event_type=event.event_type)
     )
     once = [handler for handler in handlers if handler.once or handler.meta.get("once") is True]
     selected = [handler for handler in handlers if handler not in once] + once[:1]
@@ -83,7 +69,8 @@ def _call_run(event: Event) -> Run:
         )
     if not isinstance(args, list):
         args = [args]
-    for build in _serving_builds(event.environment_id).order_by("project__name", "id"):
+    builds = serving_builds(environment_id=event.environment_id).order_by("project__name", "id")
+    for build in builds:
         if fn in (build.inspection.get("functions") or []):
             return run_create(
                 function=fn, args=args, project_id=build.project_id, build_id=build.id, **common

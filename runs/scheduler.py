@@ -15,11 +15,10 @@ from django.utils import timezone
 
 from builds.bundle import latest_fire, next_fire
 from builds.models import Schedule
-from events.models import Event
-from events.services import SCHEDULE_EVENT, stream_resolve
+from events.services import SCHEDULE_EVENT, EventSource, event_publish
+from hotapi.timestamps import utc_timestamp
 
 from .models import RunType, ScheduleFire
-from .serializers import utc_iso
 from .services import enqueue_runs, run_create
 
 log = logging.getLogger(__name__)
@@ -34,9 +33,9 @@ def schedule_argument(schedule: Schedule, due, now, backfill: bool) -> dict:
     return {
         "type": SCHEDULE_EVENT,
         "schedule_id": str(schedule.id),
-        "scheduled_at": utc_iso(due),
+        "scheduled_at": utc_timestamp(due),
         "is_backfill": backfill,
-        "backfilled_at": utc_iso(now) if backfill else None,
+        "backfilled_at": utc_timestamp(now) if backfill else None,
     }
 
 
@@ -84,19 +83,16 @@ def _schedule_run(schedule: Schedule, due, now, backfill: bool):
     function = f"{schedule.ns}/{schedule.var}"
     argument = schedule_argument(schedule, due, now, backfill)
 
-    stream = stream_resolve(environment=project.environment)
-    event = Event.objects.create(
-        environment_id=project.environment_id,
-        stream=stream,
+    event = event_publish(
+        environment=project.environment,
         event_type=SCHEDULE_EVENT,
         event_data={"fn": function, "args": [argument]},
-        event_time=now,
-        dispatched_at=now,  # routed right here
-        handled_runs=1,
+        source=EventSource.PLATFORM,
+        routed_runs=1,  # its run is created right here
     )
     return run_create(
         environment_id=project.environment_id,
-        stream_id=stream.id,
+        stream_id=event.stream_id,
         event_id=event.id,
         route_key="schedule",
         run_type=RunType.SCHEDULE,

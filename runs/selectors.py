@@ -7,8 +7,8 @@ from dateutil.relativedelta import relativedelta
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
-from hotapi.api.exceptions import BadRequest
 from hotapi.api.lookups import get_by_id_or_404
+from hotapi.errors import InvalidInput
 from projects.selectors import project_get
 
 from .models import Run, RunCounter, RunStatus, RunType, RunVariable
@@ -28,7 +28,7 @@ def parse_time_range(value: str | None, now=None):
         return None
     match = _DURATION.match(value)
     if not match or value in ("P", "PT") or value.endswith("T"):
-        raise BadRequest(
+        raise InvalidInput(
             f"time_range must be an ISO 8601 duration such as P7D or PT12H, got {value!r}",
             details={"time_range": ["invalid ISO 8601 duration"]},
         )
@@ -43,7 +43,7 @@ def parse_time_range(value: str | None, now=None):
         + parts.get("seconds", 0) / 86400
     )
     if bound_days <= 0 or bound_days > MAX_RANGE_DAYS:
-        raise BadRequest(
+        raise InvalidInput(
             f"time_range must be longer than zero and at most {MAX_RANGE_DAYS} days",
             details={"time_range": ["out of range"]},
         )
@@ -65,7 +65,7 @@ def _choice(name: str, value: str | None, choices) -> str | None:
     if value in (None, ""):
         return None
     if value not in choices:
-        raise BadRequest(
+        raise InvalidInput(
             f"{name} must be one of {', '.join(choices)}, got {value!r}",
             details={name: [f"unknown {name}"]},
         )

@@ -1,6 +1,5 @@
 from rest_framework import serializers
 
-from hotapi.api.renderers import utc_timestamp
 from hotapi.api.serializers import UTCDateTimeField
 
 from .models import Run, RunVariable
@@ -73,7 +72,3 @@ class RunStatsSerializer(serializers.Serializer):
     failed = serializers.IntegerField()
     cancelled = serializers.IntegerField()
     queued = serializers.IntegerField(help_text="Runs waiting for a worker slot (extension).")
-
-
-def utc_iso(moment) -> str:
-    return utc_timestamp(moment)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from environments.models import Environment
 from events import streamlog
-from hotapi.api.exceptions import Conflict
+from hotapi.errors import Conflict
 
 from .models import TERMINAL_STATUSES, Run, RunCounter, RunStatus, RunType, RunVariable
 from .serializers import run_json

@@ -8,6 +8,17 @@ from . import execution, routing, scheduler, services
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def route_event(event_id: str) -> list:
+    """Create the runs of a published event (idempotent)."""
+    return [str(run_id) for run_id in routing.event_route(event_id=event_id, execute_inline=True)]
+
+
+def dispatch_event_routing(event_id: str) -> None:
+    """Registered with ``events.dispatch``: a committed event goes to a worker for routing."""
+    route_event.delay(event_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def execute_run(run_id: str) -> str:
     return execution.execute_run(run_id=run_id)
 

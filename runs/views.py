@@ -2,6 +2,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
+from events.selectors import event_get
 from hotapi.api.pagination import paginate
 from hotapi.api.views import EnvironmentScopedViewSet
 
@@ -56,3 +57,15 @@ class RunViewSet(EnvironmentScopedViewSet):
     def rerun(self, request, run_id=None):
         rerun = services.run_rerun(run=self.get_run())
         return Response(RunSerializer(rerun).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["events"])
+class EventRunsViewSet(EnvironmentScopedViewSet):
+    """The runs an event caused (routed here: runs depend on events, not the reverse)."""
+
+    serializer_class = RunSerializer
+
+    @extend_schema(responses=RunSerializer(many=True))
+    def list(self, request, event_id=None):
+        event = event_get(environment=self.environment, event_id=event_id)
+        return paginate(self, selectors.event_runs(event=event), RunSerializer)

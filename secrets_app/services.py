@@ -1,25 +1,15 @@
-"""Context variables: create, update, delete, decrypt for the runtime, and key rotation."""
+"""Writes on context variables: create, update, delete; decryption for the runtime; key
+rotation."""
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 
-from hotapi.api.exceptions import Conflict, NotFound
+from hotapi.errors import Conflict
 
 from .crypto import decrypt_value, encrypt_value, keyring
 from .models import ContextVariable
+from .selectors import context_get, context_list
 
 UNSET = object()
-
-
-def context_list(*, project) -> QuerySet[ContextVariable]:
-    return ContextVariable.objects.filter(project=project).order_by("key")
-
-
-def context_get(*, project, key: str) -> ContextVariable:
-    variable = ContextVariable.objects.filter(project=project, key=key).first()
-    if variable is None:
-        raise NotFound("Context variable not found")
-    return variable
 
 
 def _seal(variable: ContextVariable, value: str) -> None:

@@ -5,7 +5,7 @@ from rest_framework.response import Response
 from hotapi.api.pagination import paginate
 from projects.views import ProjectChildViewSet
 
-from . import services
+from . import selectors, services
 from .serializers import (
     ContextCreateSerializer,
     ContextUpdateSerializer,
@@ -22,7 +22,7 @@ class ContextVariableViewSet(ProjectChildViewSet):
     lookup_value_regex = "[^/]+"
 
     def list(self, request, project_ref=None):
-        queryset = services.context_list(project=self.get_project())
+        queryset = selectors.context_list(project=self.get_project())
         return paginate(self, queryset, ContextVariableSerializer)
 
     @extend_schema(request=ContextCreateSerializer, responses={201: ContextVariableSerializer})

@@ -63,11 +63,11 @@ def _fresh_cache(settings):
 
     cache.clear()
     if settings.REDIS_URL:  # rate-limit counters live in Redis directly
-        from hotapi.api.throttling import _redis
+        from hotapi.redis_client import redis_client
 
-        keys = list(_redis().scan_iter("hot:rate:*"))
+        keys = list(redis_client().scan_iter("hot:rate:*"))
         if keys:
-            _redis().delete(*keys)
+            redis_client().delete(*keys)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ def test_openapi_schema_validates(tmp_path):
         str(target),
     )
     schema = json.loads(target.read_text())
-    project = schema["paths"]["/v1/projects/{ref}"]["get"]["responses"]
+    project = schema["paths"]["/v1/projects/{project_ref}"]["get"]["responses"]
     data_schema = project["200"]["content"]["application/json"]["schema"]
     assert set(data_schema["properties"]) == {"data", "meta"}
     assert project["404"]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")

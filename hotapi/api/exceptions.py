@@ -4,6 +4,9 @@ Codes follow the seed (``unauthorized``, ``not_found``, ``bad_request``, ``rate_
 ``internal_server_error``) and, for statuses the seed does not list, a precise code of the same
 style. Validation errors add ``details``: field name → list of messages. A 500 never carries
 exception text; the traceback goes to the log under the request id.
+
+Services raise the HTTP-agnostic errors of ``hotapi.errors``; this module gives each kind its
+status.
 """
 
 import logging
@@ -15,58 +18,36 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from hotapi import errors
+
 from .middleware import request_id_for
 
 log = logging.getLogger("hotapi.errors")
 
 INTERNAL_ERROR_MESSAGE = "An internal server error occurred"
 
+STATUS_BY_DOMAIN_ERROR: list[tuple[type[errors.DomainError], int]] = [
+    (errors.NotFound, status.HTTP_404_NOT_FOUND),
+    (errors.Conflict, status.HTTP_409_CONFLICT),
+    (errors.Forbidden, status.HTTP_403_FORBIDDEN),
+    (errors.TooLarge, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE),
+    (errors.DomainError, status.HTTP_400_BAD_REQUEST),
+]
+
 
 class HotAPIError(exceptions.APIException):
-    """Base for the service's own errors: a status, a code and a message."""
+    """A domain error on its way out: its status, code, message and details."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "bad_request"
-    default_detail = "Bad request"
-
-    def __init__(self, message: str | None = None, code: str | None = None, details=None):
-        super().__init__(message or self.default_detail, code or self.default_code)
-        self.error_code = code or self.default_code
+    def __init__(self, status_code: int, code: str, message: str, details=None):
+        super().__init__(message, code)
+        self.status_code = status_code
+        self.error_code = code
         self.details = details
 
 
-class BadRequest(HotAPIError):
-    pass
-
-
-class Conflict(HotAPIError):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "Conflict"
-
-
-class Forbidden(HotAPIError):
-    status_code = status.HTTP_403_FORBIDDEN
-    default_code = "forbidden"
-    default_detail = "Forbidden"
-
-
-class NotFound(HotAPIError):
-    status_code = status.HTTP_404_NOT_FOUND
-    default_code = "not_found"
-    default_detail = "Not found"
-
-
-class PayloadTooLarge(HotAPIError):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "payload_too_large"
-    default_detail = "Request body is too large"
-
-
-class ServiceUnavailable(HotAPIError):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_code = "service_unavailable"
-    default_detail = "Service temporarily unavailable"
+def api_error(exc: errors.DomainError) -> HotAPIError:
+    status_code = next(code for kind, code in STATUS_BY_DOMAIN_ERROR if isinstance(exc, kind))
+    return HotAPIError(status_code, exc.code, exc.message, exc.details)
 
 
 _CODE_BY_CLASS: list[tuple[type, str]] = [
@@ -115,43 +96,50 @@ def error_body(request, code: str, message: str, **extra) -> dict:
     return {"error": error}
 
 
+def _as_api_exception(exc):
+    """Django's and the domain's errors in DRF's terms; anything else stays as it is."""
+    if isinstance(exc, errors.DomainError):
+        return api_error(exc)
+    if isinstance(exc, Http404):
+        return exceptions.NotFound(str(exc) or "Not found")
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied()
+    if isinstance(exc, RequestDataTooBig):
+        return HotAPIError(413, "payload_too_large", "Request body exceeds the allowed size")
+    return exc
+
+
+def _code_message_extra(exc: exceptions.APIException) -> tuple[str, str, dict]:
+    if isinstance(exc, HotAPIError):
+        return exc.error_code, str(exc.detail), {"details": exc.details}
+    code = next((c for cls, c in _CODE_BY_CLASS if isinstance(exc, cls)), "error")
+    if isinstance(exc, exceptions.ValidationError):
+        details = _flatten_details(exc.detail)
+        return code, _validation_message(details), {"details": details}
+    return code, str(exc.detail), {}
+
+
 def envelope_exception_handler(exc, context):
     request = context.get("request")
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound(str(exc) or "Not found")
-    elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied()
-    elif isinstance(exc, RequestDataTooBig):
-        exc = PayloadTooLarge("Request body exceeds the allowed size")
-
+    exc = _as_api_exception(exc)
     if not isinstance(exc, exceptions.APIException):
         log.exception("Unhandled error while serving %s", getattr(request, "path", "?"))
         set_rollback()
         body = error_body(request, "internal_server_error", INTERNAL_ERROR_MESSAGE)
         return Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
+    code, message, extra = _code_message_extra(exc)
     headers = {}
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
-    extra = {}
-    if isinstance(exc, HotAPIError):
-        code, message = exc.error_code, str(exc.detail)
-        if exc.details:
-            extra["details"] = exc.details
-    else:
-        code = next((c for cls, c in _CODE_BY_CLASS if isinstance(exc, cls)), "error")
-        if isinstance(exc, exceptions.ValidationError):
-            details = _flatten_details(exc.detail)
-            message = _validation_message(details)
-            extra["details"] = details
-        else:
-            message = str(exc.detail)
     if isinstance(exc, exceptions.Throttled):
         wait = max(1, int(exc.wait or 1))
         headers["Retry-After"] = str(wait)
         extra["retry_after"] = wait
         message = f"Rate limit exceeded. Retry after {wait} seconds."
     if isinstance(exc, exceptions.AuthenticationFailed | exceptions.NotAuthenticated):
+        # Views without authenticators get no auth_header from DRF, which would make this a
+        # 403; a missing or bad key is always 401 here.
         headers.setdefault("WWW-Authenticate", 'Bearer realm="hot"')
         exc.status_code = status.HTTP_401_UNAUTHORIZED
 

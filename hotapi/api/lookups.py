@@ -2,7 +2,7 @@
 
 import uuid
 
-from .exceptions import NotFound
+from hotapi.errors import NotFound
 
 
 def parse_uuid(value: str) -> uuid.UUID | None:

@@ -42,3 +42,20 @@ class RequestIdLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = current_request_id() or "-"
         return True
+
+
+_API_PREFIXES = ("/v1/", "/api/v1/")
+
+
+class TrailingSlashMiddleware:
+    """API routes are declared without a trailing slash; one sent anyway is ignored, on every
+    route alike (the SDK sends none, hand-written clients often do)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path_info
+        if path.endswith("/") and path.startswith(_API_PREFIXES) and path not in _API_PREFIXES:
+            request.path_info = path.rstrip("/")
+        return self.get_response(request)

@@ -1,17 +1,10 @@
 """The response envelope: ``{"data", ["pagination",] "meta"}``; errors pass through as built."""
 
-from datetime import UTC
-
-from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
+from hotapi.timestamps import utc_timestamp
+
 from .middleware import request_id_for
-
-
-def utc_timestamp(value=None) -> str:
-    """RFC 3339 UTC with a ``Z`` suffix, as every timestamp in the API."""
-    value = value or timezone.now()
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def request_meta(request) -> dict:

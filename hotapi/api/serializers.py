@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from .renderers import utc_timestamp
+from hotapi.timestamps import utc_timestamp
 
 
 class StrictSerializer(serializers.Serializer):

@@ -7,25 +7,19 @@ without Redis it is ``cache.incr`` in local memory, i.e. per web process.
 """
 
 import time
-from functools import cache
 
 from django.conf import settings
 from django.core.cache import cache as local_cache
 from rest_framework.throttling import BaseThrottle
 
+from hotapi.redis_client import redis_client
+
 WINDOW_SECONDS = 3600
-
-
-@cache
-def _redis():
-    import redis
-
-    return redis.Redis.from_url(settings.REDIS_URL)
 
 
 def _count_in_window(key: str) -> int:
     if settings.REDIS_URL:
-        pipeline = _redis().pipeline(transaction=False)
+        pipeline = redis_client().pipeline(transaction=False)
         pipeline.incr(key)
         pipeline.expire(key, WINDOW_SECONDS + 5, nx=True)
         count, _ = pipeline.execute()

@@ -13,9 +13,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import hotapi
+from hotapi.timestamps import utc_timestamp
 
 from .exceptions import json_error_response
-from .renderers import utc_timestamp
 
 PROCESS_START = timezone.now()
 

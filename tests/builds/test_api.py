@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from builds.models import Build, EventHandler, Schedule
-from builds.services import build_storage
+from builds.storage import build_storage
 from tests import bundles
 
 pytestmark = pytest.mark.django_db

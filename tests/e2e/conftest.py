@@ -79,7 +79,7 @@ def deploy_source(project: Project, source: str = SOURCE, handlers=HANDLERS, sch
         upload=SimpleUploadedFile("b.zip", data),
         client_hash=bundle_hash,
     )
-    build = deploy_request(build=result.build)
+    build = deploy_request(build=result.build).build
     assert deploy_execute(build_id=build.pk, sequence=build.deployment_sequence) == "deployed"
     return Build.objects.get(pk=build.pk)
 

@@ -27,7 +27,7 @@ SEED_FIELDS = {
 def enqueued(monkeypatch):
     """Calls of route_event.delay, recorded instead of sent to the broker."""
     calls: list = []
-    monkeypatch.setattr("events.tasks.route_event.delay", lambda *args: calls.append(args))
+    monkeypatch.setattr("runs.tasks.route_event.delay", lambda *args: calls.append(args))
     monkeypatch.setattr("runs.tasks.execute_run.delay", lambda *args: None)
     return calls
 
@@ -260,7 +260,7 @@ def test_event_is_kept_when_enqueueing_fails_and_the_sweep_routes_it_once(
     def broker_down(*args, **kwargs):
         raise ConnectionError("broker unavailable")
 
-    monkeypatch.setattr("events.tasks.route_event.delay", broker_down)
+    monkeypatch.setattr("runs.tasks.route_event.delay", broker_down)
     monkeypatch.setattr("runs.tasks.execute_run.delay", lambda *args: None)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = publish(api, "user.signup", {"email": "late@example.com"})

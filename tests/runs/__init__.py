@@ -24,7 +24,7 @@ def deploy(api, data: bytes | None = None, project: str = "billing") -> Build:
     if data is None:
         data, _ = bundles.make_bundle()
     build = Build.objects.get(pk=upload(api, data, project))
-    build = deploy_request(build=build)
+    build = deploy_request(build=build).build
     outcome = deploy_execute(build_id=build.pk, sequence=build.deployment_sequence)
     build.refresh_from_db()
     assert outcome == "deployed", build.runtime_error

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from events.services import event_publish
+from events.services import EventSource, event_publish
 from projects.models import Project
 from runs import services
 from runs.models import Run, RunStatus, RunVariable
@@ -59,7 +59,9 @@ def build(api, project):
 
 
 def route(environment, event_type, data=None) -> Run:
-    event = event_publish(environment=environment, event_type=event_type, event_data=data)
+    event = event_publish(
+        environment=environment, event_type=event_type, event_data=data, source=EventSource.CLIENT
+    )
     (run_id,) = event_route(event_id=event.id)
     return Run.objects.get(pk=run_id)
 

@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from events.models import Event, StreamEntry
-from events.services import event_publish
+from events.services import EventSource, event_publish
 from runs import execution, services
 from runs.models import Run, RunStatus
 from runs.routing import event_route
@@ -141,7 +141,9 @@ def limits(settings):
 
 
 def publish(environment, event_type, data=None):
-    return event_publish(environment=environment, event_type=event_type, event_data=data)
+    return event_publish(
+        environment=environment, event_type=event_type, event_data=data, source=EventSource.CLIENT
+    )
 
 
 def route(environment, event_type, data=None) -> list[Run]:

@@ -1,0 +1,49 @@
+"""``GET /v1/runs/{id}/subscribe``: ``run:update`` events, on the SSE machinery of
+``events/sse.py``."""
+
+from drf_spectacular.utils import extend_schema
+
+from events.hub import get_hub
+from events.sse import RUN_KINDS, SSE_RESPONSE, SSEView, live, sse
+
+from .models import TERMINAL_STATUSES
+from .selectors import run_get
+from .serializers import run_json
+
+
+async def run_updates(subscription, *, run_id: str, snapshot: dict):
+    try:
+        yield sse("run:update", {"run": snapshot}, subscription.cursor)
+        if snapshot["status"] in TERMINAL_STATUSES:
+            return
+        async for item in live(subscription, max_seconds=None, heartbeat=b":keepalive\n\n"):
+            if isinstance(item, bytes):
+                yield item
+                continue
+            for entry in item:
+                if entry.run_id != run_id or entry.kind not in RUN_KINDS:
+                    continue
+                run = entry.payload["run"]
+                yield entry.frame(
+                    "run", lambda e=entry: sse("run:update", {"run": e.payload["run"]}, e.id)
+                )
+                if run["status"] in TERMINAL_STATUSES:
+                    return
+    finally:
+        subscription.close()
+
+
+@extend_schema(tags=["runs"])
+class RunSubscribeView(SSEView):
+    """``run:update`` events: the current state first, then every change; closes after the
+    run ends."""
+
+    @extend_schema(
+        operation_id="run_subscribe", responses={(200, "text/event-stream"): SSE_RESPONSE}
+    )
+    def get(self, request, run_id):
+        run = run_get(environment=request.auth.environment, run_id=run_id)
+        subscription = get_hub().subscribe(stream_id=run.stream_id)
+        run = run_get(environment=request.auth.environment, run_id=run_id)  # after subscribing
+        generator = run_updates(subscription, run_id=str(run.id), snapshot=run_json(run))
+        return self.stream_response(generator, subscription)
