@@ -1,8 +1,7 @@
 from django.contrib import admin, messages
-from django.utils import timezone
 
 from .models import ApiKey, Environment, Organization
-from .services import api_key_seal
+from .services import api_key_revoke, api_key_seal
 
 
 @admin.register(Organization)
@@ -87,8 +86,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected API keys")
     def revoke_keys(self, request, queryset):
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, f"Revoked {count} key(s).")
+        active = list(queryset.filter(revoked_at__isnull=True))
+        for api_key in active:
+            api_key_revoke(api_key=api_key)
+        self.message_user(request, f"Revoked {len(active)} key(s).")
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoke instead, so last use stays auditable

@@ -157,13 +157,6 @@ class StreamHub:
                     if not index[key]:
                         del index[key]
 
-    @property
-    def subscriber_count(self) -> int:
-        with self._lock:
-            return sum(map(len, self._by_stream.values())) + sum(
-                map(len, self._by_environment.values())
-            )
-
     def wake(self) -> None:
         self._wake.set()
 

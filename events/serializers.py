@@ -43,12 +43,3 @@ class EventPublishSerializer(StrictSerializer):
     )
     event_data = serializers.JSONField(allow_null=True)
     stream_id = StrictUUIDField(required=False)
-
-
-class EventPublishedSerializer(serializers.Serializer):
-    """First event of ``subscribe-with-event``."""
-
-    type = serializers.CharField()
-    event_id = serializers.UUIDField()
-    stream_id = serializers.UUIDField()
-    event_type = serializers.CharField()

@@ -1,6 +1,6 @@
 """The Hot API service: settings, root URLs, the Celery app and the shared API core."""
 
 from .celery import app as celery_app
+from .version import __version__
 
-__version__ = "0.1.0"
 __all__ = ["celery_app", "__version__"]

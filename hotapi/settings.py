@@ -45,6 +45,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from exc
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -210,6 +220,11 @@ STORAGES = {
 }
 
 # --- Celery ---------------------------------------------------------------------------------
+# Periodic work (Celery beat): the scheduler tick, the sweep for lost messages, the lease reaper.
+HOT_SCHEDULER_TICK_SECONDS = env_float("HOT_SCHEDULER_TICK_SECONDS", 1)
+HOT_SWEEP_INTERVAL_SECONDS = env_float("HOT_SWEEP_INTERVAL_SECONDS", 3)
+HOT_REAPER_INTERVAL_SECONDS = env_float("HOT_REAPER_INTERVAL_SECONDS", 5)
+HOT_WORKER_CONCURRENCY = env_int("HOT_WORKER_CONCURRENCY", 2)  # runhot's worker
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = DATA_DIR / "broker" / "queue"
@@ -237,12 +252,12 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # Django's LOGGING (with request ids) 
 CELERY_BEAT_SCHEDULE = {
     "hot-scheduler-tick": {
         "task": "runs.tasks.scheduler_tick",
-        "schedule": float(env_str("HOT_SCHEDULER_TICK_SECONDS", "1")),
+        "schedule": HOT_SCHEDULER_TICK_SECONDS,
         "options": {"expires": 5},
     },
     "hot-sweep": {
         "task": "runs.tasks.sweep",
-        "schedule": float(env_str("HOT_SWEEP_INTERVAL_SECONDS", "3")),
+        "schedule": HOT_SWEEP_INTERVAL_SECONDS,
         "options": {"expires": 10},
     },
     "hot-prune-stream-log": {
@@ -252,7 +267,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "hot-reaper": {
         "task": "runs.tasks.reap_leases",
-        "schedule": float(env_str("HOT_REAPER_INTERVAL_SECONDS", "5")),
+        "schedule": HOT_REAPER_INTERVAL_SECONDS,
         "options": {"expires": 10},
     },
 }
@@ -300,19 +315,16 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 HOT_RUNTIME = env_str("HOT_RUNTIME", "hotapi.runtime.HotlangRuntime")
 # Limits on one run; exceeding any ends the run as failed with a clear message.
 HOT_RUN_MAX_STEPS = env_int("HOT_RUN_MAX_STEPS", 10_000_000)
-HOT_RUN_MAX_SECONDS = float(env_str("HOT_RUN_MAX_SECONDS", "60"))
+HOT_RUN_MAX_SECONDS = env_float("HOT_RUN_MAX_SECONDS", 60)
 HOT_RUN_MAX_DEPTH = env_int("HOT_RUN_MAX_DEPTH", 2_000)
 HOT_RUN_MAX_VALUE_BYTES = env_int("HOT_RUN_MAX_VALUE_BYTES", 10 * 1024 * 1024)
 # A running run's worker renews its lease; the reaper fails runs whose lease expired.
 HOT_RUN_LEASE_SECONDS = env_int("HOT_RUN_LEASE_SECONDS", 30)
-HOT_REAPER_INTERVAL_SECONDS = float(env_str("HOT_REAPER_INTERVAL_SECONDS", "5"))
-HOT_SWEEP_INTERVAL_SECONDS = float(env_str("HOT_SWEEP_INTERVAL_SECONDS", "3"))
 # How often each web process's stream hub polls the stream log without Redis wake-ups.
-HOT_STREAM_POLL_SECONDS = float(env_str("HOT_STREAM_POLL_SECONDS", "0.1"))
-HOT_STREAM_RETENTION_DAYS = float(env_str("HOT_STREAM_RETENTION_DAYS", "7"))
-HOT_SSE_HEARTBEAT_SECONDS = float(env_str("HOT_SSE_HEARTBEAT_SECONDS", "15"))
-HOT_SSE_STREAM_SECONDS = float(env_str("HOT_SSE_STREAM_SECONDS", "300"))
-HOT_SCHEDULER_TICK_SECONDS = float(env_str("HOT_SCHEDULER_TICK_SECONDS", "1"))
+HOT_STREAM_POLL_SECONDS = env_float("HOT_STREAM_POLL_SECONDS", 0.1)
+HOT_STREAM_RETENTION_DAYS = env_float("HOT_STREAM_RETENTION_DAYS", 7)
+HOT_SSE_HEARTBEAT_SECONDS = env_float("HOT_SSE_HEARTBEAT_SECONDS", 15)
+HOT_SSE_STREAM_SECONDS = env_float("HOT_SSE_STREAM_SECONDS", 300)
 
 # Largest JSON body accepted (context values are bounded separately); larger → 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("HOT_MAX_JSON_BODY_BYTES", 1024 * 1024)

@@ -300,11 +300,6 @@ def call_value(f, args):
     return call_other(f, [consume(a) if a.__class__ in SPECIAL else a for a in args])
 
 
-def call_pure(f, args):
-    """Call a callback and return its result with Results preserved."""
-    return call_value(f, args)
-
-
 def _const(v):
     return lambda env: v
 

@@ -7,7 +7,7 @@ import gc
 
 from . import ast as A
 from .errors import HotRuntimeError, HotSyntaxError, Unsupported
-from .evaluator import Compiler, HotFn, literal_value
+from .evaluator import Compiler, literal_value
 from .parser import parse
 from .values import MISSING, ONERR_ENUM, RESULT_ENUM, EnumInfo, TypeInfo
 
@@ -283,7 +283,3 @@ class Program:
                         }
                     )
         return handlers, schedules
-
-    def fn_value(self, ns, name):
-        v = ns.hoisted.get(name)
-        return v if isinstance(v, HotFn) else None

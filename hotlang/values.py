@@ -376,13 +376,3 @@ def hot_cmp(a, b) -> int:
     if ra == 0:
         return 0
     return (a > b) - (a < b)
-
-
-class CmpKey:
-    __slots__ = ("v",)
-
-    def __init__(self, v):
-        self.v = v
-
-    def __lt__(self, other):
-        return hot_cmp(self.v, other.v) < 0

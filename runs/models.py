@@ -89,10 +89,6 @@ class Run(models.Model):
     def __str__(self) -> str:
         return f"{self.function} {self.status} ({self.id})"
 
-    @property
-    def is_terminal(self) -> bool:
-        return self.status in TERMINAL_STATUSES
-
 
 class RunVariable(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)

@@ -136,121 +136,162 @@ def inspect_bundle(
     return _check_client_hash(info, client_hash)
 
 
-def _inspect(reader: BundleReader, limits: BundleLimits, sha256: str, size: int) -> BundleInfo:
-    warnings: list[str] = []
-    files: dict[str, str] = {}
-    sizes: dict[str, int] = {}
-    sources: dict[str, str] = {}
-    source_bytes = 0
-    sources_truncated = False
-    manifest_bytes: bytes | None = None
+@dataclasses.dataclass
+class _EntryScan:
+    """What one pass over the entries keeps: a BLAKE3 digest and size per file, the manifest,
+    and source text within its budget."""
 
+    files: dict[str, str] = dataclasses.field(default_factory=dict)
+    sizes: dict[str, int] = dataclasses.field(default_factory=dict)
+    sources: dict[str, str] = dataclasses.field(default_factory=dict)
+    manifest_bytes: bytes | None = None
+    warnings: list[str] = dataclasses.field(default_factory=list)
+    source_bytes: int = 0
+    sources_truncated: bool = False
+
+
+def _manifest_too_large(detail: str) -> BundleError:
+    return BundleError("manifest_too_large", f"{MANIFEST_NAME} is {detail}", entry=MANIFEST_NAME)
+
+
+def _read_entry(reader: BundleReader, entry, limits: BundleLimits, scan: _EntryScan) -> None:
+    is_manifest = entry.path == MANIFEST_NAME
+    keep_source = entry.path.startswith("hot/") and entry.path.endswith(".hot")
+    if is_manifest and entry.file_size > limits.max_manifest_bytes:
+        raise _manifest_too_large(
+            f"{entry.file_size} bytes; the limit is {limits.max_manifest_bytes} bytes"
+        )
+    # Only the manifest and source text are kept, and source text only within its budget:
+    # every other entry is hashed chunk by chunk and dropped.
+    budget = limits.max_source_bytes - scan.source_bytes
+    keep = is_manifest or keep_source
+    hasher = new_blake3()
+    parts: list[bytes] = []
+    length = 0
+    for chunk in reader.iter_chunks(entry):
+        hasher.update(chunk)
+        length += len(chunk)
+        if is_manifest and length > limits.max_manifest_bytes:
+            raise _manifest_too_large(f"larger than {limits.max_manifest_bytes} bytes")
+        if keep_source and length > budget:
+            keep, parts = False, []
+        if keep:
+            parts.append(chunk)
+    scan.files[entry.path] = hasher.hexdigest()
+    scan.sizes[entry.path] = length
+    if is_manifest:
+        scan.manifest_bytes = b"".join(parts)
+    elif keep_source and not keep:
+        scan.sources_truncated = True
+    elif keep_source:
+        scan.source_bytes += length
+        scan.sources[entry.path] = _source_text(entry.path, b"".join(parts), scan.warnings)
+
+
+def _source_text(path: str, raw: bytes, warnings: list[str]) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        warnings.append(f"{path} is not valid UTF-8")
+        return raw.decode("utf-8", errors="replace")
+
+
+def _scan_entries(reader: BundleReader, limits: BundleLimits) -> _EntryScan:
+    scan = _EntryScan()
     for entry in reader.entries:
-        if entry.is_dir:
-            continue
-        is_manifest = entry.path == MANIFEST_NAME
-        keep_source = entry.path.startswith("hot/") and entry.path.endswith(".hot")
-        if is_manifest and entry.file_size > limits.max_manifest_bytes:
-            raise BundleError(
-                "manifest_too_large",
-                f"{MANIFEST_NAME} is {entry.file_size} bytes; "
-                f"the limit is {limits.max_manifest_bytes} bytes",
-                entry=MANIFEST_NAME,
-            )
-        # Only the manifest and source text are kept, and source text only within
-        # its budget: every other entry is hashed chunk by chunk and dropped.
-        budget = limits.max_source_bytes - source_bytes
-        keep = is_manifest or keep_source
-        hasher = new_blake3()
-        parts: list[bytes] = []
-        length = 0
-        for chunk in reader.iter_chunks(entry):
-            hasher.update(chunk)
-            length += len(chunk)
-            if is_manifest and length > limits.max_manifest_bytes:
-                raise BundleError(
-                    "manifest_too_large",
-                    f"{MANIFEST_NAME} is larger than {limits.max_manifest_bytes} bytes",
-                    entry=MANIFEST_NAME,
-                )
-            if keep_source and length > budget:
-                keep, parts = False, []
-            if keep:
-                parts.append(chunk)
-        files[entry.path] = hasher.hexdigest()
-        sizes[entry.path] = length
-        if is_manifest:
-            manifest_bytes = b"".join(parts)
-        elif keep_source:
-            if not keep:
-                sources_truncated = True
-                continue
-            source_bytes += length
-            raw = b"".join(parts)
-            try:
-                sources[entry.path] = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                warnings.append(f"{entry.path} is not valid UTF-8")
-                sources[entry.path] = raw.decode("utf-8", errors="replace")
-    if sources_truncated:
-        warnings.append(
+        if not entry.is_dir:
+            _read_entry(reader, entry, limits, scan)
+    if scan.sources_truncated:
+        scan.warnings.append(
             f"Source text beyond {limits.max_source_bytes} bytes was not kept for inspection"
         )
+    return scan
 
+
+@dataclasses.dataclass
+class _Declarations:
+    """What the bundle declares, from its manifest or (without one) from its sources."""
+
+    bundle_hash: str | None
+    event_handlers: list
+    schedules: list
+    context_requirements: list[str]
+    engine_version: str | None
     manifest: Manifest | None = None
-    hash_problems: list[str] = []
-    if manifest_bytes is not None:
-        manifest = parse_manifest(
-            manifest_bytes,
-            max_bytes=limits.max_manifest_bytes,
-            max_depth=limits.max_manifest_depth,
-            max_values=limits.max_manifest_values,
-        )
-        check = check_manifest_hashes(manifest.files, manifest.resources, files, sizes)
-        recomputed = check.bundle_hash
-        hash_problems = list(check.problems)
-        warnings.extend(hash_problems)
-        if manifest.bundle_hash and recomputed and manifest.bundle_hash.lower() != recomputed:
-            warnings.append(
-                f"{MANIFEST_NAME} records bundle_hash {manifest.bundle_hash} but the files hash "
-                f"to {recomputed}"
-            )
-        handlers = list(manifest.event_handlers)
-        schedules = list(manifest.schedules)
-        context = manifest.context_keys
-        engine_version = manifest.engine_version
-    else:
-        warnings.append(
-            f"No {MANIFEST_NAME}: handlers and schedules were found by scanning the sources "
-            "(the Hot server itself registers nothing without a manifest)"
-        )
-        source_order, resource_order = default_bundle_order(files)
-        recomputed = bundle_hash(
-            (files[path] for path in source_order),
-            ((path.removeprefix("resources/"), files[path]) for path in resource_order),
-        )
-        scanned = scan_sources(sources)
-        warnings.extend(scanned.warnings)
-        handlers, schedules = scanned.event_handlers, scanned.schedules
-        context, engine_version = [], None
+    hash_problems: list[str] = dataclasses.field(default_factory=list)
 
+
+def _declared_by_manifest(scan: _EntryScan, limits: BundleLimits) -> _Declarations:
+    manifest = parse_manifest(
+        scan.manifest_bytes,
+        max_bytes=limits.max_manifest_bytes,
+        max_depth=limits.max_manifest_depth,
+        max_values=limits.max_manifest_values,
+    )
+    check = check_manifest_hashes(manifest.files, manifest.resources, scan.files, scan.sizes)
+    recomputed = check.bundle_hash
+    scan.warnings.extend(check.problems)
+    if manifest.bundle_hash and recomputed and manifest.bundle_hash.lower() != recomputed:
+        scan.warnings.append(
+            f"{MANIFEST_NAME} records bundle_hash {manifest.bundle_hash} but the files hash "
+            f"to {recomputed}"
+        )
+    return _Declarations(
+        bundle_hash=recomputed,
+        event_handlers=list(manifest.event_handlers),
+        schedules=list(manifest.schedules),
+        context_requirements=manifest.context_keys,
+        engine_version=manifest.engine_version,
+        manifest=manifest,
+        hash_problems=list(check.problems),
+    )
+
+
+def _declared_by_sources(scan: _EntryScan) -> _Declarations:
+    scan.warnings.append(
+        f"No {MANIFEST_NAME}: handlers and schedules were found by scanning the sources "
+        "(the Hot server itself registers nothing without a manifest)"
+    )
+    source_order, resource_order = default_bundle_order(scan.files)
+    recomputed = bundle_hash(
+        (scan.files[path] for path in source_order),
+        ((path.removeprefix("resources/"), scan.files[path]) for path in resource_order),
+    )
+    scanned = scan_sources(scan.sources)
+    scan.warnings.extend(scanned.warnings)
+    return _Declarations(
+        bundle_hash=recomputed,
+        event_handlers=scanned.event_handlers,
+        schedules=scanned.schedules,
+        context_requirements=[],
+        engine_version=None,
+    )
+
+
+def _inspect(reader: BundleReader, limits: BundleLimits, sha256: str, size: int) -> BundleInfo:
+    scan = _scan_entries(reader, limits)
+    if scan.manifest_bytes is not None:
+        declared = _declared_by_manifest(scan, limits)
+    else:
+        declared = _declared_by_sources(scan)
     schedules = [
-        dataclasses.replace(s, normalized=validate_schedule(s.cron, s.fn).cron) for s in schedules
+        dataclasses.replace(s, normalized=validate_schedule(s.cron, s.fn).cron)
+        for s in declared.schedules
     ]
     return BundleInfo(
         sha256=sha256,
         size=size,
-        bundle_hash=recomputed,
-        files=files,
-        event_handlers=handlers,
+        bundle_hash=declared.bundle_hash,
+        files=scan.files,
+        event_handlers=declared.event_handlers,
         schedules=schedules,
-        context_requirements=context,
-        engine_version=engine_version,
-        has_manifest=manifest is not None,
-        sources=sources,
-        warnings=warnings,
-        manifest=manifest,
-        hash_problems=hash_problems,
+        context_requirements=declared.context_requirements,
+        engine_version=declared.engine_version,
+        has_manifest=declared.manifest is not None,
+        sources=scan.sources,
+        warnings=scan.warnings,
+        manifest=declared.manifest,
+        hash_problems=declared.hash_problems,
         uncompressed_size=reader.total_read,
         entry_count=len(reader.entries),
     )

@@ -568,27 +568,6 @@ def latest_fire(expr: str | NormalizedSchedule, at_or_before: datetime) -> datet
     return _utc(fire)
 
 
-def min_interval_seconds(expr: str | NormalizedSchedule, samples: int = 64) -> int:
-    """Shortest gap between consecutive fires seen over ``samples`` fires.
-
-    For plan policies such as Hot's ``schedule.min-interval-seconds``.
-    """
-    schedule = expr if isinstance(expr, NormalizedSchedule) else normalize(expr)
-    it = _iter(schedule, datetime.now(UTC))
-    prev = it.get_next(datetime)
-    gap = None
-    for _ in range(samples):
-        try:
-            nxt = it.get_next(datetime)
-        except CroniterBadDateError:
-            break
-        seconds = int((nxt - prev).total_seconds())
-        if seconds > 0:
-            gap = seconds if gap is None else min(gap, seconds)
-        prev = nxt
-    return gap if gap is not None else 0
-
-
 def validate_schedule(expr: str, fn: str) -> NormalizedSchedule:
     """normalize(), raising BundleError that names the function and the string."""
     try:

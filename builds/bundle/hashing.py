@@ -102,16 +102,36 @@ class HashCheck:
     bundle_hash: str | None  # recomputed from the actual file contents; None if a file is missing
     problems: tuple[str, ...]  # human-readable, one per mismatching file
 
-    @property
-    def consistent(self) -> bool:
-        return not self.problems
-
 
 @dataclass(frozen=True)
 class ListedFile:
     path: str
     hash: str
     size: int | None = None
+
+
+def _checked_digest(
+    item: ListedFile,
+    bundle_path: str,
+    actual: Mapping[str, str],
+    sizes: Mapping[str, int],
+    problems: list[str],
+) -> str | None:
+    """The file's actual digest (None when it is missing); a mismatch with what the manifest
+    lists is added to ``problems``."""
+    digest = actual.get(bundle_path)
+    if digest is None:
+        problems.append(f"{bundle_path}: listed in manifest.hot but missing from the bundle")
+    elif digest != item.hash.lower():
+        problems.append(
+            f"{bundle_path}: manifest.hot says BLAKE3 {item.hash} but the file hashes to {digest}"
+        )
+    elif item.size is not None and bundle_path in sizes and sizes[bundle_path] != item.size:
+        problems.append(
+            f"{bundle_path}: manifest.hot says {item.size} bytes but the file has "
+            f"{sizes[bundle_path]}"
+        )
+    return digest
 
 
 def check_manifest_hashes(
@@ -130,41 +150,18 @@ def check_manifest_hashes(
     """
     sizes = sizes or {}
     problems: list[str] = []
-    missing = False
-    source_digests: list[str] = []
-    resource_pairs: list[tuple[str, str]] = []
-    listed_paths: set[str] = set()
-
-    def check(item: ListedFile, bundle_path: str) -> str | None:
-        nonlocal missing
-        listed_paths.add(bundle_path)
-        digest = actual.get(bundle_path)
-        if digest is None:
-            missing = True
-            problems.append(f"{bundle_path}: listed in manifest.hot but missing from the bundle")
-            return None
-        if digest != item.hash.lower():
-            problems.append(
-                f"{bundle_path}: manifest.hot says BLAKE3 {item.hash} but the file hashes to "
-                f"{digest}"
-            )
-        elif item.size is not None and bundle_path in sizes and sizes[bundle_path] != item.size:
-            problems.append(
-                f"{bundle_path}: manifest.hot says {item.size} bytes but the file has "
-                f"{sizes[bundle_path]}"
-            )
-        return digest
-
+    source_digests: list[str | None] = []
+    resource_pairs: list[tuple[str, str | None]] = []
     for item in listed_sources:
-        digest = check(item, item.path)
-        if digest is not None:
-            source_digests.append(digest)
+        source_digests.append(_checked_digest(item, item.path, actual, sizes, problems))
     for item in listed_resources:
-        digest = check(item, RESOURCE_PREFIX + item.path)
-        if digest is not None:
-            resource_pairs.append((item.path, digest))
+        digest = _checked_digest(item, RESOURCE_PREFIX + item.path, actual, sizes, problems)
+        resource_pairs.append((item.path, digest))
+    listed_paths = {item.path for item in listed_sources}
+    listed_paths |= {RESOURCE_PREFIX + item.path for item in listed_resources}
     for path in sorted(actual):
         if (is_source_path(path) or is_resource_path(path)) and path not in listed_paths:
             problems.append(f"{path}: in the bundle but not listed in manifest.hot")
+    missing = None in source_digests or any(digest is None for _, digest in resource_pairs)
     recomputed = None if missing else bundle_hash(source_digests, resource_pairs)
     return HashCheck(bundle_hash=recomputed, problems=tuple(problems))

@@ -11,7 +11,3 @@ class HasEnvironmentScope(BasePermission):
         if request.auth is None:
             raise exceptions.NotAuthenticated(INVALID_KEY_MESSAGE)
         return True
-
-
-def request_environment(request):
-    return request.auth.environment

@@ -12,8 +12,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-import hotapi
 from hotapi.timestamps import utc_timestamp
+from hotapi.version import __version__
 
 from .exceptions import json_error_response
 
@@ -73,7 +73,7 @@ class StatusView(APIView):
             {
                 "status": "ok",
                 "service": "hot.dev api server",
-                "version": hotapi.__version__,
+                "version": __version__,
                 "git_sha": git_sha(),
                 "start_time": utc_timestamp(PROCESS_START),
             }

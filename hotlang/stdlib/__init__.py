@@ -40,7 +40,3 @@ from . import platform as _platform  # noqa: E402,F401
 from . import regex as _regex  # noqa: E402,F401
 from . import strings as _strings  # noqa: E402,F401
 from . import web as _web  # noqa: E402,F401
-
-
-def all_names():
-    return sorted(f"{ns}/{n}" for ns, fns in LIB.items() for n in fns)

@@ -9,7 +9,6 @@ import pytest
 from builds.bundle.cron import (
     CronError,
     is_valid,
-    min_interval_seconds,
     next_fire,
     normalize,
     validate_schedule,
@@ -269,13 +268,6 @@ def test_next_fire_can_be_iterated():
 def test_next_fire_when_no_more_fires():
     with pytest.raises(CronError):
         next_fire("0 0 0 1 1 * 2027", at(2028, 1, 1))
-
-
-def test_min_interval_seconds():
-    assert min_interval_seconds("every 15 seconds") == 15
-    assert min_interval_seconds("*/5 * * * *") == 300
-    assert min_interval_seconds("@daily") == 86_400
-    assert min_interval_seconds("0 0 9,17 * * *") == 8 * 3600
 
 
 def test_validate_schedule_names_the_function():

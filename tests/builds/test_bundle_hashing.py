@@ -88,7 +88,7 @@ def _setup():
 def test_consistent_manifest_recomputes_the_cli_hash():
     actual, sizes, sources, resources = _setup()
     check = check_manifest_hashes(sources, resources, actual, sizes)
-    assert check.consistent
+    assert not check.problems
     expected = bundle_hash(
         [actual["hot/src/a.hot"], actual["hot/pkg/dep/src/d.hot"]],
         [("p.md", actual["resources/p.md"])],
@@ -100,7 +100,7 @@ def test_manifest_hash_mismatch_is_reported_and_hash_uses_real_contents():
     actual, sizes, sources, resources = _setup()
     forged = ListedFile("hot/src/a.hot", blake3_hex(b"original"), 7)
     check = check_manifest_hashes([forged, sources[1]], resources, actual, sizes)
-    assert not check.consistent
+    assert check.problems
     assert "hot/src/a.hot" in check.problems[0]
     # The recomputed hash reflects what is really in the bundle, not the manifest's claim.
     assert check.bundle_hash == check_manifest_hashes(sources, resources, actual).bundle_hash
@@ -133,4 +133,4 @@ def test_size_mismatch_is_a_problem():
 def test_uppercase_manifest_hashes_are_accepted():
     actual, sizes, sources, resources = _setup()
     upper = [ListedFile(s.path, s.hash.upper(), s.size) for s in sources]
-    assert check_manifest_hashes(upper, resources, actual, sizes).consistent
+    assert not check_manifest_hashes(upper, resources, actual, sizes).problems

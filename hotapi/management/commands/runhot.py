@@ -5,7 +5,6 @@ Ctrl-C or SIGTERM stops both. On first start a ``development`` environment is cr
 API key printed; later starts print only where the service listens.
 """
 
-import os
 import signal
 import subprocess
 import sys
@@ -32,7 +31,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--concurrency",
             type=int,
-            default=int(os.environ.get("HOT_WORKER_CONCURRENCY", "2")),
+            default=settings.HOT_WORKER_CONCURRENCY,
             help="Celery worker processes",
         )
 

@@ -1,0 +1,107 @@
+"""Query budgets: no list endpoint does per-row queries (N+1), and publish → run stays within
+its statement budget. Each list is filled with several rows, so a query per row would blow the
+budget; the budgets are today's counts with a little headroom. (The publish → run count is the
+thread that routes and executes; the runtime's hooks and the lease keeper query on their own
+threads, see bench/README.md for the statements per run in all.)"""
+
+import pytest
+
+from events.services import EventSource, event_publish
+from projects.models import Project
+from runs import execution
+from runs.models import Run
+from runs.routing import event_route
+from secrets_app.services import context_create
+from tests.runs import deploy, hot_bundle
+
+# Runs execute in-process, and the runtime does its database work on helper threads.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROWS = 6
+# Authentication, the resource's scope (project), the count and the page: a list never needs
+# more, however many rows it shows.
+LIST_BUDGET = 5
+PUBLISH_TO_RUN_BUDGET = 60  # 58 on SQLite today, savepoints included
+
+SOURCE = """\
+::app::main ns
+
+on-signup
+meta {on-event: "user.signup"}
+fn (event) {
+  email event.data.email
+  name "someone"
+  {welcomed: email, name: name}
+}
+
+tick
+meta {schedule: "@daily"}
+fn (event) { "tick" }
+"""
+
+
+@pytest.fixture
+def populated(api, environment, project):
+    """Several rows of every listed resource."""
+    for index in range(ROWS):
+        Project.objects.create(environment=environment, name=f"extra-{index}")
+        context_create(project=project, key=f"KEY_{index}", value="secret")
+    build = None
+    for _ in range(2):
+        build = deploy(
+            api, hot_bundle(SOURCE, [("user.signup", "on-signup")], [("@daily", "tick")])
+        )
+    event = None
+    for index in range(ROWS):
+        event = event_publish(
+            environment=environment,
+            event_type="user.signup",
+            event_data={"email": f"u{index}@example.com"},
+            source=EventSource.CLIENT,
+        )
+        for run_id in event_route(event_id=event.id):
+            execution.execute_run(run_id=run_id)
+    run = Run.objects.filter(event=event).get()
+    return {"build": build, "event": event, "run": run}
+
+
+LISTS = [
+    "/v1/projects",
+    "/v1/builds",
+    "/v1/projects/billing/builds",
+    "/v1/projects/billing/context",
+    "/v1/projects/billing/event-handlers",
+    "/v1/projects/billing/schedules",
+    "/v1/events",
+    "/v1/events/{event}/runs",
+    "/v1/runs",
+    "/v1/runs?status=succeeded&type=event&time_range=P1D&project=billing",
+    "/v1/runs/{run}/vars",
+]
+
+
+@pytest.mark.parametrize("url", LISTS)
+def test_list_endpoints_have_a_fixed_query_budget(
+    api, populated, url, django_assert_max_num_queries
+):
+    url = url.format(event=populated["event"].id, run=populated["run"].id)
+    api.get(url)  # the key's last-use write happens once a minute; keep it out of the count
+    with django_assert_max_num_queries(LIST_BUDGET):
+        response = api.get(url)
+    assert response.status_code == 200, response.json()
+    assert response.json()["data"], "the budget only means something with rows to list"
+
+
+def test_publish_to_run_has_a_query_budget(
+    api, environment, project, django_assert_max_num_queries
+):
+    deploy(api, hot_bundle(SOURCE, [("user.signup", "on-signup")]))
+    with django_assert_max_num_queries(PUBLISH_TO_RUN_BUDGET):
+        event = event_publish(
+            environment=environment,
+            event_type="user.signup",
+            event_data={"email": "a@example.com"},
+            source=EventSource.CLIENT,
+        )
+        (run_id,) = event_route(event_id=event.id, execute_inline=True)
+    assert Run.objects.get(pk=run_id).status == "succeeded"
