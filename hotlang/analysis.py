@@ -72,17 +72,7 @@ def unsupported_features(program):
     deps = {}
     functions = []
     for ns in program.namespaces.values():
-        init_nodes = []
-        for st in ns.stmts:
-            if (
-                isinstance(st, A.Binding)
-                and isinstance(st.value, (A.FnDef, A.QRef))
-                and not st.path
-            ):
-                continue
-            if isinstance(st, (A.NsDecl, A.NsAlias, A.Coercion)):
-                continue
-            init_nodes.append(st)
+        init_nodes = [st for st in ns.stmts if _runs_at_init(st)]
         init_key = f"{ns.name}/{INIT}"
         direct[init_key], deps[init_key] = _scan(program, ns, init_nodes, set())
         for name, node in ns.var_node.items():
@@ -92,7 +82,19 @@ def unsupported_features(program):
             functions.append(qname)
             direct[qname], deps[qname] = _scan(program, ns, node.value, _locals(node.value))
             deps[qname].add(init_key)
-    # propagate through references until nothing changes
+    result = _propagate(direct, deps)
+    return {k: sorted(result[k]) for k in functions if result[k]}
+
+
+def _runs_at_init(st):
+    """Namespace-level statements evaluated when the namespace initialises."""
+    if isinstance(st, A.Binding) and isinstance(st.value, (A.FnDef, A.QRef)) and not st.path:
+        return False
+    return not isinstance(st, (A.NsDecl, A.NsAlias, A.Coercion))
+
+
+def _propagate(direct, deps):
+    """Follow references until nothing changes: what a callee lacks, its callers lack too."""
     result = {k: set(v) for k, v in direct.items()}
     changed = True
     while changed:
@@ -103,4 +105,4 @@ def unsupported_features(program):
                 if extra:
                     result[k] |= extra
                     changed = True
-    return {k: sorted(result[k]) for k in functions if result[k]}
+    return result

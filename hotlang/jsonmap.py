@@ -11,6 +11,7 @@ import json
 from decimal import Decimal
 
 from .values import (
+    BYTE,
     Builtin,
     EnumInfo,
     Err,
@@ -20,7 +21,7 @@ from .values import (
     TypeInfo,
     Variant,
     format_dec,
-    type_name,
+    hot_str,
 )
 
 FAILURE_TYPE = "::hot::run/Failure"
@@ -71,7 +72,6 @@ def to_json(v):
 
 
 def _key_text(k):
-    from .values import hot_str
 
     return hot_str(k)
 
@@ -93,8 +93,6 @@ def from_json(v):
             if t == "::hot::type/Bytes" and isinstance(v["$val"], list):
                 return bytes(v["$val"])
             if t == "::hot::type/Byte" and isinstance(v["$val"], int):
-                from .stdlib.core import BYTE
-
                 return TypedVal(BYTE, v["$val"])
             if t == "::hot::type/Dec":
                 return Decimal(str(v["$val"]))
@@ -168,6 +166,3 @@ def _write(v, out, pretty, level):
 
 def loads(text: str):
     return from_json(json.loads(text, parse_float=Decimal))
-
-
-_ = type_name

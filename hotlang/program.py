@@ -1,4 +1,8 @@
-"""Program model: namespaces built from parsed files, name resolution, discovery."""
+"""Program model: namespaces built from parsed files, and name resolution.
+
+Which functions handle events or run on a schedule is the platform's business (the bundle's
+manifest or its source scan); the program only lists functions and tests.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,9 @@ import gc
 
 from . import ast as A
 from .errors import HotRuntimeError, HotSyntaxError, Unsupported
-from .evaluator import Compiler, HotFn, literal_value
+from .evaluator import Compiler, literal_value
 from .parser import parse
+from .stdlib import CORE, LIB
 from .values import MISSING, ONERR_ENUM, RESULT_ENUM, EnumInfo, TypeInfo
 
 
@@ -60,8 +65,6 @@ class Namespace:
 
 class Program:
     def __init__(self):
-        from .stdlib import CORE, LIB
-
         self.namespaces: dict[str, Namespace] = {}
         self.lib = LIB
         self.core = dict(CORE)
@@ -220,7 +223,7 @@ class Program:
             raise HotRuntimeError(f"unknown function {qname}")
         return v
 
-    # -- discovery -----------------------------------------------------------------------------
+    # -- listing -----------------------------------------------------------------------------
     def functions(self):
         out = []
         for ns in self.namespaces.values():
@@ -240,50 +243,3 @@ class Program:
                 if is_test and isinstance(node.value, A.FnDef):
                     out.append((ns, name, node))
         return out
-
-    def target_meta(self, ns, node):
-        if isinstance(node.value, A.QRef):
-            tns = self.namespaces.get(ns.aliases.get(node.value.ns, node.value.ns))
-            if tns is not None:
-                m = tns.var_meta.get(node.value.var)
-                if isinstance(m, dict):
-                    return m
-        return {}
-
-    def discover(self):
-        handlers, schedules = [], []
-        for ns in self.namespaces.values():
-            for name, node in ns.var_node.items():
-                meta = ns.var_meta.get(name)
-                if not isinstance(meta, dict):
-                    continue
-                merged = {**self.target_meta(ns, node), **meta}
-                file, line = node.loc[0], node.loc[1]
-                if "on-event" in merged:
-                    handlers.append(
-                        {
-                            "event_type": merged["on-event"],
-                            "ns": ns.name,
-                            "var": name,
-                            "once": merged.get("once") is True,
-                            "file": file,
-                            "line": line,
-                            "meta": merged,
-                        }
-                    )
-                if "schedule" in merged:
-                    schedules.append(
-                        {
-                            "cron": merged["schedule"],
-                            "ns": ns.name,
-                            "var": name,
-                            "file": file,
-                            "line": line,
-                            "meta": merged,
-                        }
-                    )
-        return handlers, schedules
-
-    def fn_value(self, ns, name):
-        v = ns.hoisted.get(name)
-        return v if isinstance(v, HotFn) else None

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
-import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
-from . import ast as A
 from .analysis import unsupported_features
+from .calls import HotFn, call_hot, call_value, consume, err_message
 from .errors import Cancelled, HotError, HotHalt, HotRuntimeError, LimitExceeded
-from .evaluator import CAP, HotFn, call_hot, consume
+from .evaluator import CAP
 from .jsonmap import FAILURE_TYPE, from_json, to_json
 from .program import Program, gc_paused
 from .state import S
@@ -62,7 +61,6 @@ class Prepared:
     def __init__(self, program: Program):
         self.program = program
         self.functions = program.functions()
-        self.event_handlers, self.schedules = program.discover()
         self.errors = program.errors
         self.unsupported = unsupported_features(program)
 
@@ -133,8 +131,6 @@ def _execute(prepared, fn_name, args, hooks, limits):
         try:
             f = program.lookup_function(fn_name)
             if f.__class__ is not HotFn:
-                from .evaluator import call_value
-
                 result = call_value(f, hot_args)
             else:
                 result = _call_entry(f, hot_args)
@@ -142,8 +138,6 @@ def _execute(prepared, fn_name, args, hooks, limits):
             variables = S.variables
         stdout = "".join(S.stdout)
         if result.__class__ is Err:
-            from .evaluator import err_message
-
             msg = err_message(result.value)
             return Outcome("failed", _failure(msg, result.value), msg, variables, stdout)
         result = consume(result)
@@ -174,8 +168,6 @@ def _execute(prepared, fn_name, args, hooks, limits):
 def _check_size(js, limits):
     if not limits.max_value_bytes:
         return
-    import json
-
     size = len(json.dumps(js, default=str))
     if size > limits.max_value_bytes:
         raise LimitExceeded(f"value size limit exceeded ({size} > {limits.max_value_bytes} bytes)")
@@ -235,6 +227,3 @@ def _run_tests(program, limits):
             failures.append(f"internal error: {type(e).__name__}: {e}")
         results.append(TestResult(qname, node.loc[0], node.loc[1], not failures, failures))
     return results
-
-
-_ = (A, time, datetime, timezone)

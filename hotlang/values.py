@@ -9,7 +9,10 @@ Results, lazy thunks, functions and typed values use the small classes below.
 from __future__ import annotations
 
 import decimal
+import re
 from decimal import Decimal
+
+from .errors import HotRuntimeError
 
 DEC_CTX = decimal.Context(prec=76, rounding=decimal.ROUND_HALF_EVEN, Emin=-999999, Emax=999999)
 decimal.setcontext(DEC_CTX)
@@ -287,8 +290,6 @@ def repr_value(v, null="null") -> str:
 
 def _key(k):
     if k.__class__ is str:
-        import re
-
         if re.fullmatch(r"[A-Za-z_$][A-Za-z0-9_$-]*", k):
             return k
         return _quote(k)
@@ -378,11 +379,16 @@ def hot_cmp(a, b) -> int:
     return (a > b) - (a < b)
 
 
-class CmpKey:
-    __slots__ = ("v",)
+# the `::hot::type/Byte` type: an Int from 0 to 255 kept distinct from Int
+BYTE = TypeInfo("Byte", "::hot::type/Byte", "type")
 
-    def __init__(self, v):
-        self.v = v
 
-    def __lt__(self, other):
-        return hot_cmp(self.v, other.v) < 0
+def as_bytes(v, fn):
+    """The bytes of a Bytes value, a Str (UTF-8) or a Vec of Ints, for library functions."""
+    if v.__class__ is bytes:
+        return v
+    if v.__class__ is str:
+        return v.encode()
+    if v.__class__ is list:
+        return bytes(v)
+    raise HotRuntimeError(f"{fn}: expected Str or Bytes, got {type_name(v)}")

@@ -6,8 +6,8 @@ import random as _random
 from decimal import Decimal
 from functools import cmp_to_key
 
+from ..calls import HotFn, call_value, caller, consume
 from ..errors import HotRuntimeError, LimitExceeded
-from ..evaluator import HotFn, call_value, caller, consume
 from ..state import check_string_size
 from ..values import (
     ONERR_ENUM,
@@ -24,7 +24,8 @@ from ..values import (
     truthy,
     type_name,
 )
-from . import CORE, LIB, alias, lib
+from .math import add
+from .registry import CORE, LIB, alias, lib
 
 C = "::hot::coll"
 MAX_COLL = 1_000_000  # largest Vec a library call may build
@@ -179,7 +180,6 @@ def map_vals(m, f):
 
 
 REDUCED = TypeInfo("Reduced", "::hot::coll/Reduced", "type", [("value", None)])
-LIB_REDUCED = REDUCED
 
 
 @lib(C, "reduced", core=True)
@@ -739,8 +739,6 @@ def shuffle(coll):
 
 @lib(C, "sum")
 def sum_(coll):
-    from .core import add
-
     return add(0, *coll) if coll else 0
 
 
@@ -843,9 +841,6 @@ def collect(it):
 @lib("::hot::iter", "Iter", core=True)
 def iter_(coll):
     return _items(coll, "Iter")
-
-
-_ = (Builtin,)
 
 
 LIB[C]["Reduced"] = REDUCED

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from ..errors import HotRuntimeError
+from ..jsonmap import from_json, to_json
 from ..state import S
 from ..values import hot_str
-from . import lib
+from .registry import lib
 
 
 def _hooks():
@@ -17,7 +17,6 @@ def _hooks():
 
 @lib("::hot::event", "send", core=True)
 def send(event_type, data=None):
-    from ..jsonmap import to_json
 
     event_type = hot_str(event_type)
     hooks = _hooks()
@@ -25,8 +24,6 @@ def send(event_type, data=None):
     if hooks is not None:
         ret = hooks.send(event_type, payload)
         if isinstance(ret, dict):
-            from ..jsonmap import from_json
-
             return from_json(ret)
     return {
         "event": {
@@ -54,7 +51,6 @@ def ctx_has(key):
 
 @lib("::hot::stream", "data")
 def stream_data(value):
-    from ..jsonmap import to_json
 
     hooks = _hooks()
     if hooks is not None:
@@ -67,8 +63,6 @@ def run_info():
     hooks = _hooks()
     info = getattr(hooks, "run_info", None) if hooks is not None else None
     if callable(info):
-        from ..jsonmap import from_json
-
         return from_json(info())
     return {"id": None, "local": True}
 
@@ -87,6 +81,3 @@ def env_get(name, default=None):
         if v is not None:
             return v
     return default
-
-
-_ = HotRuntimeError

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from ..values import Err, hot_str
-from . import lib
+from .registry import lib
 
 R = "::hot::regex"
 
