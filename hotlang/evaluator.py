@@ -778,19 +778,22 @@ class Compiler:
         fnode = node.fn
         if (
             isinstance(fnode, A.Name)
-            and fnode.name in ("if", "and", "or")
+            and fnode.name == "if"
+            and len(node.args) in (2, 3)
             and not any(sp for sp, _ in node.args)
         ):
-            special = self.special_call(fnode.name, node, tail)
-            if special is not None:
-                return special
-        generic = self.call(node, tail)
+            return self.special_if(node, tail)
+        # the callee and each argument are compiled exactly once and shared by every variant
+        # below: compiling them per variant doubled the work at each level of nesting
+        fc = self.expr(fnode)
+        argcs = [self.expr(a) for _, a in node.args]
+        generic = self.call(node, tail, fc, argcs)
         if any(sp for sp, _ in node.args) or len(node.args) > 3:
             return generic
         builtin = self.static_builtin(fnode)
         if builtin is not None and builtin.mode == "strict":
-            return self.builtin_call(builtin, node, generic)
-        return self.fast_call(node, tail, generic)
+            return self.builtin_call(builtin, node, generic, argcs)
+        return self.fast_call(node, tail, generic, fc, argcs)
 
     def static_builtin(self, fnode):
         """The core builtin a bare name must refer to, when no local or ns var can shadow it."""
@@ -802,10 +805,9 @@ class Compiler:
         v = self.program.core.get(name)
         return v if v.__class__ is Builtin else None
 
-    def builtin_call(self, b, node, generic):
+    def builtin_call(self, b, node, generic, argcs):
         fn = b.fn
         loc = node.loc
-        argcs = [self.expr(a) for _, a in node.args]
         n = len(argcs)
         qname = b.qname
 
@@ -866,10 +868,8 @@ class Compiler:
             return ev2
         return generic
 
-    def fast_call(self, node, tail, generic):
+    def fast_call(self, node, tail, generic, fc, argcs):
         """Calls with 1-3 plain arguments: skip list building for the common HotFn case."""
-        fc = self.expr(node.fn)
-        argcs = [self.expr(a) for _, a in node.args]
         loc = node.loc
         n = len(argcs)
         # ev1/ev2/ev3 repeat by design: unrolled per arity, a call to a Hot function builds
@@ -931,9 +931,8 @@ class Compiler:
             return ev3
         return generic
 
-    def call(self, node, tail):
-        fc = self.expr(node.fn)
-        argcs = tuple(self.expr(a) for _, a in node.args)
+    def call(self, node, tail, fc, argcs):
+        argcs = tuple(argcs)
         spread = any(sp for sp, _ in node.args)
         spreads = tuple(sp for sp, _ in node.args)
         loc = node.loc
@@ -1013,45 +1012,65 @@ class Compiler:
 
         return ev
 
-    def special_call(self, name, node, tail):
-        """Inline `if`/`and`/`or` when they resolve to the core builtins (keeps TCO)."""
-        generic = self.call(node, tail)
-        lookup = self.name_lookup(name, node.loc)
-        core = self.program.core.get(name)
+    def deferred_call(self, node, tail):
+        """The generic call of node, compiled only if it is ever needed (in the compiler state
+        of now), so a rarely taken path costs no compile time."""
+        scopes = [set(sc) for sc in self.scopes]
+        toplevel = self.toplevel
+        cell = []
+
+        def ev(env):
+            if not cell:
+                saved = (self.scopes, self.toplevel)
+                self.scopes, self.toplevel = scopes, toplevel
+                try:
+                    fc = self.expr(node.fn)
+                    argcs = [self.expr(a) for _, a in node.args]
+                    cell.append(self.call(node, tail, fc, argcs))
+                finally:
+                    self.scopes, self.toplevel = saved
+            return cell[0](env)
+
+        return ev
+
+    def special_if(self, node, tail):
+        """Inline `if` when it resolves to the core builtin, so its branches stay in tail
+        position (the builtin would receive them as lazy arguments)."""
         args = [a for _, a in node.args]
-        if name == "if" and len(args) in (2, 3):
-            pc = self.expr(args[0])
-            tc = self.expr(args[1], tail)
-            ec = self.expr(args[2], tail) if len(args) == 3 else (lambda env: None)
+        pc = self.expr(args[0])
+        tc = self.expr(args[1], tail)
+        ec = self.expr(args[2], tail) if len(args) == 3 else (lambda env: None)
+        if not self.toplevel and not self.is_local("if") and "if" not in self.ns_names:
 
-            if not self.toplevel and not self.is_local(name) and name not in self.ns_names:
-
-                def ev_core_if(env):
-                    p = pc(env)
-                    if p.__class__ in SPECIAL:
-                        p = force(p)
-                    if (
-                        p is not None
-                        and p is not False
-                        and (p.__class__ is not Err and (p.__class__ is not Ok or truthy(p)))
-                    ):
-                        return tc(env)
-                    return ec(env)
-
-                return ev_core_if
-
-            def ev_if(env):
-                if lookup(env) is not core:
-                    return generic(env)
+            def ev_core_if(env):
                 p = pc(env)
                 if p.__class__ in SPECIAL:
                     p = force(p)
-                if truthy(p):
+                if (
+                    p is not None
+                    and p is not False
+                    and (p.__class__ is not Err and (p.__class__ is not Ok or truthy(p)))
+                ):
                     return tc(env)
                 return ec(env)
 
-            return ev_if
-        return None
+            return ev_core_if
+        # `if` could be rebound at run time (namespace level): check, else call it generically
+        generic = self.deferred_call(node, tail)
+        lookup = self.name_lookup("if", node.loc)
+        core = self.program.core.get("if")
+
+        def ev_if(env):
+            if lookup(env) is not core:
+                return generic(env)
+            p = pc(env)
+            if p.__class__ in SPECIAL:
+                p = force(p)
+            if truthy(p):
+                return tc(env)
+            return ec(env)
+
+        return ev_if
 
 
 def run_arm(env, v, bind, body, unwrap, subj_name):

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import time
 
 from . import ast as A
-from .errors import HotRuntimeError, HotSyntaxError, Unsupported
+from .errors import HotRuntimeError, HotSyntaxError, LimitExceeded, Unsupported
 from .evaluator import Compiler, literal_value
 from .parser import parse
 from .stdlib import CORE, LIB
@@ -70,9 +71,25 @@ class Program:
         self.core = dict(CORE)
         self.errors = []
         self.initialized = []
+        self.deadline = None  # time.monotonic() value after which preparation stops
+        self.max_prepare_seconds = None
+
+    def check_deadline(self, file):
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            self.errors.append(
+                {
+                    "file": file,
+                    "line": 0,
+                    "col": 0,
+                    "message": "preparation time limit exceeded "
+                    f"({self.max_prepare_seconds} seconds); the bundle is too large to prepare",
+                }
+            )
+            raise LimitExceeded(self.errors[-1]["message"])
 
     # -- building ------------------------------------------------------------------------------
     def add_source(self, path, text):
+        self.check_deadline(path)
         try:
             stmts = parse(text, path)
         except HotSyntaxError as e:
@@ -108,6 +125,7 @@ class Program:
         for ns in self.namespaces.values():
             comp = Compiler(ns, self)
             for s in ns.stmts:
+                self.check_deadline(s.loc[0])
                 try:
                     code = comp.stmt(s, False)
                 except HotRuntimeError as e:

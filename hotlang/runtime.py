@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 
 from .analysis import unsupported_features
@@ -49,6 +50,14 @@ class Limits:
 
 
 @dataclass
+class PrepareLimits:
+    """Bounds on `prepare`, so no uploaded bundle can hold a worker: compile work is linear in
+    the size of the code, and this caps the total."""
+
+    max_seconds: float | None = 10.0
+
+
+@dataclass
 class Outcome:
     status: str
     result: object = None
@@ -65,16 +74,26 @@ class Prepared:
         self.unsupported = unsupported_features(program)
 
 
-def prepare(files: dict) -> Prepared:
-    """Parse and resolve all sources of a bundle (dict of path -> source text)."""
+def prepare(files: dict, limits: PrepareLimits | None = None) -> Prepared:
+    """Parse and resolve all sources of a bundle (dict of path -> source text).
+
+    Exceeding `limits.max_seconds` stops preparation with an entry in `errors`.
+    """
+    limits = limits if limits is not None else PrepareLimits()
     program = Program()
+    if limits.max_seconds:
+        program.max_prepare_seconds = limits.max_seconds
+        program.deadline = time.monotonic() + limits.max_seconds
     with gc_paused():
-        for path in sorted(files):
-            text = files[path]
-            if isinstance(text, bytes):
-                text = text.decode("utf-8", errors="replace")
-            program.add_source(path, text)
-        program.compile()
+        try:
+            for path in sorted(files):
+                text = files[path]
+                if isinstance(text, bytes):
+                    text = text.decode("utf-8", errors="replace")
+                program.add_source(path, text)
+            program.compile()
+        except LimitExceeded:
+            pass  # the program recorded where it stopped in its errors
         return Prepared(program)
 
 
