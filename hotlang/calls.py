@@ -11,7 +11,7 @@ from __future__ import annotations
 import decimal
 
 from . import values as _values_module
-from .errors import HotHalt, HotRuntimeError, LimitExceeded
+from .errors import HotHalt, HotRuntimeError, LimitExceeded, Unsupported
 from .state import S, check_budget
 from .values import (
     MISSING,
@@ -25,6 +25,7 @@ from .values import (
     TailCall,
     TypedVal,
     TypeInfo,
+    Unresolved,
     Variant,
     VariantCtor,
     hot_eq,
@@ -321,6 +322,8 @@ def call_other(f, args):
         return f
     if c is dict and len(args) == 1:
         return f.get(args[0])
+    if c is Unresolved:
+        raise Unsupported(f.message)
     raise HotRuntimeError(f"cannot call a value of type {type_name(f)}")
 
 
@@ -403,6 +406,8 @@ def get_field(obj, name, loc=None):
         return get_field(obj.payload, name, loc) if obj.has_payload else None
     if c is NsValue:
         raise HotRuntimeError(f"use ::ns/var syntax to reference {obj.name}/{name}", loc)
+    if c is Unresolved:
+        raise Unsupported(obj.message, loc)
     raise HotRuntimeError(f"cannot read field '{name}' of a {type_name(obj)}", loc)
 
 
@@ -428,6 +433,8 @@ def get_index(obj, idx, loc=None):
         return obj[idx] if -len(obj) <= idx < len(obj) else None
     if c is TypedVal:
         return get_index(obj.value, idx, loc)
+    if c is Unresolved:
+        raise Unsupported(obj.message, loc)
     raise HotRuntimeError(f"cannot index a {type_name(obj)}", loc)
 
 

@@ -11,11 +11,11 @@ import gc
 import time
 
 from . import ast as A
-from .errors import HotRuntimeError, HotSyntaxError, LimitExceeded, Unsupported
+from .errors import HotError, HotRuntimeError, HotSyntaxError, LimitExceeded
 from .evaluator import Compiler, literal_value
 from .parser import parse
 from .stdlib import CORE, LIB
-from .values import MISSING, ONERR_ENUM, RESULT_ENUM, EnumInfo, TypeInfo
+from .values import MISSING, ONERR_ENUM, RESULT_ENUM, EnumInfo, TypeInfo, Unresolved
 
 
 @contextlib.contextmanager
@@ -161,12 +161,24 @@ class Program:
     # -- resolution ----------------------------------------------------------------------------
     def ensure_init(self, ns):
         if ns.state != "new":
+            if ns.state == "failed":
+                raise self.init_failure(ns)
             return
         ns.state = "running"
         self.initialized.append(ns)
-        for code in ns.code:
-            code(ns.vars)
+        try:
+            for code in ns.code:
+                code(ns.vars)
+        except HotError as e:
+            # not left half-initialised: every later use reports this error
+            ns.state = "failed"
+            ns.init_error = e
+            raise
         ns.state = "done"
+
+    def init_failure(self, ns):
+        e = ns.init_error
+        return HotRuntimeError(f"namespace {ns.name} failed to initialise: {e}")
 
     def reset_all(self):
         for ns in self.initialized:
@@ -189,6 +201,8 @@ class Program:
             v = ns.vars.get(name, MISSING)
             if v is not MISSING:
                 return v
+        if ns.state == "failed" and name in ns.var_loc:
+            raise self.init_failure(ns)
         raise HotRuntimeError(f"unknown name '{name}'", loc)
 
     def resolve_qualified(self, ns_name, var, loc):
@@ -205,11 +219,13 @@ class Program:
             return RESULT_ENUM, True
         if var in ("OnErr",):
             return ONERR_ENUM, True
-        if ns is None and (ns_name.startswith("::hot::") or ns_name not in self.namespaces):
-            if ns_name.startswith("::hot::"):
-                raise Unsupported(f"{ns_name}/{var} is not supported by hotlang", loc)
-            raise HotRuntimeError(f"unknown namespace {ns_name}", loc)
-        raise HotRuntimeError(f"unknown var {ns_name}/{var}", loc)
+        qname = f"{ns_name}/{var}"
+        if ns is None and ns_name.startswith("::hot::"):
+            # bound as a placeholder: only a use of it fails, not the namespace that names it
+            return Unresolved(qname, f"{qname} is not supported by this runtime"), True
+        if ns is None:
+            return Unresolved(qname, f"unknown namespace {ns_name} (in {qname})"), True
+        raise HotRuntimeError(f"unknown var {qname}", loc)
 
     def resolve_type(self, ns, name):
         if name in ("Result", "OnErr") and not (name in ns.vars or name in ns.hoisted):

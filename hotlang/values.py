@@ -179,6 +179,23 @@ class NsValue:
         self.name = name
 
 
+class Unresolved:
+    """What a reference to an unsupported library name (or a missing namespace) evaluates to.
+
+    Binding or passing it is harmless; calling it, reading a field of it or using it in a
+    computation raises `message`, at the place of that use.
+    """
+
+    __slots__ = ("qname", "message")
+
+    def __init__(self, qname, message):
+        self.qname = qname
+        self.message = message
+
+    def __repr__(self):
+        return f"<unresolved {self.qname}>"
+
+
 MISSING = object()
 
 RESULT_ENUM = EnumInfo("Result", "::hot::type/Result", {"Ok": True, "Err": True})
