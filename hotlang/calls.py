@@ -329,6 +329,8 @@ def call_other(f, args):
 
 def construct(t, args):
     ctor = t.ctor
+    if ctor.__class__ is Builtin:  # a library type: its constructor does all the checks
+        return ctor.fn(*[consume(a) if a.__class__ in SPECIAL else a for a in args])
     if ctor is not None:
         n = len(args)
         for ov in ctor.overloads:
