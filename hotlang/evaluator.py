@@ -598,10 +598,7 @@ class Compiler:
         return self.match(kind, subject, arms, tail, shape, loc)
 
     def cond(self, arms, tail, shape):
-        compiled = [
-            (self.expr(a.pred) if a.pred is not None else None, self.expr(a.value, tail))
-            for a in arms
-        ]
+        compiled = [(self.arm_pred(a), self.expr(a.value, tail)) for a in arms]
 
         def ev(env):
             for p, v in compiled:
@@ -622,9 +619,7 @@ class Compiler:
         compiled = []
         for i, a in enumerate(arms):
             label = a.label if a.label is not None else str(i)
-            compiled.append(
-                (self.expr(a.pred) if a.pred is not None else None, self.expr(a.value), label)
-            )
+            compiled.append((self.arm_pred(a), self.expr(a.value), label))
         as_vec = shape == "All<Vec>"
         single = shape is not None and not as_vec and shape not in ("All<Map>", "All")
 
@@ -643,6 +638,13 @@ class Compiler:
             return out_vec if as_vec else out_map
 
         return ev
+
+    def arm_pred(self, arm):
+        """A cond arm's predicate; None for the default arm (no predicate, or `_ =>`)."""
+        pred = arm.pred
+        if pred is None or (isinstance(pred, A.Name) and pred.name == "_"):
+            return None
+        return self.expr(pred)
 
     def match(self, kind, subject, arms, tail, shape, loc):
         subj = self.expr(subject)

@@ -333,7 +333,7 @@ def hot_eq(a, b) -> bool:
     if ca is not cb:
         if ca in (int, Decimal) and cb in (int, Decimal):
             return a == b
-        return False
+        return _eq_numeric_forms(a, b)
     if ca is list:
         if len(a) != len(b):
             return False
@@ -394,6 +394,16 @@ def hot_cmp(a, b) -> int:
     if ra == 0:
         return 0
     return (a > b) - (a < b)
+
+
+def _eq_numeric_forms(a, b):
+    """A Byte equals its Int, and Bytes equal the Vec of their Ints, as in Hot."""
+    for x, y in ((a, b), (b, a)):
+        if x.__class__ is TypedVal and x.type is BYTE and y.__class__ is int:
+            return x.value == y
+        if x.__class__ is bytes and y.__class__ is list:
+            return len(x) == len(y) and all(hot_eq(i, j) for i, j in zip(x, y, strict=True))
+    return False
 
 
 # the `::hot::type/Byte` type: an Int from 0 to 255 kept distinct from Int

@@ -25,7 +25,7 @@ def fail(msg=None, data=None):
 
 @lib(EX, "cancel", core=True)
 def cancel(msg=None, data=None):
-    raise Cancelled(hot_str(msg) if msg is not None else "cancelled")
+    raise Cancelled(hot_str(msg) if msg is not None else "cancelled", data)
 
 
 @lib("::hot::internal::exec", "contain", mode="strict")
@@ -35,5 +35,9 @@ def contain(thunk, args=None):
         return call_value(thunk, list(args or []))
     except HotHalt as h:
         return Err(failure_payload(h))
+    except Cancelled as c:
+        # `cancel` inside a contained call ends that call only, as an Err
+        message = str(c) or "cancelled"
+        return Err({"msg": message, "message": message, "err": c.data, "cancelled": True})
     except HotRuntimeError as e:
         return Err({"msg": e.message, "message": e.message, "err": None})

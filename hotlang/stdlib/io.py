@@ -20,26 +20,31 @@ def _emit(text):
 
 @lib(IO, "println", core=True)
 def println(*args):
-    _emit(" ".join(hot_str(a) for a in args) + "\n")
-    return
+    """Prints and returns the printed text (Hot returns it, newline included)."""
+    text = " ".join(hot_str(a) for a in args) + "\n"
+    _emit(text)
+    return text
 
 
 @lib(IO, "print", core=True)
 def print_(*args):
-    _emit(" ".join(hot_str(a) for a in args))
-    return
+    text = " ".join(hot_str(a) for a in args)
+    _emit(text)
+    return text
 
 
 @lib(IO, "eprintln", core=True)
 def eprintln(*args):
-    _emit(" ".join(hot_str(a) for a in args) + "\n")
-    return
+    text = " ".join(hot_str(a) for a in args) + "\n"
+    _emit(text)
+    return text
 
 
 @lib(IO, "eprint", core=True)
 def eprint(*args):
-    _emit(" ".join(hot_str(a) for a in args))
-    return
+    text = " ".join(hot_str(a) for a in args)
+    _emit(text)
+    return text
 
 
 @lib(IO, "tap", core=True)

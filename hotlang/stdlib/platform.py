@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import UTC, datetime
 
@@ -75,9 +76,17 @@ def is_local_dev():
 @lib("::hot::env", "get")
 def env_get(name, default=None):
     hooks = _hooks()
-    getter = getattr(hooks, "env_get", None) if hooks is not None else None
-    if callable(getter):
-        v = getter(hot_str(name))
-        if v is not None:
-            return v
-    return default
+    getter = getattr(hooks, "env_get", None)
+    v = getter(hot_str(name)) if callable(getter) else env_get_all().get(hot_str(name))
+    return default if v is None else v
+
+
+@lib("::hot::env", "get-all")
+def env_get_all():
+    """The environment the host gives the code (`Hooks.env_all`); with no host at all (the
+    command line) the process environment, as Hot's own CLI does."""
+    hooks = _hooks()
+    if hooks is None:
+        return dict(os.environ)
+    all_vars = getattr(hooks, "env_all", None)
+    return dict(all_vars() or {}) if callable(all_vars) else {}

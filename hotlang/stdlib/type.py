@@ -161,7 +161,15 @@ def _is_callable(v):
 
 @lib(T, "untype", core=True)
 def untype(v):
-    return v.value if v.__class__ is TypedVal else v
+    """Plain data all the way down: typed values inside Vecs and Maps are untyped too."""
+    c = v.__class__
+    if c is TypedVal:
+        return untype(v.value)
+    if c is list:
+        return [untype(x) for x in v]
+    if c is dict:
+        return {k: untype(x) for k, x in v.items()}
+    return v
 
 
 @lib(T, "Str", core=True)

@@ -1,0 +1,99 @@
+"""Regression tests for the semantics Hot's own suites showed hotlang had wrong."""
+
+from hotlang import Hooks, execute
+
+from .helpers import expr, program, run, value
+
+
+def test_underscore_is_the_default_arm_of_cond_and_match():
+    src = """
+sign fn cond (x: Int): Str {
+  lt(x, 0) => { "negative" }
+  _ => { "other" }
+}
+name fn match (code: Int): Str {
+  200 => { "ok" }
+  _ => { "unknown" }
+}
+main fn () { [sign(-1), sign(3), name(200), name(500)] }
+"""
+    assert value(src) == ["negative", "other", "ok", "unknown"]
+
+
+def test_nested_placeholders_form_one_lambda():
+    assert expr("::hot::coll/map([1, 2, 3], add(mul(%, 2), 1))") == [3, 5, 7]
+    assert expr("[1, 2] |> ::hot::coll/map(add(mul(%, 10), 1)) |> ::hot::coll/sum()") == 32
+    # a bare % stays the element itself
+    assert expr("::hot::coll/filter([1, 2, 3], gt(%, 1))") == [2, 3]
+
+
+def test_regex_replacement_expands_group_references():
+    rx = "::hot::regex"
+    assert expr(f'{rx}/replace-all("a1 b2", "([a-z])([0-9])", "$2$1")') == "1a 2b"
+    assert expr(f'{rx}/replace-all("<b>x</b>", "<b>(.*?)</b>", "*${{1}}*")') == "*x*"
+    assert expr(f'{rx}/replace("cost 5", "([0-9]+)", "$$$1")') == "cost $5"
+    assert expr(f'{rx}/replace("k=v", "(?<key>\\\\w+)=(?<val>\\\\w+)", "${{val}}=${{key}}")') == (
+        "v=k"
+    )
+    assert expr(f'{rx}/capture("k=v", "(?<key>\\\\w+)=")') == {
+        "match": "k=",
+        "groups": ["k"],
+        "named": {"key": "k"},
+    }
+
+
+def test_println_and_print_return_the_printed_text():
+    out = run('main fn () { [println("hi", 1), print("x")] }\n')
+    assert out.result == ["hi 1\n", "x"]
+    assert out.stdout == "hi 1\nx"
+
+
+def test_untype_is_deep():
+    src = """
+Msg type { role: Str }
+main fn () { untype({messages: [Msg({role: "user"})], one: Msg({role: "x"})}) }
+"""
+    assert value(src) == {"messages": [{"role": "user"}], "one": {"role": "x"}}
+
+
+def test_byte_and_bytes_equal_their_numeric_forms():
+    assert expr("[eq(Byte(10), 10), eq(10, Byte(10)), eq(Bytes([1, 2]), [1, 2])]") == [
+        True,
+        True,
+        True,
+    ]
+    assert expr("[eq(Byte(10), 11), eq(Bytes([1, 2]), [1, 3])]") == [False, False]
+
+
+def test_cancel_inside_contain_becomes_an_err():
+    src = """
+stop fn () { cancel("user cancelled", {why: "test"}) }
+main fn () {
+  r ::hot::internal::exec/contain(stop, [])
+  [is-err(r), if-err(r, (e) { e.msg })]
+}
+"""
+    assert value(src) == [True, "user cancelled"]
+    # outside contain, cancel still cancels the run
+    assert run('main fn () { cancel("bye") }\n').status == "cancelled"
+
+
+def test_pbkdf2_and_terminal_colours():
+    key = expr('::hot::hex/encode(::hot::crypto/pbkdf2-hmac-sha256("password", "salt", 1))')
+    assert key == "120fb6cffcf8b32c43e7225256c4f837a86548c92ccc35480805987cb70be17b"
+    assert run('main fn () { ::hot::crypto/pbkdf2-hmac-sha256("p", "s", 0) }\n').status == (
+        "failed"
+    )
+    assert expr('[::hot::term/red("x"), ::hot::term/colors.bright-red]') == ["\x1b[31mx\x1b[0m", 91]
+
+
+def test_env_comes_from_the_host():
+    class EnvHooks(Hooks):
+        def env_all(self):
+            return {"REGION": "eu"}
+
+    prepared = program('::t ns\nmain fn () { [::hot::env/get-all(), ::hot::env/get("REGION")] }\n')
+    out = execute(prepared, "::t/main", hooks=EnvHooks())
+    assert out.result == [{"REGION": "eu"}, "eu"]
+    # a host without env_all exposes nothing, never the server's own environment
+    assert execute(prepared, "::t/main", hooks=Hooks()).result == [{}, None]
