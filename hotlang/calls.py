@@ -350,6 +350,8 @@ def construct(t, args):
         return v
     if t.kind == "type" and v.__class__ is dict:
         return construct_record(t, v)
+    if t.kind == "type" and t.fields and t.ctor is None:
+        return Err({"message": f"{t.name}: expected a Map of fields, got {type_name(v)}"})
     if t.kind == "alias" and t.atoms is not None:
         if not value_is(v, t.atoms, lambda n: None):
             raise HotRuntimeError(f"{t.name}: value {hot_str(v)} is not allowed")
@@ -358,6 +360,8 @@ def construct(t, args):
 
 
 def construct_record(t, v):
+    """A record from a Map: required fields checked, and fields typed with a record, an enum
+    or `Vec<Record>` built from their plain Maps (an enum variant inferred by its fields)."""
     missing = [
         f
         for f, ftype in t.fields
@@ -367,23 +371,73 @@ def construct_record(t, v):
         names = ", ".join(f"'{f}'" for f in missing)
         return Err({"message": f"{t.name}: missing field(s) {names}"})
     out = v
-    resolver = t.resolver
     for fname, ftype in t.fields:
-        # a field typed with a record type is built from a plain Map value
-        if resolver is None or not ftype or len(ftype) != 1 or ftype[0].__class__ is not str:
+        if fname not in v or t.resolver is None or not ftype:
             continue
-        inner = v.get(fname)
-        if inner.__class__ is not dict:
-            continue
-        ft = resolver(ftype[0])
-        if ft.__class__ is TypeInfo and ft.kind == "type":
-            built = construct_record(ft, inner)
-            if built.__class__ is Err:
-                return built
+        built = _build_field(t, fname, ftype, v[fname])
+        if built.__class__ is Err:
+            return built
+        if built is not v[fname]:
             if out is v:
                 out = dict(v)
             out[fname] = built
     return TypedVal(t, out)
+
+
+def _build_field(t, fname, ftype, value):
+    item = t.items.get(fname)
+    if item is not None and value.__class__ is list:
+        return _build_items(t.resolver(item), value)
+    atoms = [a for a in ftype if a != "Null"]
+    if len(atoms) != 1 or atoms[0].__class__ is not str:
+        return value
+    return _build_value(t.resolver(atoms[0]), value)
+
+
+def _build_value(target, value):
+    if value.__class__ is not dict:
+        return value
+    if target.__class__ is TypeInfo and target.kind == "type" and target.ctor is None:
+        return construct_record(target, value)
+    if target.__class__ is EnumInfo and target.payloads:
+        return _infer_variant(target, value)
+    return value
+
+
+def _build_items(target, items):
+    out = []
+    for i, x in enumerate(items):
+        built = _build_value(target, x)
+        if built.__class__ is Err:
+            return Err({"message": f"item {i}: {err_message(built.value)}"})
+        out.append(built)
+    return out
+
+
+def _infer_variant(enum, value):
+    """The one variant whose record payload fits the Map's keys; a tie leaves the Map."""
+    fits = []
+    for name, tname in enum.payloads.items():
+        rt = enum.resolver(tname) if enum.resolver is not None and tname else None
+        if rt.__class__ is TypeInfo and rt.kind == "type" and _fits(rt, value):
+            fits.append((name, rt))
+    if len(fits) != 1:
+        return value
+    name, rt = fits[0]
+    built = construct_record(rt, value)
+    return built if built.__class__ is Err else Variant(enum, name, built, True)
+
+
+def _optional(ftype):
+    return ftype is not None and "Null" in ftype
+
+
+def _fits(record_type, value):
+    names = {f for f, _ in record_type.fields}
+    required = {
+        f for f, ft in record_type.fields if f != "..." and (ft is None or "Null" not in ft)
+    }
+    return required <= value.keys() and ("..." in names or value.keys() <= names)
 
 
 # -- value access ------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ function-call loop in `call_hot` unrolls, so tail recursion never grows the Pyth
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime
 
@@ -112,6 +113,19 @@ class Compiler:
 
     def resolver(self, name):
         return self.program.resolve_type(self.ns, name)
+
+    def local_resolver(self, env, toplevel):
+        """Type names as seen where a type is defined: a type bound in the enclosing function
+        body first (types may be declared inside functions), then the namespace's."""
+        resolver = self.resolver
+        if toplevel:
+            return resolver
+
+        def resolve(name):
+            v = env.get(name)
+            return v if v.__class__ in (TypeInfo, EnumInfo) else resolver(name)
+
+        return resolve
 
     # statements ------------------------------------------------------------------------------
     def body(self, stmts, tail, shape=None, kind="serial"):
@@ -736,9 +750,19 @@ class Compiler:
 
     def c_TypeDef(self, node, tail):
         ns = self.ns
+        top = self.toplevel
+        local_resolver = self.local_resolver
         if node.kind == "enum":
             variants = {n: payload is not None for n, payload in node.spec}
-            return lambda env: EnumInfo("?", f"{ns.name}/?", variants, node.open)
+            payloads = {n: type_name_of(p) for n, p in node.spec if p is not None}
+
+            def ev_enum(env):
+                e = EnumInfo("?", f"{ns.name}/?", variants, node.open)
+                e.payloads = payloads
+                e.resolver = local_resolver(env, top)
+                return e
+
+            return ev_enum
         if node.kind == "ctor":
             fnc = self.c_FnDef(node.spec, False)
 
@@ -750,11 +774,12 @@ class Compiler:
             return ev_ctor
         if node.kind == "type":
             fields = [(n, t.atoms if t is not None else None) for n, t in node.spec]
-            resolver = self.resolver
+            items = vec_item_types(node.spec)
 
             def ev_type(env):
                 t = TypeInfo("?", f"{ns.name}/?", "type", fields)
-                t.resolver = resolver
+                t.resolver = local_resolver(env, top)
+                t.items = items
                 return t
 
             return ev_type
@@ -1136,6 +1161,21 @@ def pipe_to_call(node):
     if isinstance(rhs, A.Call):
         return A.Call(rhs.loc, rhs.fn, [(False, node.lhs)] + list(rhs.args))
     return A.Call(rhs.loc, rhs, [(False, node.lhs)])
+
+
+def type_name_of(typeref):
+    atoms = [a for a in typeref.atoms if a != "Null"]
+    return atoms[0] if len(atoms) == 1 and atoms[0].__class__ is str else None
+
+
+def vec_item_types(spec):
+    """Field name -> item type name for fields annotated `Vec<Item>`."""
+    out = {}
+    for name, typeref in spec:
+        m = re.fullmatch(r"Vec<([^<>,|]+)>\??", typeref.text) if typeref is not None else None
+        if m:
+            out[name] = m.group(1)
+    return out
 
 
 def flow_shape(typ):

@@ -219,15 +219,16 @@ class Parser:
     # -- types ---------------------------------------------------------------------------------
     def parse_type(self):
         start = self.tok
-        atoms = []
-        self.parse_type_atom(atoms)
+        atoms, shown = [], []
+        self.parse_type_atom(atoms, shown)
         while self.at("|"):
             self.advance()
-            self.parse_type_atom(atoms)
-        text = " | ".join(str(a) for a in atoms)
+            self.parse_type_atom(atoms, shown)
+        # the text keeps generic arguments (`Vec<Tag>`); atoms are what dispatch checks
+        text = " | ".join(shown)
         return A.TypeRef(self.loc(start), text, atoms)
 
-    def parse_type_atom(self, atoms):
+    def parse_type_atom(self, atoms, shown=None):
         t = self.tok
         if t.kind == "name" and t.value == "lazy":
             self.advance()
@@ -256,20 +257,26 @@ class Parser:
                 self.parse_type()
         else:
             self.error(f"expected a type but found {self.describe(t)}")
+        generic = ""
         if self.at("<") and not self.tok.ws:
             start = self.i
             self.skip_balanced()
+            generic = "".join(_type_token_text(t) for t in self.toks[start : self.i])
             if atom == "All":
-                atom += "".join(str(t.value) for t in self.toks[start : self.i])
+                atom += generic
         if self.at("(") and not self.tok.ws and atom in ("Fn",):
             self.skip_balanced()
             if self.at(":"):
                 self.advance()
                 self.parse_type()
         atoms.append(atom)
+        if shown is not None:
+            shown.append(str(atom) + ("" if str(atom).endswith(generic) else generic))
         if self.at("?") and not self.tok.ws:
             self.advance()
             atoms.append("Null")
+            if shown is not None:
+                shown.append("Null")
 
     def skip_balanced(self):
         pairs = {"(": ")", "[": "]", "{": "}", "<": ">"}
@@ -782,6 +789,13 @@ def _takes_functions(callee) -> bool:
     if isinstance(callee, A.Name):
         return callee.name in HIGHER_ORDER
     return isinstance(callee, A.QRef) and callee.var in HIGHER_ORDER
+
+
+def _type_token_text(t):
+    if t.kind == "qname":
+        ns, var = t.value
+        return f"{ns}/{var}" if var else ns
+    return str(t.value)
 
 
 def max_placeholder(node) -> int:

@@ -90,7 +90,17 @@ class Builtin:
 class TypeInfo:
     """A record type, a type alias or a built-in type name; callable as a constructor."""
 
-    __slots__ = ("name", "qname", "kind", "fields", "ctor", "atoms", "coercions", "resolver")
+    __slots__ = (
+        "name",
+        "qname",
+        "kind",
+        "fields",
+        "ctor",
+        "atoms",
+        "coercions",
+        "resolver",
+        "items",
+    )
 
     def __init__(self, name, qname, kind="type", fields=None, ctor=None, atoms=None):
         self.name = name
@@ -100,20 +110,23 @@ class TypeInfo:
         self.ctor = ctor  # HotFn for `type fn (...)` constructors
         self.atoms = atoms
         self.coercions = {}  # target type name -> fn, from `Source -> Target fn` arrows
-        self.resolver = None  # resolves field type names in the defining namespace
+        self.resolver = None  # resolves field type names where the type is defined
+        self.items = {}  # field name -> item type name, for `Vec<Item>` fields
 
     def __repr__(self):
         return f"<type {self.qname}>"
 
 
 class EnumInfo:
-    __slots__ = ("name", "qname", "variants", "open")
+    __slots__ = ("name", "qname", "variants", "open", "payloads", "resolver")
 
     def __init__(self, name, qname, variants, is_open=False):
         self.name = name
         self.qname = qname
         self.variants = variants  # dict name -> has_payload
         self.open = is_open
+        self.payloads = {}  # variant name -> payload type name (for inference from a Map)
+        self.resolver = None
 
     def __repr__(self):
         return f"<enum {self.qname}>"

@@ -97,3 +97,21 @@ def test_env_comes_from_the_host():
     assert out.result == [{"REGION": "eu"}, "eu"]
     # a host without env_all exposes nothing, never the server's own environment
     assert execute(prepared, "::t/main", hooks=Hooks()).result == [{}, None]
+
+
+def test_typed_construction_builds_nested_records_vec_items_and_infers_variants():
+    src = """
+Circle type { radius: Dec }
+Rect type { width: Dec, height: Dec }
+Shape enum { Circle(Circle), Rect(Rect) }
+main fn () {
+  Tag type { key: Str }
+  Item type { name: Str, tags: Vec<Tag>, shape: Shape? }
+  ok Item({name: "w", tags: [{key: "a"}], shape: {radius: 2}})
+  bad Item({name: "w", tags: [{key: "a"}, {}]})
+  wrong Item("not a map")
+  [is-type(ok.tags[0], Tag), is-type(ok.shape, Shape.Circle), ok.shape.radius,
+   if-err(bad, (e) { e.message }), is-err(wrong)]
+}
+"""
+    assert value(src) == [True, True, 2, "item 1: Tag: missing field(s) 'key'", True]
