@@ -306,8 +306,8 @@ class Compiler:
             raise Unsupported(f"unsupported syntax: {type(node).__name__}", node.loc)
         if shape is not None and isinstance(node, A.Flow):
             return self.c_Flow(node, tail, shape)
-        if shape is not None and isinstance(node, A.Pipe) and shape == "All<Vec>":
-            return self.pipe_collect(node)
+        if shape is not None and isinstance(node, A.Pipe) and shape in ("All<Vec>", "All<Map>"):
+            return self.pipe_collect(node, shape)
         return m(node, tail)
 
     def c_Lit(self, node, tail):
@@ -491,7 +491,8 @@ class Compiler:
     def c_Pipe(self, node, tail):
         return self.expr(pipe_to_call(node), tail)
 
-    def pipe_collect(self, node):
+    def pipe_collect(self, node, shape):
+        """A pipe annotated All<Vec>/All<Map>: every step's value, by position or `$pipe_N`."""
         stages = []
         while isinstance(node, A.Pipe):
             stages.append(node.rhs)
@@ -513,6 +514,8 @@ class Compiler:
                 v = c(env)
                 out.append(v)
             env.pop("\0pipe", None)
+            if shape == "All<Map>":
+                return {f"$pipe_{i}": step for i, step in enumerate(out)}
             return out
 
         return ev
@@ -612,6 +615,8 @@ class Compiler:
         return self.match(kind, subject, arms, tail, shape, loc)
 
     def cond(self, arms, tail, shape):
+        if shape in ("All<Map>", "All<Vec>", "All"):
+            return self.cond_shaped(arms, shape)
         compiled = [(self.arm_pred(a), self.expr(a.value, tail)) for a in arms]
 
         def ev(env):
@@ -626,6 +631,23 @@ class Compiler:
                 ):
                     return v(env)
             return None
+
+        return ev
+
+    def cond_shaped(self, arms, shape):
+        """`x: All<Map> cond {...}`: the first true arm's result under its label (or in a Vec)."""
+        compiled = [
+            (self.arm_pred(a), self.expr(a.value), a.label if a.label is not None else str(i))
+            for i, a in enumerate(arms)
+        ]
+        as_vec = shape == "All<Vec>"
+
+        def ev(env):
+            for p, v, label in compiled:
+                if p is None or truthy(force(p(env))):
+                    r = v(env)
+                    return [r] if as_vec else {label: r}
+            return [] if as_vec else {}
 
         return ev
 

@@ -145,6 +145,7 @@ def _execute(prepared, fn_name, args, hooks, limits):
     program = prepared.program
     program.reset_all()
     S.reset(limits, hooks)
+    S.program = program
     try:
         hot_args = [from_json(a) for a in args]
         try:
@@ -231,6 +232,7 @@ def _run_tests(program, limits):
     for ns, name, node in program.tests():
         qname = f"{ns.name}/{name}"
         S.reset(limits, None)
+        S.program = program
         S.test_failures = []
         failures = S.test_failures
         try:

@@ -22,7 +22,7 @@ from ..values import (
     type_name,
     wrap_int,
 )
-from .registry import lib
+from .registry import CORE, LIB, lib
 
 T = "::hot::type"
 
@@ -327,3 +327,9 @@ def Byte(v):
     if v.__class__ is not int or not 0 <= v <= 255:
         raise HotRuntimeError(f"Byte: expected an Int from 0 to 255, got {repr_value(v)}")
     return TypedVal(BYTE, v)
+
+
+# `All(...)`: the tag Hot's `All<...>` annotations name, usable as a record type of its own
+ALL = TypeInfo("All", f"{T}/All", "type")
+LIB[T]["All"] = ALL
+CORE["All"] = ALL

@@ -115,3 +115,39 @@ main fn () {
 }
 """
     assert value(src) == [True, True, 2, "item 1: Tag: missing field(s) 'key'", True]
+
+
+def test_namespace_reflection():
+    src = """
+helper fn () { 1 }
+main fn () {
+  [namespaces(), functions-in-namespace(::t),
+   contains(functions-in-namespace(::hot::io), "println")]
+}
+"""
+    spaces, own, has_println = value(src)
+    assert spaces[0] == "::t" and "::hot::coll" in spaces
+    assert own == ["helper", "main"] and has_println is True
+
+
+def test_all_shapes_on_cond_pipes_and_annotated_bindings():
+    src = """
+main fn () {
+  by-label: All<Map> cond {
+    false => skip { 0 }
+    true => m { seed 1  inner: All<Map> serial { a seed b 2 }  inner }
+  }
+  as-vec: All<Vec> cond { true => { "x" } }
+  steps: All<Map> 5 |> add(2) |> mul(3)
+  step-list: All<Vec> 5 |> add(2)
+  tagged All({value: 1})
+  [by-label, as-vec, steps, step-list, is-type(tagged, All)]
+}
+"""
+    assert value(src) == [
+        {"m": {"a": 1, "b": 2}},
+        ["x"],
+        {"$pipe_0": 5, "$pipe_1": 7, "$pipe_2": 21},
+        [5, 7],
+        True,
+    ]
