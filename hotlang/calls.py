@@ -19,6 +19,7 @@ from .values import (
     Builtin,
     EnumInfo,
     Err,
+    HotIter,
     Lazy,
     NsValue,
     Ok,
@@ -156,7 +157,7 @@ _SIMPLE = {
     "Any": lambda v: True,
     "Fn": lambda v: callable_value(v),
     "Result": lambda v: True,
-    "Iter": lambda v: v.__class__ is list,
+    "Iter": lambda v: v.__class__ is HotIter,
 }
 
 

@@ -15,6 +15,7 @@ from .values import (
     Builtin,
     EnumInfo,
     Err,
+    HotIter,
     Lazy,
     Ok,
     TypedVal,
@@ -64,6 +65,8 @@ def to_json(v):
         }
     if c is Lazy:
         return None
+    if c is HotIter:
+        return {"$type": "::hot::iter/Iter", "$val": None}
     if c in (TypeInfo, EnumInfo):
         return {"$type": "::hot::type/Type", "$val": v.qname}
     if c is Builtin:

@@ -192,6 +192,19 @@ class NsValue:
         self.name = name
 
 
+class HotIter:
+    """A lazy `::hot::iter/Iter`: a stateful Python iterator. `next` advances it; turning it
+    into a collection drains what is left (up to the collection size limit)."""
+
+    __slots__ = ("it",)
+
+    def __init__(self, it):
+        self.it = it
+
+    def __repr__(self):
+        return "<iter>"
+
+
 class Unresolved:
     """What a reference to an unsupported library name (or a missing namespace) evaluates to.
 
@@ -244,6 +257,8 @@ def type_name(v) -> str:
         return v.enum.name
     if c in (TypeInfo, EnumInfo):
         return "Type"
+    if c is HotIter:
+        return "Iter"
     return "Fn"
 
 
