@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import quote, quote_plus, unquote, unquote_plus, urljoin, urlsplit
 
-from ..values import hot_str
-from .registry import lib
+from ..values import Builtin, TypedVal, TypeInfo, hot_str
+from .registry import LIB, lib
 
 U = "::hot::uri"
 
@@ -106,3 +106,47 @@ def join(base, *segments):
     for seg in segments:
         out += "/" + hot_str(seg).strip("/")
     return out
+
+
+# -- the Uri type: a record of the parsed parts, rendered back by Str() ------------------------
+def _uri_ctor(value):
+    if value.__class__ is TypedVal and value.type is URI:
+        return value
+    if value.__class__ is dict:
+        return TypedVal(URI, {field: value.get(field) for field, _ in URI.fields})
+    return TypedVal(URI, parse(value))
+
+
+@lib(U, "to-str")
+def to_str(uri):
+    parts = uri.value if uri.__class__ is TypedVal else uri
+    out = f"{parts['scheme']}:" if parts.get("scheme") else ""
+    if parts.get("host") is not None:
+        userinfo = f"{parts['userinfo']}@" if parts.get("userinfo") else ""
+        port = f":{parts['port']}" if parts.get("port") is not None else ""
+        out += f"//{userinfo}{parts['host']}{port}"
+    out += parts.get("path") or ""
+    if parts.get("query") is not None:
+        out += f"?{parts['query']}"
+    if parts.get("fragment") is not None:
+        out += f"#{parts['fragment']}"
+    return out
+
+
+URI = TypeInfo(
+    "Uri",
+    f"{U}/Uri",
+    "type",
+    [
+        ("scheme", ["Str"]),
+        ("userinfo", ["Str", "Null"]),
+        ("host", ["Str", "Null"]),
+        ("port", ["Int", "Null"]),
+        ("path", ["Str"]),
+        ("query", ["Str", "Null"]),
+        ("fragment", ["Str", "Null"]),
+    ],
+)
+URI.ctor = Builtin("Uri", _uri_ctor, "strict", f"{U}/Uri")
+URI.coercions["Str"] = LIB[U]["to-str"]
+LIB[U]["Uri"] = URI

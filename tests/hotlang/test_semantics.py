@@ -151,3 +151,20 @@ main fn () {
         [5, 7],
         True,
     ]
+
+
+def test_uri_type_and_its_str_coercion():
+    src = """
+main fn () {
+  u ::hot::uri/Uri("https://me@example.com:8080/p?q=1#f")
+  bare ::hot::uri/Uri("https://example.com")
+  [u.host, u.port, Str(u), `${Str(bare)}/api`, is-type(u, ::hot::uri/Uri)]
+}
+"""
+    assert value(src) == [
+        "example.com",
+        8080,
+        "https://me@example.com:8080/p?q=1#f",
+        "https://example.com/api",
+        True,
+    ]
