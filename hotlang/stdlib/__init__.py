@@ -33,6 +33,7 @@ from . import time as _time  # noqa: F401  (registers its functions)
 from . import type as _type  # noqa: F401  (registers its functions)
 from . import uri as _uri  # noqa: F401  (registers its functions)
 from . import uuid as _uuid  # noqa: F401  (registers its functions)
+from . import xml as _xml  # noqa: F401  (registers its functions)
 from .registry import CORE, LIB, alias, lib
 
 __all__ = ["CORE", "LIB", "alias", "lib"]

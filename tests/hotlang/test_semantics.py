@@ -168,3 +168,15 @@ main fn () {
         "https://example.com/api",
         True,
     ]
+
+
+def test_xml_parses_serialises_and_navigates():
+    src = """
+main fn () {
+  doc from-xml("<a:root xmlns:a='u' id='1'><item>x &amp; y</item><item/></a:root>")
+  [doc.tag, ::hot::xml/attr(doc, "id"), ::hot::xml/text(::hot::xml/child(doc, "item")),
+   length(::hot::xml/children(doc, "item")), to-xml(::hot::xml/Xml({tag: "b", content: ["<"]})),
+   is-err(from-xml("<unclosed>"))]
+}
+"""
+    assert value(src) == ["a:root", "1", "x & y", 2, "<b>&lt;</b>", True]
