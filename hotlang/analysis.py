@@ -106,3 +106,43 @@ def _propagate(direct, deps):
                     result[k] |= extra
                     changed = True
     return result
+
+
+def unresolved_names(program):
+    """Every use of a name that resolves nowhere, and every reference to a library name this
+    runtime lacks, with the file, line and column of the use.
+
+    Returns (errors, unsupported): lists of {"file", "line", "col", "message"}.
+    """
+    errors, unsupported = [], []
+    for ns in program.namespaces.values():
+        for st in ns.stmts:
+            if isinstance(st, (A.NsDecl, A.NsAlias)):
+                continue
+            local = _locals(st.value) if isinstance(st, A.Binding) else _locals(st)
+            _check_uses(program, ns, st, local, errors, unsupported)
+    return errors, unsupported
+
+
+def _check_uses(program, ns, node, local, errors, unsupported):
+    def report(into, n, message):
+        into.append({"file": n.loc[0], "line": n.loc[1], "col": n.loc[2], "message": message})
+
+    def visit(n):
+        if isinstance(n, A.QRef):
+            target = ns.aliases.get(n.ns, n.ns)
+            if target in program.namespaces:
+                if n.var not in program.namespaces[target].var_loc:
+                    report(errors, n, f"unknown name {target}/{n.var}")
+            elif n.var not in program.lib.get(target, {}) and n.var not in _BUILTIN_NAMES:
+                if target.startswith("::hot::"):
+                    report(unsupported, n, f"{target}/{n.var} is not supported by this runtime")
+                else:
+                    report(errors, n, f"unknown namespace {target} (in {target}/{n.var})")
+        elif isinstance(n, A.Name):
+            name = n.name
+            known = name in local or name in _BUILTIN_NAMES or name in program.core
+            if not known and name not in ns.var_loc and name not in ns.hoisted:
+                report(errors, n, f"unknown name '{name}'")
+
+    _walk(node, visit)
