@@ -18,33 +18,19 @@ def _emit(text):
         out.append(text)
 
 
-@lib(IO, "println", core=True)
-def println(*args):
-    """Prints and returns the printed text (Hot returns it, newline included)."""
-    text = " ".join(hot_str(a) for a in args) + "\n"
-    _emit(text)
-    return text
+def _printer(end):
+    def emit(*args):
+        """Prints its arguments and returns the printed text, as Hot does."""
+        text = " ".join(hot_str(a) for a in args) + end
+        _emit(text)
+        return text
+
+    return emit
 
 
-@lib(IO, "print", core=True)
-def print_(*args):
-    text = " ".join(hot_str(a) for a in args)
-    _emit(text)
-    return text
-
-
-@lib(IO, "eprintln", core=True)
-def eprintln(*args):
-    text = " ".join(hot_str(a) for a in args) + "\n"
-    _emit(text)
-    return text
-
-
-@lib(IO, "eprint", core=True)
-def eprint(*args):
-    text = " ".join(hot_str(a) for a in args)
-    _emit(text)
-    return text
+# stdout and stderr both go to the run's captured output
+for _name, _end in (("println", "\n"), ("print", ""), ("eprintln", "\n"), ("eprint", "")):
+    lib(IO, _name, core=True)(_printer(_end))
 
 
 @lib(IO, "tap", core=True)

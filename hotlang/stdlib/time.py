@@ -318,11 +318,8 @@ def parse_duration(text):
 
 
 def _split_units(sub_ns):
-    return {
-        "milliseconds": sub_ns // 1_000_000,
-        "microseconds": sub_ns // 1_000 % 1_000,
-        "nanoseconds": sub_ns % 1_000,
-    }
+    """The same split as _split_ns, under Duration's plural component names."""
+    return {f"{unit}s": amount for unit, amount in _split_ns(sub_ns).items()}
 
 
 # -- Str() forms ------------------------------------------------------------------------------

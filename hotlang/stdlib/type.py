@@ -16,6 +16,7 @@ from ..values import (
     TypeInfo,
     Variant,
     VariantCtor,
+    as_bytes,
     hot_str,
     repr_value,
     truthy,
@@ -311,13 +312,7 @@ def Fn(v=None):
 
 @lib(T, "Bytes", core=True)
 def Bytes(v):
-    if v.__class__ is bytes:
-        return v
-    if v.__class__ is str:
-        return v.encode()
-    if v.__class__ is list:
-        return bytes(v)
-    raise HotRuntimeError(f"Bytes: cannot convert {type_name(v)}")
+    return as_bytes(v, "Bytes")
 
 
 @lib(T, "Byte", core=True)
