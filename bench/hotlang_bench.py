@@ -111,6 +111,26 @@ def main():
         prepare({"hot/src/bench/main.hot": SOURCE})
     print(f"{'prepare() of the bench source':42} {(time.perf_counter() - t0) / 20 * 1000:9.3f}ms")
 
+    # compile time must be linear in the size of the code (target: at most 50 ms each)
+    for name, source in (
+        ("prepare() of a 40-step pipe", deep_pipe_source(40)),
+        ("prepare() of 40 nested calls", nested_calls_source(40)),
+    ):
+        t, deep = best_of(lambda source=source: prepare({"hot/src/bench/deep.hot": source}))
+        assert not deep.errors, deep.errors
+        print(f"{name:42} {t * 1000:9.3f}ms")
+
+
+def deep_pipe_source(steps):
+    """`x |> add(0) |> add(1) |> ...`: pipes desugar to nested calls."""
+    stages = "".join(f" |> add({i})" for i in range(steps))
+    return f"::bench::deep ns\nrun fn (x) {{ x{stages} }}\n"
+
+
+def nested_calls_source(depth):
+    """`add(add(add(x, 1), 1), 1)` nested `depth` deep."""
+    return f"::bench::deep ns\nrun fn (x) {{ {'add(' * depth}x{', 1)' * depth} }}\n"
+
 
 if __name__ == "__main__":
     main()

@@ -23,7 +23,9 @@ class HotlangRuntime:
     hook_error = HotRuntimeError
 
     def prepare(self, sources: dict[str, str]):
-        return hotlang.prepare(sources)
+        # Bounded, so no uploaded bundle can pin a worker while it compiles.
+        limits = hotlang.PrepareLimits(max_seconds=settings.HOT_PREPARE_MAX_SECONDS)
+        return hotlang.prepare(sources, limits)
 
     def limits(self) -> hotlang.Limits:
         """The limits every run executes under, from the settings."""

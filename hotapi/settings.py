@@ -313,6 +313,8 @@ FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 HOT_RUNTIME = env_str("HOT_RUNTIME", "hotapi.runtime.HotlangRuntime")
+# Preparing (compiling) a bundle's sources may take at most this long; beyond, the deploy fails.
+HOT_PREPARE_MAX_SECONDS = env_float("HOT_PREPARE_MAX_SECONDS", 10)
 # Limits on one run; exceeding any ends the run as failed with a clear message.
 HOT_RUN_MAX_STEPS = env_int("HOT_RUN_MAX_STEPS", 10_000_000)
 HOT_RUN_MAX_SECONDS = env_float("HOT_RUN_MAX_SECONDS", 60)

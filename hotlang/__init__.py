@@ -5,13 +5,14 @@ outcome = execute(prepared, "::app::main/handler", [arg], hooks=Hooks(), limits=
 """
 
 from .errors import HotSyntaxError, LimitExceeded
-from .runtime import Hooks, Limits, Outcome, Prepared, execute, prepare
+from .runtime import Hooks, Limits, Outcome, Prepared, PrepareLimits, execute, prepare
 
 __all__ = [
     "prepare",
     "execute",
     "Hooks",
     "Limits",
+    "PrepareLimits",
     "LimitExceeded",
     "HotSyntaxError",
     "Outcome",

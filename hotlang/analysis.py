@@ -72,17 +72,7 @@ def unsupported_features(program):
     deps = {}
     functions = []
     for ns in program.namespaces.values():
-        init_nodes = []
-        for st in ns.stmts:
-            if (
-                isinstance(st, A.Binding)
-                and isinstance(st.value, (A.FnDef, A.QRef))
-                and not st.path
-            ):
-                continue
-            if isinstance(st, (A.NsDecl, A.NsAlias, A.Coercion)):
-                continue
-            init_nodes.append(st)
+        init_nodes = [st for st in ns.stmts if _runs_at_init(st)]
         init_key = f"{ns.name}/{INIT}"
         direct[init_key], deps[init_key] = _scan(program, ns, init_nodes, set())
         for name, node in ns.var_node.items():
@@ -92,7 +82,19 @@ def unsupported_features(program):
             functions.append(qname)
             direct[qname], deps[qname] = _scan(program, ns, node.value, _locals(node.value))
             deps[qname].add(init_key)
-    # propagate through references until nothing changes
+    result = _propagate(direct, deps)
+    return {k: sorted(result[k]) for k in functions if result[k]}
+
+
+def _runs_at_init(st):
+    """Namespace-level statements evaluated when the namespace initialises."""
+    if isinstance(st, A.Binding) and isinstance(st.value, (A.FnDef, A.QRef)) and not st.path:
+        return False
+    return not isinstance(st, (A.NsDecl, A.NsAlias, A.Coercion))
+
+
+def _propagate(direct, deps):
+    """Follow references until nothing changes: what a callee lacks, its callers lack too."""
     result = {k: set(v) for k, v in direct.items()}
     changed = True
     while changed:
@@ -103,4 +105,44 @@ def unsupported_features(program):
                 if extra:
                     result[k] |= extra
                     changed = True
-    return {k: sorted(result[k]) for k in functions if result[k]}
+    return result
+
+
+def unresolved_names(program):
+    """Every use of a name that resolves nowhere, and every reference to a library name this
+    runtime lacks, with the file, line and column of the use.
+
+    Returns (errors, unsupported): lists of {"file", "line", "col", "message"}.
+    """
+    errors, unsupported = [], []
+    for ns in program.namespaces.values():
+        for st in ns.stmts:
+            if isinstance(st, (A.NsDecl, A.NsAlias)):
+                continue
+            local = _locals(st.value) if isinstance(st, A.Binding) else _locals(st)
+            _check_uses(program, ns, st, local, errors, unsupported)
+    return errors, unsupported
+
+
+def _check_uses(program, ns, node, local, errors, unsupported):
+    def report(into, n, message):
+        into.append({"file": n.loc[0], "line": n.loc[1], "col": n.loc[2], "message": message})
+
+    def visit(n):
+        if isinstance(n, A.QRef):
+            target = ns.aliases.get(n.ns, n.ns)
+            if target in program.namespaces:
+                if n.var not in program.namespaces[target].var_loc:
+                    report(errors, n, f"unknown name {target}/{n.var}")
+            elif n.var not in program.lib.get(target, {}) and n.var not in _BUILTIN_NAMES:
+                if target.startswith("::hot::"):
+                    report(unsupported, n, f"{target}/{n.var} is not supported by this runtime")
+                else:
+                    report(errors, n, f"unknown namespace {target} (in {target}/{n.var})")
+        elif isinstance(n, A.Name):
+            name = n.name
+            known = name in local or name in _BUILTIN_NAMES or name in program.core
+            if not known and name not in ns.var_loc and name not in ns.hoisted:
+                report(errors, n, f"unknown name '{name}'")
+
+    _walk(node, visit)

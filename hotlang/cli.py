@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from .analysis import unresolved_names
 from .program import Program, gc_paused
 from .runtime import Limits, run_tests
 
@@ -50,9 +51,16 @@ def _load(paths):
 
 
 def cmd_check(paths):
+    """Parse, compile and resolve: an unknown name is an error at its use; a library name this
+    runtime lacks is reported (it fails only where it is used when the code runs)."""
     program, files, failed = load(paths)
-    for e in program.errors:
-        print(f"{e['file']}:{e['line']}:{e['col']}: {e['message']}")
+    unknown, unsupported = unresolved_names(program)
+    for e in program.errors + unknown:
+        print(f"{e['file']}:{e['line']}:{e['col']}: error: {e['message']}")
+        failed.add(e["file"])
+    for w in unsupported:
+        print(f"{w['file']}:{w['line']}:{w['col']}: unsupported: {w['message']}")
+    print(f"{len(unknown)} unknown names, {len(unsupported)} unsupported uses")
     print(f"{len(files) - len(failed)} parsed, {len(failed)} failed")
     return 1 if failed or not files else 0
 

@@ -51,3 +51,7 @@ class HotHalt(HotError):
 
 class Cancelled(HotError):
     """The host asked for cancellation, or Hot code called `cancel`."""
+
+    def __init__(self, message: str = "cancelled", data=None):
+        self.data = data
+        super().__init__(message)

@@ -7,18 +7,29 @@ function-call loop in `call_hot` unrolls, so tail recursion never grows the Pyth
 
 from __future__ import annotations
 
-import decimal
+import re
 import time
 from datetime import UTC, datetime
 
 from . import ast as A
-from . import values as _values_module
-from .errors import HotHalt, HotRuntimeError, LimitExceeded, Unsupported
-from .state import S, check_budget, check_string_size
+from .calls import (
+    PY_ERRORS,
+    SPECIAL,
+    CompiledOverload,
+    HotFn,
+    call_hot,
+    call_other,
+    consume,
+    force,
+    get_field,
+    get_index,
+    value_is,
+)
+from .errors import HotRuntimeError, LimitExceeded, Unsupported
+from .jsonmap import to_json
+from .state import S, check_string_size
 from .values import (
     MISSING,
-    ONERR_ENUM,
-    RESULT_ENUM,
     Builtin,
     EnumInfo,
     Err,
@@ -28,404 +39,14 @@ from .values import (
     TailCall,
     TypedVal,
     TypeInfo,
-    Variant,
-    VariantCtor,
     hot_eq,
     hot_str,
+    repr_value,
     truthy,
     type_name,
 )
 
 CAP = "\0capture"  # key present in an env whose bindings are captured as run variables
-SPECIAL = {Ok, Err, Lazy}
-PY_ERRORS = (
-    TypeError,
-    ValueError,
-    KeyError,
-    IndexError,
-    AttributeError,
-    ZeroDivisionError,
-    decimal.InvalidOperation,
-    OverflowError,
-    UnicodeError,
-)
-
-
-class HotFn:
-    __slots__ = ("name", "overloads", "env", "lazy_any", "single", "ns", "meta", "__weakref__")
-
-    def __init__(self, name, overloads, env, ns):
-        self.name = name
-        self.overloads = overloads
-        self.env = env
-        self.ns = ns
-        self.meta = None
-        self.lazy_any = any(o.lazy_any for o in overloads)
-        self.single = overloads[0] if len(overloads) == 1 and not overloads[0].variadic else None
-
-    def __repr__(self):
-        return f"<fn {self.name}>"
-
-    def select(self, args):
-        n = len(args)
-        single = self.single
-        if single is not None and single.nparams == n:
-            return single
-        fallback = None
-        for ov in self.overloads:
-            if ov.nparams == n or (ov.variadic and n >= ov.nparams - 1):
-                if not ov.typed or ov.accepts(args):
-                    return ov
-                if fallback is None:
-                    fallback = ov
-        if fallback is not None:
-            return fallback
-        arities = ", ".join(str(o.nparams) + ("+" if o.variadic else "") for o in self.overloads)
-        raise HotRuntimeError(
-            f"{self.name}: no overload accepts {n} argument(s) (arities: {arities})"
-        )
-
-    def lazy_mask(self, n):
-        for ov in self.overloads:
-            if ov.nparams == n or (ov.variadic and n >= ov.nparams - 1):
-                return ov.lazy
-        return None
-
-
-class CompiledOverload:
-    __slots__ = (
-        "names",
-        "types",
-        "lazy",
-        "lazy_any",
-        "variadic",
-        "nparams",
-        "body",
-        "typed",
-        "resolver",
-    )
-
-    def __init__(self, names, types, lazy, variadic, body, resolver):
-        self.names = names
-        self.types = types
-        self.lazy = tuple(lazy)
-        self.lazy_any = any(lazy)
-        self.variadic = variadic
-        self.nparams = len(names)
-        self.body = body
-        self.typed = any(t is not None for t in types)
-        self.resolver = resolver
-
-    def accepts(self, args):
-        for i, t in enumerate(self.types):
-            if t is None:
-                continue
-            if self.variadic and i == self.nparams - 1:
-                for a in args[i:]:
-                    if not value_is(a, t, self.resolver):
-                        return False
-                return True
-            if i < len(args) and not value_is(args[i], t, self.resolver):
-                return False
-        return True
-
-    def bind(self, fn, args):
-        env = dict(fn.env) if fn.env is not None else {}
-        if self.variadic:
-            k = self.nparams - 1
-            for name, a in zip(self.names[:k], args, strict=False):
-                env[name] = a
-            env[self.names[k]] = list(args[k:])
-        else:
-            for name, a in zip(self.names, args, strict=False):
-                env[name] = a
-        return env
-
-
-# -- type checks -------------------------------------------------------------------------------
-_SIMPLE = {
-    "Str": lambda v: v.__class__ is str,
-    "Int": lambda v: v.__class__ is int,
-    "Dec": lambda v: v.__class__ is decimal.Decimal,
-    "Number": lambda v: v.__class__ in (int, decimal.Decimal),
-    "Bool": lambda v: v.__class__ is bool,
-    "Null": lambda v: v is None,
-    "Vec": lambda v: v.__class__ is list,
-    "Map": lambda v: v.__class__ is dict,
-    "Bytes": lambda v: v.__class__ is bytes,
-    "Any": lambda v: True,
-    "Fn": lambda v: callable_value(v),
-    "Result": lambda v: True,
-    "Iter": lambda v: v.__class__ is list,
-}
-
-
-def callable_value(v):
-    return v.__class__ in (HotFn, Builtin, TypeInfo, VariantCtor)
-
-
-def value_is(v, atoms, resolver):
-    """True when v matches any atom of a type annotation (atoms from TypeRef)."""
-    c = v.__class__
-    if c is Ok:
-        v = v.value
-    for atom in atoms:
-        if atom.__class__ is tuple:
-            if hot_eq(v, atom[1]):
-                return True
-            continue
-        check = _SIMPLE.get(atom)
-        if check is not None:
-            if check(v):
-                return True
-            continue
-        if type_atom_matches(v, atom, resolver):
-            return True
-    return False
-
-
-def type_atom_matches(v, atom, resolver):
-    if "." in atom:
-        tname, variant = atom.rsplit(".", 1)
-        t = resolver(tname)
-        if t is RESULT_ENUM:
-            if variant == "Ok":
-                return v.__class__ is not Err
-            return v.__class__ is Err
-        return v.__class__ is Variant and v.enum is t and v.name == variant
-    t = resolver(atom)
-    if t is None:
-        return False
-    if t.__class__ is EnumInfo:
-        if t is RESULT_ENUM:
-            return True
-        return v.__class__ is Variant and v.enum is t
-    if t.__class__ is TypeInfo:
-        if v.__class__ is TypedVal:
-            return v.type is t
-        if t.atoms:
-            return value_is(v, t.atoms, resolver)
-        return False
-    return False
-
-
-# -- core call machinery -----------------------------------------------------------------------
-def force(v):
-    while v.__class__ is Lazy:
-        v = v.code(v.env)
-    return v
-
-
-def err_message(payload):
-    if payload.__class__ is dict:
-        for k in ("message", "msg"):
-            if k in payload:
-                return hot_str(payload[k])
-    if payload.__class__ is TypedVal and isinstance(payload.value, dict):
-        return err_message(payload.value)
-    return hot_str(payload)
-
-
-def consume(v, loc=None):
-    """Ordinary consumption: unwrap Ok, halt on Err, force lazies."""
-    while True:
-        c = v.__class__
-        if c is Ok:
-            v = v.value
-        elif c is Err:
-            raise HotHalt(f"Result error: {err_message(v.value)}", v.value, kind="err")
-        elif c is Lazy:
-            v = force(v)
-        else:
-            return v
-
-
-def call_hot(f, args):
-    s = S
-    s.depth += 1
-    if s.depth > s.max_depth:
-        s.depth -= 1
-        raise LimitExceeded(f"recursion depth limit exceeded ({s.max_depth} calls)")
-    try:
-        while True:
-            s.steps += 1
-            if s.steps > s.next_check:
-                check_budget()
-            ov = f.single
-            if ov is None or ov.nparams != len(args):
-                ov = f.select(args)
-                env = ov.bind(f, args)
-            elif f.env is None:
-                env = (
-                    dict(zip(ov.names, args, strict=False))
-                    if ov.nparams != 1
-                    else {ov.names[0]: args[0]}
-                )
-            else:
-                env = dict(f.env)
-                env.update(zip(ov.names, args, strict=False))
-            r = ov.body(env)
-            if r.__class__ is TailCall:
-                f = r.fn
-                args = r.args
-                if f.__class__ is not HotFn:
-                    return call_value(f, args)
-                continue
-            return r
-    finally:
-        s.depth -= 1
-
-
-def call_value(f, args):
-    """Call any callable Hot value with already evaluated arguments (used by the library).
-
-    Arguments are passed as they are: library callbacks may receive Err elements.
-    """
-    c = f.__class__
-    if c is HotFn:
-        if f.lazy_any:
-            mask = f.lazy_mask(len(args))
-            if mask:
-                args = [
-                    Lazy(_const(a), None) if lz else a for a, lz in zip(args, mask, strict=False)
-                ] + list(args[len(mask) :])
-        return call_hot(f, args)
-    if c is Builtin:
-        S.steps += 1
-        if f.mode == "strict":
-            args = [consume(a) if a.__class__ in SPECIAL else a for a in args]
-        elif f.mode == "lazy":
-            args = [Lazy(_const(a), None) for a in args]
-        return f.fn(*args)
-    return call_other(f, [consume(a) if a.__class__ in SPECIAL else a for a in args])
-
-
-def _const(v):
-    return lambda env: v
-
-
-def call_other(f, args):
-    c = f.__class__
-    if c is TypeInfo:
-        return construct(f, args)
-    if c is VariantCtor:
-        if f.enum is RESULT_ENUM:
-            return (
-                Ok(args[0] if args else None) if f.name == "Ok" else Err(args[0] if args else None)
-            )
-        return Variant(f.enum, f.name, args[0] if len(args) == 1 else args, True)
-    if c is Variant and not args:
-        return f
-    if c is dict and len(args) == 1:
-        return f.get(args[0])
-    raise HotRuntimeError(f"cannot call a value of type {type_name(f)}")
-
-
-def construct(t, args):
-    ctor = t.ctor
-    if ctor is not None:
-        n = len(args)
-        for ov in ctor.overloads:
-            if (ov.nparams == n or (ov.variadic and n >= ov.nparams - 1)) and (
-                not ov.typed or ov.accepts(args)
-            ):
-                v = consume(call_hot(ctor, args))
-                return v if v.__class__ is TypedVal and v.type is t else TypedVal(t, v)
-        if t.kind == "ctor":
-            raise HotRuntimeError(f"{t.name}: no constructor accepts {n} argument(s)")
-    if not args and t.kind == "type":
-        return TypedVal(t, {})
-    if len(args) != 1:
-        raise HotRuntimeError(f"{t.name}: constructor takes exactly one argument")
-    v = args[0]
-    if v.__class__ is TypedVal and v.type is t:
-        return v
-    if t.kind == "type" and v.__class__ is dict:
-        return construct_record(t, v)
-    if t.kind == "alias" and t.atoms is not None:
-        if not value_is(v, t.atoms, lambda n: None):
-            raise HotRuntimeError(f"{t.name}: value {hot_str(v)} is not allowed")
-        return v
-    return TypedVal(t, v)
-
-
-def construct_record(t, v):
-    missing = [
-        f
-        for f, ftype in t.fields
-        if f != "..." and f not in v and (ftype is None or "Null" not in ftype)
-    ]
-    if missing:
-        names = ", ".join(f"'{f}'" for f in missing)
-        return Err({"message": f"{t.name}: missing field(s) {names}"})
-    out = v
-    resolver = t.resolver
-    for fname, ftype in t.fields:
-        # a field typed with a record type is built from a plain Map value
-        if resolver is None or not ftype or len(ftype) != 1 or ftype[0].__class__ is not str:
-            continue
-        inner = v.get(fname)
-        if inner.__class__ is not dict:
-            continue
-        ft = resolver(ftype[0])
-        if ft.__class__ is TypeInfo and ft.kind == "type":
-            built = construct_record(ft, inner)
-            if built.__class__ is Err:
-                return built
-            if out is v:
-                out = dict(v)
-            out[fname] = built
-    return TypedVal(t, out)
-
-
-# -- value access ------------------------------------------------------------------------------
-def get_field(obj, name, loc=None):
-    c = obj.__class__
-    if c is dict:
-        return obj.get(name)
-    if c in SPECIAL:
-        return get_field(consume(obj, loc), name, loc)
-    if obj is None:
-        return None
-    if c is TypedVal:
-        return get_field(obj.value, name, loc)
-    if c is EnumInfo:
-        has = obj.variants.get(name, MISSING)
-        if has is MISSING:
-            raise HotRuntimeError(f"{obj.name} has no variant '{name}'", loc)
-        if has:
-            return VariantCtor(obj, name)
-        return Variant(obj, name)
-    if c is Variant:
-        return get_field(obj.payload, name, loc) if obj.has_payload else None
-    if c is NsValue:
-        raise HotRuntimeError(f"use ::ns/var syntax to reference {obj.name}/{name}", loc)
-    raise HotRuntimeError(f"cannot read field '{name}' of a {type_name(obj)}", loc)
-
-
-def get_index(obj, idx, loc=None):
-    c = obj.__class__
-    if idx.__class__ in SPECIAL:
-        idx = consume(idx, loc)
-    if c is list:
-        if idx.__class__ is int:
-            if idx < 0:
-                idx += len(obj)
-            return obj[idx] if 0 <= idx < len(obj) else None
-        raise HotRuntimeError(f"Vec index must be an Int, got {type_name(idx)}", loc)
-    if c is dict:
-        return obj.get(idx)
-    if c in SPECIAL:
-        return get_index(consume(obj, loc), idx, loc)
-    if obj is None:
-        return None
-    if c is bytes and idx.__class__ is int:
-        return obj[idx] if 0 <= idx < len(obj) else None
-    if c is str and idx.__class__ is int:
-        return obj[idx] if -len(obj) <= idx < len(obj) else None
-    if c is TypedVal:
-        return get_index(obj.value, idx, loc)
-    raise HotRuntimeError(f"cannot index a {type_name(obj)}", loc)
 
 
 def assoc_path(cur, segs, value, env_lookup):
@@ -464,8 +85,6 @@ def assoc_path(cur, segs, value, env_lookup):
 
 
 def record_var(ns, name, value, start, stop):
-    from .jsonmap import to_json
-
     s = S
     if len(s.variables) >= s.max_vars:
         return
@@ -494,6 +113,19 @@ class Compiler:
 
     def resolver(self, name):
         return self.program.resolve_type(self.ns, name)
+
+    def local_resolver(self, env, toplevel):
+        """Type names as seen where a type is defined: a type bound in the enclosing function
+        body first (types may be declared inside functions), then the namespace's."""
+        resolver = self.resolver
+        if toplevel:
+            return resolver
+
+        def resolve(name):
+            v = env.get(name)
+            return v if v.__class__ in (TypeInfo, EnumInfo) else resolver(name)
+
+        return resolve
 
     # statements ------------------------------------------------------------------------------
     def body(self, stmts, tail, shape=None, kind="serial"):
@@ -674,8 +306,8 @@ class Compiler:
             raise Unsupported(f"unsupported syntax: {type(node).__name__}", node.loc)
         if shape is not None and isinstance(node, A.Flow):
             return self.c_Flow(node, tail, shape)
-        if shape is not None and isinstance(node, A.Pipe) and shape == "All<Vec>":
-            return self.pipe_collect(node)
+        if shape is not None and isinstance(node, A.Pipe) and shape in ("All<Vec>", "All<Map>"):
+            return self.pipe_collect(node, shape)
         return m(node, tail)
 
     def c_Lit(self, node, tail):
@@ -859,7 +491,8 @@ class Compiler:
     def c_Pipe(self, node, tail):
         return self.expr(pipe_to_call(node), tail)
 
-    def pipe_collect(self, node):
+    def pipe_collect(self, node, shape):
+        """A pipe annotated All<Vec>/All<Map>: every step's value, by position or `$pipe_N`."""
         stages = []
         while isinstance(node, A.Pipe):
             stages.append(node.rhs)
@@ -881,6 +514,8 @@ class Compiler:
                 v = c(env)
                 out.append(v)
             env.pop("\0pipe", None)
+            if shape == "All<Map>":
+                return {f"$pipe_{i}": step for i, step in enumerate(out)}
             return out
 
         return ev
@@ -980,10 +615,9 @@ class Compiler:
         return self.match(kind, subject, arms, tail, shape, loc)
 
     def cond(self, arms, tail, shape):
-        compiled = [
-            (self.expr(a.pred) if a.pred is not None else None, self.expr(a.value, tail))
-            for a in arms
-        ]
+        if shape in ("All<Map>", "All<Vec>", "All"):
+            return self.cond_shaped(arms, shape)
+        compiled = [(self.arm_pred(a), self.expr(a.value, tail)) for a in arms]
 
         def ev(env):
             for p, v in compiled:
@@ -1000,13 +634,28 @@ class Compiler:
 
         return ev
 
+    def cond_shaped(self, arms, shape):
+        """`x: All<Map> cond {...}`: the first true arm's result under its label (or in a Vec)."""
+        compiled = [
+            (self.arm_pred(a), self.expr(a.value), a.label if a.label is not None else str(i))
+            for i, a in enumerate(arms)
+        ]
+        as_vec = shape == "All<Vec>"
+
+        def ev(env):
+            for p, v, label in compiled:
+                if p is None or truthy(force(p(env))):
+                    r = v(env)
+                    return [r] if as_vec else {label: r}
+            return [] if as_vec else {}
+
+        return ev
+
     def cond_all(self, arms, shape):
         compiled = []
         for i, a in enumerate(arms):
             label = a.label if a.label is not None else str(i)
-            compiled.append(
-                (self.expr(a.pred) if a.pred is not None else None, self.expr(a.value), label)
-            )
+            compiled.append((self.arm_pred(a), self.expr(a.value), label))
         as_vec = shape == "All<Vec>"
         single = shape is not None and not as_vec and shape not in ("All<Map>", "All")
 
@@ -1025,6 +674,13 @@ class Compiler:
             return out_vec if as_vec else out_map
 
         return ev
+
+    def arm_pred(self, arm):
+        """A cond arm's predicate; None for the default arm (no predicate, or `_ =>`)."""
+        pred = arm.pred
+        if pred is None or (isinstance(pred, A.Name) and pred.name == "_"):
+            return None
+        return self.expr(pred)
 
     def match(self, kind, subject, arms, tail, shape, loc):
         subj = self.expr(subject)
@@ -1116,9 +772,19 @@ class Compiler:
 
     def c_TypeDef(self, node, tail):
         ns = self.ns
+        top = self.toplevel
+        local_resolver = self.local_resolver
         if node.kind == "enum":
             variants = {n: payload is not None for n, payload in node.spec}
-            return lambda env: EnumInfo("?", f"{ns.name}/?", variants, node.open)
+            payloads = {n: type_name_of(p) for n, p in node.spec if p is not None}
+
+            def ev_enum(env):
+                e = EnumInfo("?", f"{ns.name}/?", variants, node.open)
+                e.payloads = payloads
+                e.resolver = local_resolver(env, top)
+                return e
+
+            return ev_enum
         if node.kind == "ctor":
             fnc = self.c_FnDef(node.spec, False)
 
@@ -1130,11 +796,12 @@ class Compiler:
             return ev_ctor
         if node.kind == "type":
             fields = [(n, t.atoms if t is not None else None) for n, t in node.spec]
-            resolver = self.resolver
+            items = vec_item_types(node.spec)
 
             def ev_type(env):
                 t = TypeInfo("?", f"{ns.name}/?", "type", fields)
-                t.resolver = resolver
+                t.resolver = local_resolver(env, top)
+                t.items = items
                 return t
 
             return ev_type
@@ -1160,19 +827,22 @@ class Compiler:
         fnode = node.fn
         if (
             isinstance(fnode, A.Name)
-            and fnode.name in ("if", "and", "or")
+            and fnode.name == "if"
+            and len(node.args) in (2, 3)
             and not any(sp for sp, _ in node.args)
         ):
-            special = self.special_call(fnode.name, node, tail)
-            if special is not None:
-                return special
-        generic = self.call(node, tail)
+            return self.special_if(node, tail)
+        # the callee and each argument are compiled exactly once and shared by every variant
+        # below: compiling them per variant doubled the work at each level of nesting
+        fc = self.expr(fnode)
+        argcs = [self.expr(a) for _, a in node.args]
+        generic = self.call(node, tail, fc, argcs)
         if any(sp for sp, _ in node.args) or len(node.args) > 3:
             return generic
         builtin = self.static_builtin(fnode)
         if builtin is not None and builtin.mode == "strict":
-            return self.builtin_call(builtin, node, generic)
-        return self.fast_call(node, tail, generic)
+            return self.builtin_call(builtin, node, generic, argcs)
+        return self.fast_call(node, tail, generic, fc, argcs)
 
     def static_builtin(self, fnode):
         """The core builtin a bare name must refer to, when no local or ns var can shadow it."""
@@ -1184,10 +854,9 @@ class Compiler:
         v = self.program.core.get(name)
         return v if v.__class__ is Builtin else None
 
-    def builtin_call(self, b, node, generic):
+    def builtin_call(self, b, node, generic, argcs):
         fn = b.fn
         loc = node.loc
-        argcs = [self.expr(a) for _, a in node.args]
         n = len(argcs)
         qname = b.qname
 
@@ -1199,6 +868,8 @@ class Compiler:
                 return e
             return HotRuntimeError(f"{qname}: {type(e).__name__}: {e}", loc)
 
+        # ev1/ev2/ev2c repeat by design: one closure per arity avoids building an argument
+        # list and a loop per call; measured in bench/hotlang_bench.py (see docs/hotlang.md)
         if n == 1:
             (a0,) = argcs
 
@@ -1246,12 +917,13 @@ class Compiler:
             return ev2
         return generic
 
-    def fast_call(self, node, tail, generic):
+    def fast_call(self, node, tail, generic, fc, argcs):
         """Calls with 1-3 plain arguments: skip list building for the common HotFn case."""
-        fc = self.expr(node.fn)
-        argcs = [self.expr(a) for _, a in node.args]
         loc = node.loc
         n = len(argcs)
+        # ev1/ev2/ev3 repeat by design: unrolled per arity, a call to a Hot function builds
+        # its argument list directly; anything unusual (lazy parameters, a builtin, a value
+        # that is not a function) takes the generic path
         if n == 1:
             (a0,) = argcs
 
@@ -1308,9 +980,8 @@ class Compiler:
             return ev3
         return generic
 
-    def call(self, node, tail):
-        fc = self.expr(node.fn)
-        argcs = tuple(self.expr(a) for _, a in node.args)
+    def call(self, node, tail, fc, argcs):
+        argcs = tuple(argcs)
         spread = any(sp for sp, _ in node.args)
         spreads = tuple(sp for sp, _ in node.args)
         loc = node.loc
@@ -1390,45 +1061,65 @@ class Compiler:
 
         return ev
 
-    def special_call(self, name, node, tail):
-        """Inline `if`/`and`/`or` when they resolve to the core builtins (keeps TCO)."""
-        generic = self.call(node, tail)
-        lookup = self.name_lookup(name, node.loc)
-        core = self.program.core.get(name)
+    def deferred_call(self, node, tail):
+        """The generic call of node, compiled only if it is ever needed (in the compiler state
+        of now), so a rarely taken path costs no compile time."""
+        scopes = [set(sc) for sc in self.scopes]
+        toplevel = self.toplevel
+        cell = []
+
+        def ev(env):
+            if not cell:
+                saved = (self.scopes, self.toplevel)
+                self.scopes, self.toplevel = scopes, toplevel
+                try:
+                    fc = self.expr(node.fn)
+                    argcs = [self.expr(a) for _, a in node.args]
+                    cell.append(self.call(node, tail, fc, argcs))
+                finally:
+                    self.scopes, self.toplevel = saved
+            return cell[0](env)
+
+        return ev
+
+    def special_if(self, node, tail):
+        """Inline `if` when it resolves to the core builtin, so its branches stay in tail
+        position (the builtin would receive them as lazy arguments)."""
         args = [a for _, a in node.args]
-        if name == "if" and len(args) in (2, 3):
-            pc = self.expr(args[0])
-            tc = self.expr(args[1], tail)
-            ec = self.expr(args[2], tail) if len(args) == 3 else (lambda env: None)
+        pc = self.expr(args[0])
+        tc = self.expr(args[1], tail)
+        ec = self.expr(args[2], tail) if len(args) == 3 else (lambda env: None)
+        if not self.toplevel and not self.is_local("if") and "if" not in self.ns_names:
 
-            if not self.toplevel and not self.is_local(name) and name not in self.ns_names:
-
-                def ev_core_if(env):
-                    p = pc(env)
-                    if p.__class__ in SPECIAL:
-                        p = force(p)
-                    if (
-                        p is not None
-                        and p is not False
-                        and (p.__class__ is not Err and (p.__class__ is not Ok or truthy(p)))
-                    ):
-                        return tc(env)
-                    return ec(env)
-
-                return ev_core_if
-
-            def ev_if(env):
-                if lookup(env) is not core:
-                    return generic(env)
+            def ev_core_if(env):
                 p = pc(env)
                 if p.__class__ in SPECIAL:
                     p = force(p)
-                if truthy(p):
+                if (
+                    p is not None
+                    and p is not False
+                    and (p.__class__ is not Err and (p.__class__ is not Ok or truthy(p)))
+                ):
                     return tc(env)
                 return ec(env)
 
-            return ev_if
-        return None
+            return ev_core_if
+        # `if` could be rebound at run time (namespace level): check, else call it generically
+        generic = self.deferred_call(node, tail)
+        lookup = self.name_lookup("if", node.loc)
+        core = self.program.core.get("if")
+
+        def ev_if(env):
+            if lookup(env) is not core:
+                return generic(env)
+            p = pc(env)
+            if p.__class__ in SPECIAL:
+                p = force(p)
+            if truthy(p):
+                return tc(env)
+            return ec(env)
+
+        return ev_if
 
 
 def run_arm(env, v, bind, body, unwrap, subj_name):
@@ -1465,8 +1156,6 @@ def pattern_text(p):
     if p.kind == "any":
         return "_"
     if p.kind == "lit":
-        from .values import repr_value
-
         return repr_value(p.value)
     if p.kind == "type":
         return p.value[0] + ("?" if p.value[1] else "")
@@ -1494,6 +1183,21 @@ def pipe_to_call(node):
     if isinstance(rhs, A.Call):
         return A.Call(rhs.loc, rhs.fn, [(False, node.lhs)] + list(rhs.args))
     return A.Call(rhs.loc, rhs, [(False, node.lhs)])
+
+
+def type_name_of(typeref):
+    atoms = [a for a in typeref.atoms if a != "Null"]
+    return atoms[0] if len(atoms) == 1 and atoms[0].__class__ is str else None
+
+
+def vec_item_types(spec):
+    """Field name -> item type name for fields annotated `Vec<Item>`."""
+    out = {}
+    for name, typeref in spec:
+        m = re.fullmatch(r"Vec<([^<>,|]+)>\??", typeref.text) if typeref is not None else None
+        if m:
+            out[name] = m.group(1)
+    return out
 
 
 def flow_shape(typ):
@@ -1530,24 +1234,6 @@ def literal_value(node):
     return None
 
 
-__all__ = [
-    "Compiler",
-    "HotFn",
-    "call_hot",
-    "call_value",
-    "consume",
-    "force",
-    "value_is",
-    "get_field",
-    "get_index",
-    "err_message",
-    "ONERR_ENUM",
-    "RESULT_ENUM",
-    "Variant",
-    "Unsupported",
-]
-
-
 def bound_names(node):
     """Every name a function body may bind locally (params, bindings, match binds)."""
     names = set()
@@ -1566,63 +1252,3 @@ def bound_names(node):
         elif isinstance(n, (list, tuple)):
             stack.extend(n)
     return names
-
-
-def _str_coerce(fn, v):
-    r = consume(call_value(fn, [v]))
-    return r if r.__class__ is str else hot_str(r)
-
-
-_values_module.STR_COERCE = _str_coerce
-
-
-def caller(f, nargs):
-    """A Python callable for invoking f repeatedly with nargs plain arguments (library loops).
-
-    For the common one-overload Hot function it binds parameters directly and skips
-    dispatch; results are returned with Results preserved, like call_value.
-    """
-    ov = f.single if f.__class__ is HotFn else None
-    if ov is None or ov.nparams != nargs or f.lazy_any or nargs not in (1, 2):
-        return lambda *args: call_value(f, list(args))
-    body = ov.body
-    base = f.env
-    s = S
-
-    def finish(r):
-        if r.__class__ is TailCall:
-            return call_hot(r.fn, r.args) if r.fn.__class__ is HotFn else call_value(r.fn, r.args)
-        return r
-
-    if nargs == 1:
-        (n0,) = ov.names
-
-        def call1(x):
-            s.steps += 1
-            if s.steps > s.next_check:
-                check_budget()
-            if base is None:
-                env = {n0: x}
-            else:
-                env = dict(base)
-                env[n0] = x
-            r = body(env)
-            return finish(r) if r.__class__ is TailCall else r
-
-        return call1
-    n0, n1 = ov.names
-
-    def call2(x, y):
-        s.steps += 1
-        if s.steps > s.next_check:
-            check_budget()
-        if base is None:
-            env = {n0: x, n1: y}
-        else:
-            env = dict(base)
-            env[n0] = x
-            env[n1] = y
-        r = body(env)
-        return finish(r) if r.__class__ is TailCall else r
-
-    return call2

@@ -11,16 +11,18 @@ import json
 from decimal import Decimal
 
 from .values import (
+    BYTE,
     Builtin,
     EnumInfo,
     Err,
+    HotIter,
     Lazy,
     Ok,
     TypedVal,
     TypeInfo,
     Variant,
     format_dec,
-    type_name,
+    hot_str,
 )
 
 FAILURE_TYPE = "::hot::run/Failure"
@@ -63,6 +65,8 @@ def to_json(v):
         }
     if c is Lazy:
         return None
+    if c is HotIter:
+        return {"$type": "::hot::iter/Iter", "$val": None}
     if c in (TypeInfo, EnumInfo):
         return {"$type": "::hot::type/Type", "$val": v.qname}
     if c is Builtin:
@@ -71,7 +75,6 @@ def to_json(v):
 
 
 def _key_text(k):
-    from .values import hot_str
 
     return hot_str(k)
 
@@ -93,8 +96,6 @@ def from_json(v):
             if t == "::hot::type/Bytes" and isinstance(v["$val"], list):
                 return bytes(v["$val"])
             if t == "::hot::type/Byte" and isinstance(v["$val"], int):
-                from .stdlib.core import BYTE
-
                 return TypedVal(BYTE, v["$val"])
             if t == "::hot::type/Dec":
                 return Decimal(str(v["$val"]))
@@ -168,6 +169,3 @@ def _write(v, out, pretty, level):
 
 def loads(text: str):
     return from_json(json.loads(text, parse_float=Decimal))
-
-
-_ = type_name

@@ -21,6 +21,7 @@ class Parser:
         self.toks = tokens
         self.i = 0
         self.file = file
+        self.arg_depth = 0  # how many call argument lists enclose the current expression
 
     # -- token helpers ------------------------------------------------------------------------
     @property
@@ -84,7 +85,12 @@ class Parser:
             t = self.tok
             if t.kind == "eof" or (t.kind == "punct" and t.value == closer):
                 return stmts
-            stmts.append(self.parse_statement(top))
+            # a statement starts a new placeholder scope, even inside a call's arguments
+            depth, self.arg_depth = self.arg_depth, 0
+            try:
+                stmts.append(self.parse_statement(top))
+            finally:
+                self.arg_depth = depth
 
     def parse_statement(self, top=False):
         t = self.tok
@@ -213,15 +219,16 @@ class Parser:
     # -- types ---------------------------------------------------------------------------------
     def parse_type(self):
         start = self.tok
-        atoms = []
-        self.parse_type_atom(atoms)
+        atoms, shown = [], []
+        self.parse_type_atom(atoms, shown)
         while self.at("|"):
             self.advance()
-            self.parse_type_atom(atoms)
-        text = " | ".join(str(a) for a in atoms)
+            self.parse_type_atom(atoms, shown)
+        # the text keeps generic arguments (`Vec<Tag>`); atoms are what dispatch checks
+        text = " | ".join(shown)
         return A.TypeRef(self.loc(start), text, atoms)
 
-    def parse_type_atom(self, atoms):
+    def parse_type_atom(self, atoms, shown=None):
         t = self.tok
         if t.kind == "name" and t.value == "lazy":
             self.advance()
@@ -250,20 +257,26 @@ class Parser:
                 self.parse_type()
         else:
             self.error(f"expected a type but found {self.describe(t)}")
+        generic = ""
         if self.at("<") and not self.tok.ws:
             start = self.i
             self.skip_balanced()
+            generic = "".join(_type_token_text(t) for t in self.toks[start : self.i])
             if atom == "All":
-                atom += "".join(str(t.value) for t in self.toks[start : self.i])
+                atom += generic
         if self.at("(") and not self.tok.ws and atom in ("Fn",):
             self.skip_balanced()
             if self.at(":"):
                 self.advance()
                 self.parse_type()
         atoms.append(atom)
+        if shown is not None:
+            shown.append(str(atom) + ("" if str(atom).endswith(generic) else generic))
         if self.at("?") and not self.tok.ws:
             self.advance()
             atoms.append("Null")
+            if shown is not None:
+                shown.append("Null")
 
     def skip_balanced(self):
         pairs = {"(": ")", "[": "]", "{": "}", "<": ">"}
@@ -297,8 +310,14 @@ class Parser:
             v = t.value
             if v == "(":
                 self.advance()
-                args = self.parse_args(")")
-                e = A.Call(self.loc(t), e, self.wrap_placeholders(args))
+                self.arg_depth += 1
+                try:
+                    args = self.parse_args(")")
+                finally:
+                    self.arg_depth -= 1
+                if self.arg_depth == 0 or _takes_functions(e):
+                    args = self.wrap_placeholders(args)
+                e = A.Call(self.loc(t), e, args)
             elif v == "." and self.peek().kind in ("name", "int"):
                 self.advance()
                 n = self.advance()
@@ -332,7 +351,10 @@ class Parser:
     def wrap_placeholders(self, args):
         """A call argument containing free `%` placeholders becomes a lambda.
 
-        A bare `%` argument is left for the enclosing call to wrap.
+        Hot wraps at the outermost call boundary, or at an argument that expects a function:
+        `map(xs, add(mul(%, 2), 1))` is `map(xs, (x) { add(mul(x, 2), 1) })`. The parser sees
+        no types, so "expects a function" means a call to a library function known to take one
+        (HIGHER_ORDER). A bare `%` argument is left for the enclosing call to wrap.
         """
         out = []
         for spread, a in args:
@@ -751,6 +773,29 @@ class Parser:
             return A.Pattern(loc, "type", (name, len(atoms) > 1))
         self.error(f"expected a match pattern but found {self.describe(t)}")
         return None
+
+
+# library functions with function parameters, where an argument containing `%` is a lambda
+HIGHER_ORDER = frozenset(
+    """map pmap map-indexed for-each filter remove filter-keys filter-vals map-keys map-vals
+    reduce mapcat sort-by some all any every find-first find-index find group-by index-by
+    partition-by min-by max-by walk prewalk postwalk update update-in take-while drop-while
+    keep iterate call apply if-ok if-err map-ok map-err and-then each count-by sum-by
+    ok-or-else tap""".split()
+)
+
+
+def _takes_functions(callee) -> bool:
+    if isinstance(callee, A.Name):
+        return callee.name in HIGHER_ORDER
+    return isinstance(callee, A.QRef) and callee.var in HIGHER_ORDER
+
+
+def _type_token_text(t):
+    if t.kind == "qname":
+        ns, var = t.value
+        return f"{ns}/{var}" if var else ns
+    return str(t.value)
 
 
 def max_placeholder(node) -> int:

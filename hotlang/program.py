@@ -1,15 +1,21 @@
-"""Program model: namespaces built from parsed files, name resolution, discovery."""
+"""Program model: namespaces built from parsed files, and name resolution.
+
+Which functions handle events or run on a schedule is the platform's business (the bundle's
+manifest or its source scan); the program only lists functions and tests.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import time
 
 from . import ast as A
-from .errors import HotRuntimeError, HotSyntaxError, Unsupported
+from .errors import HotError, HotRuntimeError, HotSyntaxError, LimitExceeded
 from .evaluator import Compiler, literal_value
 from .parser import parse
-from .values import MISSING, ONERR_ENUM, RESULT_ENUM, EnumInfo, TypeInfo
+from .stdlib import CORE, LIB
+from .values import MISSING, ONERR_ENUM, RESULT_ENUM, EnumInfo, TypeInfo, Unresolved
 
 
 @contextlib.contextmanager
@@ -60,16 +66,30 @@ class Namespace:
 
 class Program:
     def __init__(self):
-        from .stdlib import CORE, LIB
-
         self.namespaces: dict[str, Namespace] = {}
         self.lib = LIB
         self.core = dict(CORE)
         self.errors = []
         self.initialized = []
+        self.deadline = None  # time.monotonic() value after which preparation stops
+        self.max_prepare_seconds = None
+
+    def check_deadline(self, file):
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            self.errors.append(
+                {
+                    "file": file,
+                    "line": 0,
+                    "col": 0,
+                    "message": "preparation time limit exceeded "
+                    f"({self.max_prepare_seconds} seconds); the bundle is too large to prepare",
+                }
+            )
+            raise LimitExceeded(self.errors[-1]["message"])
 
     # -- building ------------------------------------------------------------------------------
     def add_source(self, path, text):
+        self.check_deadline(path)
         try:
             stmts = parse(text, path)
         except HotSyntaxError as e:
@@ -105,6 +125,7 @@ class Program:
         for ns in self.namespaces.values():
             comp = Compiler(ns, self)
             for s in ns.stmts:
+                self.check_deadline(s.loc[0])
                 try:
                     code = comp.stmt(s, False)
                 except HotRuntimeError as e:
@@ -140,12 +161,24 @@ class Program:
     # -- resolution ----------------------------------------------------------------------------
     def ensure_init(self, ns):
         if ns.state != "new":
+            if ns.state == "failed":
+                raise self.init_failure(ns)
             return
         ns.state = "running"
         self.initialized.append(ns)
-        for code in ns.code:
-            code(ns.vars)
+        try:
+            for code in ns.code:
+                code(ns.vars)
+        except HotError as e:
+            # not left half-initialised: every later use reports this error
+            ns.state = "failed"
+            ns.init_error = e
+            raise
         ns.state = "done"
+
+    def init_failure(self, ns):
+        e = ns.init_error
+        return HotRuntimeError(f"namespace {ns.name} failed to initialise: {e}")
 
     def reset_all(self):
         for ns in self.initialized:
@@ -168,6 +201,8 @@ class Program:
             v = ns.vars.get(name, MISSING)
             if v is not MISSING:
                 return v
+        if ns.state == "failed" and name in ns.var_loc:
+            raise self.init_failure(ns)
         raise HotRuntimeError(f"unknown name '{name}'", loc)
 
     def resolve_qualified(self, ns_name, var, loc):
@@ -184,11 +219,13 @@ class Program:
             return RESULT_ENUM, True
         if var in ("OnErr",):
             return ONERR_ENUM, True
-        if ns is None and (ns_name.startswith("::hot::") or ns_name not in self.namespaces):
-            if ns_name.startswith("::hot::"):
-                raise Unsupported(f"{ns_name}/{var} is not supported by hotlang", loc)
-            raise HotRuntimeError(f"unknown namespace {ns_name}", loc)
-        raise HotRuntimeError(f"unknown var {ns_name}/{var}", loc)
+        qname = f"{ns_name}/{var}"
+        if ns is None and ns_name.startswith("::hot::"):
+            # bound as a placeholder: only a use of it fails, not the namespace that names it
+            return Unresolved(qname, f"{qname} is not supported by this runtime"), True
+        if ns is None:
+            return Unresolved(qname, f"unknown namespace {ns_name} (in {qname})"), True
+        raise HotRuntimeError(f"unknown var {qname}", loc)
 
     def resolve_type(self, ns, name):
         if name in ("Result", "OnErr") and not (name in ns.vars or name in ns.hoisted):
@@ -220,7 +257,7 @@ class Program:
             raise HotRuntimeError(f"unknown function {qname}")
         return v
 
-    # -- discovery -----------------------------------------------------------------------------
+    # -- listing -----------------------------------------------------------------------------
     def functions(self):
         out = []
         for ns in self.namespaces.values():
@@ -240,46 +277,3 @@ class Program:
                 if is_test and isinstance(node.value, A.FnDef):
                     out.append((ns, name, node))
         return out
-
-    def target_meta(self, ns, node):
-        if isinstance(node.value, A.QRef):
-            tns = self.namespaces.get(ns.aliases.get(node.value.ns, node.value.ns))
-            if tns is not None:
-                m = tns.var_meta.get(node.value.var)
-                if isinstance(m, dict):
-                    return m
-        return {}
-
-    def discover(self):
-        handlers, schedules = [], []
-        for ns in self.namespaces.values():
-            for name, node in ns.var_node.items():
-                meta = ns.var_meta.get(name)
-                if not isinstance(meta, dict):
-                    continue
-                merged = {**self.target_meta(ns, node), **meta}
-                file, line = node.loc[0], node.loc[1]
-                if "on-event" in merged:
-                    handlers.append(
-                        {
-                            "event_type": merged["on-event"],
-                            "ns": ns.name,
-                            "var": name,
-                            "once": merged.get("once") is True,
-                            "file": file,
-                            "line": line,
-                            "meta": merged,
-                        }
-                    )
-                if "schedule" in merged:
-                    schedules.append(
-                        {
-                            "cron": merged["schedule"],
-                            "ns": ns.name,
-                            "var": name,
-                            "file": file,
-                            "line": line,
-                            "meta": merged,
-                        }
-                    )
-        return handlers, schedules

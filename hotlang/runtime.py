@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
-from . import ast as A
 from .analysis import unsupported_features
+from .calls import HotFn, call_hot, call_value, consume, err_message
 from .errors import Cancelled, HotError, HotHalt, HotRuntimeError, LimitExceeded
-from .evaluator import CAP, HotFn, call_hot, consume
+from .evaluator import CAP
 from .jsonmap import FAILURE_TYPE, from_json, to_json
 from .program import Program, gc_paused
 from .state import S
@@ -50,6 +50,14 @@ class Limits:
 
 
 @dataclass
+class PrepareLimits:
+    """Bounds on `prepare`, so no uploaded bundle can hold a worker: compile work is linear in
+    the size of the code, and this caps the total."""
+
+    max_seconds: float | None = 10.0
+
+
+@dataclass
 class Outcome:
     status: str
     result: object = None
@@ -62,21 +70,30 @@ class Prepared:
     def __init__(self, program: Program):
         self.program = program
         self.functions = program.functions()
-        self.event_handlers, self.schedules = program.discover()
         self.errors = program.errors
         self.unsupported = unsupported_features(program)
 
 
-def prepare(files: dict) -> Prepared:
-    """Parse and resolve all sources of a bundle (dict of path -> source text)."""
+def prepare(files: dict, limits: PrepareLimits | None = None) -> Prepared:
+    """Parse and resolve all sources of a bundle (dict of path -> source text).
+
+    Exceeding `limits.max_seconds` stops preparation with an entry in `errors`.
+    """
+    limits = limits if limits is not None else PrepareLimits()
     program = Program()
+    if limits.max_seconds:
+        program.max_prepare_seconds = limits.max_seconds
+        program.deadline = time.monotonic() + limits.max_seconds
     with gc_paused():
-        for path in sorted(files):
-            text = files[path]
-            if isinstance(text, bytes):
-                text = text.decode("utf-8", errors="replace")
-            program.add_source(path, text)
-        program.compile()
+        try:
+            for path in sorted(files):
+                text = files[path]
+                if isinstance(text, bytes):
+                    text = text.decode("utf-8", errors="replace")
+                program.add_source(path, text)
+            program.compile()
+        except LimitExceeded:
+            pass  # the program recorded where it stopped in its errors
         return Prepared(program)
 
 
@@ -128,13 +145,12 @@ def _execute(prepared, fn_name, args, hooks, limits):
     program = prepared.program
     program.reset_all()
     S.reset(limits, hooks)
+    S.program = program
     try:
         hot_args = [from_json(a) for a in args]
         try:
             f = program.lookup_function(fn_name)
             if f.__class__ is not HotFn:
-                from .evaluator import call_value
-
                 result = call_value(f, hot_args)
             else:
                 result = _call_entry(f, hot_args)
@@ -142,8 +158,6 @@ def _execute(prepared, fn_name, args, hooks, limits):
             variables = S.variables
         stdout = "".join(S.stdout)
         if result.__class__ is Err:
-            from .evaluator import err_message
-
             msg = err_message(result.value)
             return Outcome("failed", _failure(msg, result.value), msg, variables, stdout)
         result = consume(result)
@@ -174,8 +188,6 @@ def _execute(prepared, fn_name, args, hooks, limits):
 def _check_size(js, limits):
     if not limits.max_value_bytes:
         return
-    import json
-
     size = len(json.dumps(js, default=str))
     if size > limits.max_value_bytes:
         raise LimitExceeded(f"value size limit exceeded ({size} > {limits.max_value_bytes} bytes)")
@@ -220,6 +232,7 @@ def _run_tests(program, limits):
     for ns, name, node in program.tests():
         qname = f"{ns.name}/{name}"
         S.reset(limits, None)
+        S.program = program
         S.test_failures = []
         failures = S.test_failures
         try:
@@ -235,6 +248,3 @@ def _run_tests(program, limits):
             failures.append(f"internal error: {type(e).__name__}: {e}")
         results.append(TestResult(qname, node.loc[0], node.loc[1], not failures, failures))
     return results
-
-
-_ = (A, time, datetime, timezone)

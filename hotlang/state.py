@@ -26,6 +26,7 @@ class State:
         "max_value_bytes",
         "stdout",
         "capture",
+        "program",
         "next_check",
     )
 
@@ -47,6 +48,7 @@ class State:
         self.test_failures = None
         self.stdout = []
         self.capture = hooks is not None
+        self.program = None  # the running Program, for reflection (`namespaces()`)
 
 
 S = State()

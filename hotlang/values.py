@@ -9,7 +9,10 @@ Results, lazy thunks, functions and typed values use the small classes below.
 from __future__ import annotations
 
 import decimal
+import re
 from decimal import Decimal
+
+from .errors import HotRuntimeError
 
 DEC_CTX = decimal.Context(prec=76, rounding=decimal.ROUND_HALF_EVEN, Emin=-999999, Emax=999999)
 decimal.setcontext(DEC_CTX)
@@ -87,7 +90,17 @@ class Builtin:
 class TypeInfo:
     """A record type, a type alias or a built-in type name; callable as a constructor."""
 
-    __slots__ = ("name", "qname", "kind", "fields", "ctor", "atoms", "coercions", "resolver")
+    __slots__ = (
+        "name",
+        "qname",
+        "kind",
+        "fields",
+        "ctor",
+        "atoms",
+        "coercions",
+        "resolver",
+        "items",
+    )
 
     def __init__(self, name, qname, kind="type", fields=None, ctor=None, atoms=None):
         self.name = name
@@ -97,20 +110,23 @@ class TypeInfo:
         self.ctor = ctor  # HotFn for `type fn (...)` constructors
         self.atoms = atoms
         self.coercions = {}  # target type name -> fn, from `Source -> Target fn` arrows
-        self.resolver = None  # resolves field type names in the defining namespace
+        self.resolver = None  # resolves field type names where the type is defined
+        self.items = {}  # field name -> item type name, for `Vec<Item>` fields
 
     def __repr__(self):
         return f"<type {self.qname}>"
 
 
 class EnumInfo:
-    __slots__ = ("name", "qname", "variants", "open")
+    __slots__ = ("name", "qname", "variants", "open", "payloads", "resolver")
 
     def __init__(self, name, qname, variants, is_open=False):
         self.name = name
         self.qname = qname
         self.variants = variants  # dict name -> has_payload
         self.open = is_open
+        self.payloads = {}  # variant name -> payload type name (for inference from a Map)
+        self.resolver = None
 
     def __repr__(self):
         return f"<enum {self.qname}>"
@@ -176,6 +192,36 @@ class NsValue:
         self.name = name
 
 
+class HotIter:
+    """A lazy `::hot::iter/Iter`: a stateful Python iterator. `next` advances it; turning it
+    into a collection drains what is left (up to the collection size limit)."""
+
+    __slots__ = ("it",)
+
+    def __init__(self, it):
+        self.it = it
+
+    def __repr__(self):
+        return "<iter>"
+
+
+class Unresolved:
+    """What a reference to an unsupported library name (or a missing namespace) evaluates to.
+
+    Binding or passing it is harmless; calling it, reading a field of it or using it in a
+    computation raises `message`, at the place of that use.
+    """
+
+    __slots__ = ("qname", "message")
+
+    def __init__(self, qname, message):
+        self.qname = qname
+        self.message = message
+
+    def __repr__(self):
+        return f"<unresolved {self.qname}>"
+
+
 MISSING = object()
 
 RESULT_ENUM = EnumInfo("Result", "::hot::type/Result", {"Ok": True, "Err": True})
@@ -211,6 +257,8 @@ def type_name(v) -> str:
         return v.enum.name
     if c in (TypeInfo, EnumInfo):
         return "Type"
+    if c is HotIter:
+        return "Iter"
     return "Fn"
 
 
@@ -287,8 +335,6 @@ def repr_value(v, null="null") -> str:
 
 def _key(k):
     if k.__class__ is str:
-        import re
-
         if re.fullmatch(r"[A-Za-z_$][A-Za-z0-9_$-]*", k):
             return k
         return _quote(k)
@@ -315,7 +361,7 @@ def hot_eq(a, b) -> bool:
     if ca is not cb:
         if ca in (int, Decimal) and cb in (int, Decimal):
             return a == b
-        return False
+        return _eq_numeric_forms(a, b)
     if ca is list:
         if len(a) != len(b):
             return False
@@ -376,3 +422,28 @@ def hot_cmp(a, b) -> int:
     if ra == 0:
         return 0
     return (a > b) - (a < b)
+
+
+def _eq_numeric_forms(a, b):
+    """A Byte equals its Int, and Bytes equal the Vec of their Ints, as in Hot."""
+    for x, y in ((a, b), (b, a)):
+        if x.__class__ is TypedVal and x.type is BYTE and y.__class__ is int:
+            return x.value == y
+        if x.__class__ is bytes and y.__class__ is list:
+            return len(x) == len(y) and all(hot_eq(i, j) for i, j in zip(x, y, strict=True))
+    return False
+
+
+# the `::hot::type/Byte` type: an Int from 0 to 255 kept distinct from Int
+BYTE = TypeInfo("Byte", "::hot::type/Byte", "type")
+
+
+def as_bytes(v, fn):
+    """The bytes of a Bytes value, a Str (UTF-8) or a Vec of Ints, for library functions."""
+    if v.__class__ is bytes:
+        return v
+    if v.__class__ is str:
+        return v.encode()
+    if v.__class__ is list:
+        return bytes(v)
+    raise HotRuntimeError(f"{fn}: expected Str or Bytes, got {type_name(v)}")

@@ -6,37 +6,34 @@ hot-std marks it core, under its bare name too.
 
 from __future__ import annotations
 
-from ..values import Builtin
+from . import base64 as _base64  # noqa: F401  (registers its functions)
+from . import bit as _bit  # noqa: F401  (registers its functions)
+from . import bool as _bool  # noqa: F401  (registers its functions)
+from . import bytes as _bytes  # noqa: F401  (registers its functions)
+from . import cmp as _cmp  # noqa: F401  (registers its functions)
+from . import coll as _coll  # noqa: F401  (registers its functions)
+from . import crypto as _crypto  # noqa: F401  (registers its functions)
+from . import exec as _exec  # noqa: F401  (registers its functions)
+from . import hash as _hash  # noqa: F401  (registers its functions)
+from . import hex as _hex  # noqa: F401  (registers its functions)
+from . import hmac as _hmac  # noqa: F401  (registers its functions)
+from . import io as _io  # noqa: F401  (registers its functions)
+from . import iter as _iter  # noqa: F401  (registers its functions)
+from . import json as _json  # noqa: F401  (registers its functions)
+from . import lang as _lang  # noqa: F401  (registers its functions)
+from . import math as _math  # noqa: F401  (registers its functions)
+from . import mime as _mime  # noqa: F401  (registers its functions)
+from . import platform as _platform  # noqa: F401  (registers its functions)
+from . import random as _random  # noqa: F401  (registers its functions)
+from . import regex as _regex  # noqa: F401  (registers its functions)
+from . import str as _str  # noqa: F401  (registers its functions)
+from . import term as _term  # noqa: F401  (registers its functions)
+from . import test as _test  # noqa: F401  (registers its functions)
+from . import time as _time  # noqa: F401  (registers its functions)
+from . import type as _type  # noqa: F401  (registers its functions)
+from . import uri as _uri  # noqa: F401  (registers its functions)
+from . import uuid as _uuid  # noqa: F401  (registers its functions)
+from . import xml as _xml  # noqa: F401  (registers its functions)
+from .registry import CORE, LIB, alias, lib
 
-LIB: dict[str, dict[str, Builtin]] = {}
-CORE: dict[str, Builtin] = {}
-
-
-def lib(ns, name, core=False, mode="strict"):
-    """Register a native function: `mode` is strict, raw (Results kept) or lazy (thunks)."""
-
-    def deco(fn):
-        b = Builtin(name, fn, mode, f"{ns}/{name}")
-        LIB.setdefault(ns, {})[name] = b
-        if core:
-            CORE[name] = b
-        return fn
-
-    return deco
-
-
-def alias(ns, name, target_ns, target_name=None, core=False):
-    b = LIB[target_ns][target_name or name]
-    LIB.setdefault(ns, {})[name] = b
-    if core:
-        CORE[name] = b
-
-
-from . import binary as _binary  # noqa: E402,F401
-from . import coll as _coll  # noqa: E402,F401
-from . import core as _core  # noqa: E402,F401
-from . import data as _data  # noqa: E402,F401
-from . import platform as _platform  # noqa: E402,F401
-from . import regex as _regex  # noqa: E402,F401
-from . import strings as _strings  # noqa: E402,F401
-from . import web as _web  # noqa: E402,F401
+__all__ = ["CORE", "LIB", "alias", "lib"]

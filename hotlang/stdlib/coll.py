@@ -5,14 +5,16 @@ from __future__ import annotations
 import random as _random
 from decimal import Decimal
 from functools import cmp_to_key
+from itertools import islice
 
+from ..calls import HotFn, call_value, caller, consume
 from ..errors import HotRuntimeError, LimitExceeded
-from ..evaluator import HotFn, call_value, caller, consume
 from ..state import check_string_size
 from ..values import (
     ONERR_ENUM,
     Builtin,
     Err,
+    HotIter,
     Ok,
     TypedVal,
     TypeInfo,
@@ -24,7 +26,9 @@ from ..values import (
     truthy,
     type_name,
 )
-from . import CORE, LIB, alias, lib
+from .iter import drain
+from .math import add
+from .registry import CORE, LIB, alias, lib
 
 C = "::hot::coll"
 MAX_COLL = 1_000_000  # largest Vec a library call may build
@@ -61,6 +65,8 @@ def _items(coll, fn):
     c = coll.__class__
     if c is list:
         return coll
+    if c is HotIter:
+        return drain(coll)
     if c is dict:
         return [[k, v] for k, v in coll.items()]
     if c is str:
@@ -75,6 +81,8 @@ def _items(coll, fn):
 def _coll(coll, fn):
     if coll.__class__ is TypedVal:
         coll = coll.value
+    if coll.__class__ is HotIter:
+        return drain(coll)
     if coll is None:
         return []
     if coll.__class__ not in (list, dict, str, bytes):
@@ -179,7 +187,6 @@ def map_vals(m, f):
 
 
 REDUCED = TypeInfo("Reduced", "::hot::coll/Reduced", "type", [("value", None)])
-LIB_REDUCED = REDUCED
 
 
 @lib(C, "reduced", core=True)
@@ -525,9 +532,6 @@ def range_(a, b=None, step=None):
     return _num_range(a, b, 1 if step is None else step)
 
 
-alias("::hot::iter", "range", C, "range")
-
-
 @lib(C, "sort", core=True)
 def sort(coll, f=None):
     coll = _coll(coll, "sort")
@@ -594,6 +598,8 @@ def slice_(coll, start, end=None):
 
 @lib(C, "take", core=True)
 def take(coll, n):
+    if coll.__class__ is HotIter:  # only as many as asked: the sequence may be endless
+        return list(islice(coll.it, max(n, 0)))
     return _coll(coll, "take")[: max(n, 0)]
 
 
@@ -739,8 +745,6 @@ def shuffle(coll):
 
 @lib(C, "sum")
 def sum_(coll):
-    from .core import add
-
     return add(0, *coll) if coll else 0
 
 
@@ -833,19 +837,6 @@ def postwalk_replace(smap, form):
     if form.__class__ is dict:
         return rep({k: postwalk_replace(smap, v) for k, v in form.items()})
     return rep(form)
-
-
-@lib("::hot::iter", "collect", core=True)
-def collect(it):
-    return list(_coll(it, "collect"))
-
-
-@lib("::hot::iter", "Iter", core=True)
-def iter_(coll):
-    return _items(coll, "Iter")
-
-
-_ = (Builtin,)
 
 
 LIB[C]["Reduced"] = REDUCED

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import UTC, datetime
 
-from ..errors import HotRuntimeError
+from ..jsonmap import from_json, to_json
 from ..state import S
 from ..values import hot_str
-from . import lib
+from .registry import lib
 
 
 def _hooks():
@@ -17,7 +18,6 @@ def _hooks():
 
 @lib("::hot::event", "send", core=True)
 def send(event_type, data=None):
-    from ..jsonmap import to_json
 
     event_type = hot_str(event_type)
     hooks = _hooks()
@@ -25,8 +25,6 @@ def send(event_type, data=None):
     if hooks is not None:
         ret = hooks.send(event_type, payload)
         if isinstance(ret, dict):
-            from ..jsonmap import from_json
-
             return from_json(ret)
     return {
         "event": {
@@ -54,7 +52,6 @@ def ctx_has(key):
 
 @lib("::hot::stream", "data")
 def stream_data(value):
-    from ..jsonmap import to_json
 
     hooks = _hooks()
     if hooks is not None:
@@ -67,8 +64,6 @@ def run_info():
     hooks = _hooks()
     info = getattr(hooks, "run_info", None) if hooks is not None else None
     if callable(info):
-        from ..jsonmap import from_json
-
         return from_json(info())
     return {"id": None, "local": True}
 
@@ -81,12 +76,17 @@ def is_local_dev():
 @lib("::hot::env", "get")
 def env_get(name, default=None):
     hooks = _hooks()
-    getter = getattr(hooks, "env_get", None) if hooks is not None else None
-    if callable(getter):
-        v = getter(hot_str(name))
-        if v is not None:
-            return v
-    return default
+    getter = getattr(hooks, "env_get", None)
+    v = getter(hot_str(name)) if callable(getter) else env_get_all().get(hot_str(name))
+    return default if v is None else v
 
 
-_ = HotRuntimeError
+@lib("::hot::env", "get-all")
+def env_get_all():
+    """The environment the host gives the code (`Hooks.env_all`); with no host at all (the
+    command line) the process environment, as Hot's own CLI does."""
+    hooks = _hooks()
+    if hooks is None:
+        return dict(os.environ)
+    all_vars = getattr(hooks, "env_all", None)
+    return dict(all_vars() or {}) if callable(all_vars) else {}

@@ -7,16 +7,23 @@ non-capturing groups) reads the same in Python. Invalid patterns return an Err.
 from __future__ import annotations
 
 import re
+from re import error
 
 from ..values import Err, hot_str
-from . import lib
+from .registry import lib
 
 R = "::hot::regex"
 
 
+# Rust's `(?<name>...)` named group is Python's `(?P<name>...)` (lookbehinds stay as they are)
+_NAMED_GROUP = re.compile(r"\(\?<(?=[A-Za-z_])")
+# Rust replacement syntax: `$$` is a dollar, `$name`/`${name}` a group by number or name
+_REPLACEMENT_REF = re.compile(r"\$(?:\$|\{([^}]*)\}|([0-9A-Za-z_]+))")
+
+
 def _re(pattern):
     try:
-        return re.compile(hot_str(pattern))
+        return re.compile(_NAMED_GROUP.sub("(?P<", hot_str(pattern)))
     except re.error as e:
         return Err({"message": f"invalid regex: {e}"})
 
@@ -58,14 +65,33 @@ def find_all(s, pattern):
     return _with(pattern, lambda rx: [_info(m) for m in rx.finditer(hot_str(s))])
 
 
+def _expander(rep):
+    """The replacement of a match: group references expanded, a missing group empty."""
+    template = hot_str(rep)
+
+    def group(m, ref):
+        key = int(ref) if ref.isdigit() else ref
+        try:
+            return m.group(key) or ""
+        except (IndexError, error):
+            return ""
+
+    def expand(m):
+        return _REPLACEMENT_REF.sub(
+            lambda r: "$" if r.group(0) == "$$" else group(m, r.group(1) or r.group(2)), template
+        )
+
+    return expand
+
+
 @lib(R, "replace")
 def replace(s, pattern, rep):
-    return _with(pattern, lambda rx: rx.sub(lambda m: hot_str(rep), hot_str(s), count=1))
+    return _with(pattern, lambda rx: rx.sub(_expander(rep), hot_str(s), count=1))
 
 
 @lib(R, "replace-all")
 def replace_all(s, pattern, rep):
-    return _with(pattern, lambda rx: rx.sub(lambda m: hot_str(rep), hot_str(s)))
+    return _with(pattern, lambda rx: rx.sub(_expander(rep), hot_str(s)))
 
 
 @lib(R, "split")
@@ -74,7 +100,9 @@ def split(s, pattern):
 
 
 def _groups(m):
-    return {"match": m.group(0), "groups": list(m.groups())}
+    named = m.groupdict()
+    out = {"match": m.group(0), "groups": list(m.groups())}
+    return {**out, "named": named} if named else out
 
 
 @lib(R, "capture")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from ..errors import HotRuntimeError, LimitExceeded
-from ..values import hot_str, type_name
-from . import alias, lib
+from ..values import hot_eq, hot_str, type_name
+from .registry import alias, lib
 
 S_ = "::hot::str"
 MAX_STR = 10_000_000
@@ -27,8 +27,6 @@ def contains(hay, needle):
     if hay.__class__ is str:
         return hot_str(needle) in hay
     if hay.__class__ is list:
-        from ..values import hot_eq
-
         return any(hot_eq(x, needle) for x in hay)
     if hay.__class__ is dict:
         return needle in hay
