@@ -3,6 +3,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from hotapi.api.pagination import paginate
+from hotapi.api.permissions import needs
 from hotapi.api.views import EnvironmentScopedViewSet
 
 from . import selectors, services
@@ -19,6 +20,13 @@ class ProjectChildViewSet(EnvironmentScopedViewSet):
 @extend_schema(tags=["projects"])
 class ProjectViewSet(ProjectChildViewSet):
     serializer_class = ProjectSerializer
+    permission_rules = {
+        "list": needs("project", "read"),
+        "retrieve": needs("project", "read"),
+        "create": needs("project", "create"),
+        "partial_update": needs("project", "update"),
+        "destroy": needs("project", "delete"),
+    }
 
     def list(self, request):
         return paginate(
