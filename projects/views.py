@@ -33,12 +33,20 @@ class ProjectViewSet(ProjectChildViewSet):
             self, selectors.project_list(environment=self.environment), ProjectSerializer
         )
 
-    @extend_schema(request=ProjectWriteSerializer, responses={201: ProjectSerializer})
+    @extend_schema(
+        request=ProjectWriteSerializer,
+        responses={201: ProjectSerializer, 200: ProjectSerializer},
+        description="Creates the project (201); if one of that name exists, returns it (200), "
+        "reactivated if it was inactive.",
+    )
     def create(self, request):
         payload = ProjectWriteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        project = services.project_create(environment=self.environment, **payload.validated_data)
-        return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
+        project, created = services.project_create(
+            environment=self.environment, **payload.validated_data
+        )
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(ProjectSerializer(project).data, status=code)
 
     def retrieve(self, request, project_ref=None):
         return Response(ProjectSerializer(self.get_project()).data)
