@@ -89,7 +89,9 @@ class SessionViewSet(IssuedByApiKeyViewSet):
         services.session_revoke(session=session)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=None, responses=RevokedCountSerializer)
+    @extend_schema(
+        operation_id="sessions_revoke_all", request=None, responses=RevokedCountSerializer
+    )
     def revoke_all(self, request):
         revoked = services.sessions_revoke(sessions=selectors.session_list(api_key=self.api_key))
         return Response({"revoked_count": len(revoked)})
@@ -142,7 +144,9 @@ class ServiceKeyViewSet(IssuedByApiKeyViewSet):
         services.service_key_revoke(service_key=self.get_service_key())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=None, responses=RevokedCountSerializer)
+    @extend_schema(
+        operation_id="service_keys_revoke_all", request=None, responses=RevokedCountSerializer
+    )
     def revoke_all(self, request):
         keys = selectors.service_key_list(api_key=self.api_key)
         return Response({"revoked_count": len(services.service_keys_revoke(service_keys=keys))})

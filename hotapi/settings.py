@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "hotapi",
     "environments",
+    "domains",
     "projects",
     "secrets_app",
     "builds",

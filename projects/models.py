@@ -29,9 +29,7 @@ class Project(models.Model):
     environment = models.ForeignKey(
         "environments.Environment", on_delete=models.CASCADE, related_name="projects"
     )
-    name = models.CharField(
-        max_length=PROJECT_NAME_MAX_LENGTH, validators=[validate_project_name]
-    )
+    name = models.CharField(max_length=PROJECT_NAME_MAX_LENGTH, validators=[validate_project_name])
     active = models.BooleanField(default=True)
     # Bumped by every deploy request; a deploy job activates its build only while it still
     # holds the newest sequence, so a slow older deploy can never overwrite a newer one.
