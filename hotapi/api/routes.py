@@ -65,10 +65,15 @@ def api_routes() -> list[ApiRoute]:
         callback = pattern.callback
         if not route.startswith(API_PREFIX) or not hasattr(callback, "cls"):
             continue  # other prefixes are aliases; plain Django views are the 404 fallbacks
-        if not _is_guarded(callback.cls):
+        if callback.cls.__module__.startswith("drf_spectacular."):
             continue  # public: the OpenAPI document and its viewer
+        guarded = _is_guarded(callback.cls)  # a view that replaced the check has no rule
         for method, rule in _method_rules(callback):
-            routes.append(ApiRoute(route, pattern.name, callback.cls, method.upper(), rule))
+            routes.append(
+                ApiRoute(
+                    route, pattern.name, callback.cls, method.upper(), rule if guarded else None
+                )
+            )
     return routes
 
 
