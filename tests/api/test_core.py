@@ -104,7 +104,7 @@ def test_wrong_content_type_is_415(api):
 
 
 def test_oversized_body_is_413(api, settings):
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    settings.HOT_MAX_JSON_BODY_BYTES = 1000
     body = '{"name": "' + "a" * 2000 + '"}'
     response = api.post("/v1/projects", body, content_type="application/json")
     assert response.status_code == 413
