@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from hotapi.access import Permissions
+from hotapi.access import FULL_ACCESS, Permissions
 from hotapi.errors import InvalidInput
 
 from .models import ApiKey, Environment, Organization, ServiceKey, Session
@@ -54,9 +54,16 @@ class ApiKeyForm(forms.ModelForm):
         model = ApiKey
         fields = ["environment", "name", "permissions"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["permissions"].required = False  # empty: full access
+
     def clean_permissions(self):
+        value = self.cleaned_data["permissions"]
+        if value in (None, ""):
+            return dict(FULL_ACCESS)
         try:
-            return Permissions.parse(self.cleaned_data["permissions"]).as_json()
+            return Permissions.parse(value).as_json()
         except InvalidInput as exc:
             raise forms.ValidationError(exc.message) from None
 
