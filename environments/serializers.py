@@ -41,12 +41,11 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-class PermissionMapField(serializers.JSONField):
-    """``{"<type>:<path>": ["action", ...]}``; the rules are checked by the service."""
+PERMISSIONS_HELP = '{"<type>:<path>": ["<action>", ...]}, e.g. {"stream:*": ["read"]}'
 
 
 class SessionCreateSerializer(StrictSerializer):
-    permissions = PermissionMapField()
+    permissions = serializers.JSONField(help_text=PERMISSIONS_HELP)
     metadata = serializers.JSONField(required=False, allow_null=True)
     expires_in = StrictIntegerField(
         required=False,
@@ -71,7 +70,7 @@ class IssuedSessionSerializer(SessionSerializer):
 class ServiceKeyCreateSerializer(StrictSerializer):
     name = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=255)
     description = StrictCharField(required=False, allow_null=True, allow_blank=True)
-    permissions = PermissionMapField()
+    permissions = serializers.JSONField(help_text=PERMISSIONS_HELP)
     metadata = serializers.JSONField(required=False, allow_null=True)
     expires_in = StrictIntegerField(
         required=False, allow_null=True, help_text="Lifetime in seconds; null: never expires."

@@ -106,6 +106,14 @@ HOT_DNS_NAMESERVERS = env_list("HOT_DNS_NAMESERVERS", [])
 HOT_DNS_TIMEOUT_SECONDS = env_float("HOT_DNS_TIMEOUT_SECONDS", 5)
 HOT_DOMAIN_TARGET = env_str("HOT_DOMAIN_TARGET")
 HOT_DOMAINS_PER_ENVIRONMENT = env_int("HOT_DOMAINS_PER_ENVIRONMENT", 100)
+# Browsers on these origins may call the API (a page using a session token, say): CORS on
+# /v1 and /api/v1 only. Tokens travel in the Authorization header, never in cookies.
+CORS_ALLOWED_ORIGINS = env_list("HOT_CORS_ALLOWED_ORIGINS", [])
+CORS_URLS_REGEX = r"^/(api/)?v1/.*$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "last-event-id", "x-request-id"]
+CORS_EXPOSE_HEADERS = ["x-request-id", "retry-after", "x-build-exists"]
+CORS_PREFLIGHT_MAX_AGE = 3600
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -121,6 +129,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "drf_spectacular",
     "hotapi",
@@ -136,6 +145,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "hotapi.api.middleware.RequestIdMiddleware",
     "hotapi.api.middleware.TrailingSlashMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

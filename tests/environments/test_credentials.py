@@ -243,3 +243,27 @@ def test_malformed_tokens_are_401(api):
     for token in ["s_nope", "s_" + "0" * 32 + "_" + "0" * 32, "0" * 32 + "_" + "0" * 32, "x_y"]:
         response = client_with(token).get("/v1/env")
         assert response.status_code == 401, token
+
+
+def test_browsers_on_allowed_origins_may_call_with_a_session(api, client, settings):
+    """A page on another origin calls the API with its session token (CORS, opt-in)."""
+    settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+    preflight = client.options(
+        "/v1/streams/subscribe-with-event",
+        HTTP_ORIGIN="https://app.example.com",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization, content-type",
+    )
+    assert preflight.status_code == 200
+    assert preflight["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert "authorization" in preflight["Access-Control-Allow-Headers"]
+    session = _mint(api, {"permissions": {"env:*": ["read"]}})
+    response = client_with(session["token"]).get("/v1/env", HTTP_ORIGIN="https://app.example.com")
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert "x-request-id" in response["Access-Control-Expose-Headers"]
+    other = client_with(session["token"]).get("/v1/env", HTTP_ORIGIN="https://evil.example")
+    assert "Access-Control-Allow-Origin" not in other
+    assert "Access-Control-Allow-Origin" not in client.get(
+        "/status", HTTP_ORIGIN="https://app.example.com"
+    )
