@@ -1,10 +1,11 @@
 """The official hot-dev SDK, unmodified, against a live server: every method of its sessions,
 service_keys, org and domains resources, and what the tokens they mint may do."""
 
+import asyncio
 import uuid
 
 import pytest
-from hot import HotClient
+from hot import AsyncHotClient, HotClient
 from hot.errors import HotApiError
 
 from environments.services import api_key_issue
@@ -142,3 +143,20 @@ def test_limit_above_the_maximum_is_clamped(sdk):
 def test_creating_an_existing_project_returns_it(sdk):
     first = sdk.projects.create({"name": "My_App"})
     assert sdk.projects.create({"name": "My_App"})["project_id"] == first["project_id"]
+
+
+def test_async_client_sessions_and_service_keys(hot_server, environment):
+    token = api_key_issue(environment=environment).token
+
+    async def scenario():
+        async with AsyncHotClient(token=token, base_url=hot_server.url, timeout=30) as client:
+            session = await client.sessions.create({"permissions": {"run:*": ["read"]}})
+            assert (await client.sessions.list())["pagination"]["total"] == 1
+            await client.sessions.revoke(session["session_id"])
+            key = await client.service_keys.create({"permissions": {"run:*": ["read"]}})
+            assert (await client.service_keys.get(key["service_key_id"]))["revoked_at"] is None
+            assert await client.service_keys.revoke_all() == {"revoked_count": 1}
+            assert (await client.org.usage())["plan"]["name"] == "Self-Hosted"
+            assert (await client.domains.list())["data"] == []
+
+    asyncio.run(scenario())
