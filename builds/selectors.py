@@ -58,6 +58,15 @@ def storage_used_bytes(*, environment) -> int:
     return total["total"] or 0
 
 
+def active_schedules(*, environment) -> int:
+    """Schedules of deployed builds of active projects (a meter of ``environments.usage``)."""
+    return Schedule.objects.filter(
+        build__project__environment=environment,
+        build__deployed=True,
+        build__project__active=True,
+    ).count()
+
+
 def serving_builds(*, environment_id) -> QuerySet[Build]:
     """The builds that serve events: deployed, ready, in active projects."""
     return Build.objects.filter(

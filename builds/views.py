@@ -7,6 +7,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from hotapi.api.pagination import paginate
+from hotapi.api.permissions import needs
 from hotapi.api.views import EnvironmentScopedViewSet
 from projects.views import ProjectChildViewSet
 
@@ -28,6 +29,7 @@ from .uploads import BoundedTemporaryFileUploadHandler
 @extend_schema(tags=["builds"])
 class EnvironmentBuildViewSet(EnvironmentScopedViewSet):
     serializer_class = BuildWithProjectSerializer
+    permission_rules = {"list": needs("build", "read")}
 
     def list(self, request):
         builds = selectors.build_list(environment=self.environment)
@@ -39,6 +41,17 @@ class ProjectBuildViewSet(ProjectChildViewSet):
     serializer_class = BuildSerializer
     parser_classes = [MultiPartParser]
     lookup_url_kwarg = "build_id"
+    # Deploying needs "create" like uploading: the reference docs grant "upload builds and
+    # deploy them" with build create + read.
+    permission_rules = {
+        "list": needs("build", "read"),
+        "retrieve": needs("build", "read"),
+        "deployed": needs("build", "read"),
+        "live": needs("build", "read"),
+        "download": needs("build", "read"),
+        "create": needs("build", "create"),
+        "deploy": needs("build", "create"),
+    }
 
     def list(self, request, project_ref=None):
         builds = selectors.project_build_list(project=self.get_project())
@@ -99,6 +112,11 @@ class ProjectBuildViewSet(ProjectChildViewSet):
 class DeployedDiscoveryViewSet(ProjectChildViewSet):
     """Event handlers and schedules of the project's deployed build."""
 
+    permission_rules = {
+        "event_handlers": needs("build", "read"),
+        "schedules": needs("build", "read"),
+    }
+
     @extend_schema(responses=EventHandlerSerializer(many=True))
     def event_handlers(self, request, project_ref=None):
         handlers = selectors.deployed_event_handlers(project=self.get_project())
@@ -114,6 +132,11 @@ class DeployedDiscoveryViewSet(ProjectChildViewSet):
 class ProjectActivationViewSet(ProjectChildViewSet):
     """Activating a project redeploys its latest build; deactivating undeploys its builds. The
     routes sit under ``/projects`` but the work is the builds app's."""
+
+    permission_rules = {
+        "activate": needs("project", "update"),
+        "deactivate": needs("project", "update"),
+    }
 
     @extend_schema(request=None, responses=ProjectActivationSerializer)
     def activate(self, request, project_ref=None):

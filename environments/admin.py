@@ -1,7 +1,12 @@
+from django import forms
 from django.contrib import admin, messages
+from django.utils import timezone
 
-from .models import ApiKey, Environment, Organization
-from .services import api_key_revoke, api_key_seal
+from hotapi.access import FULL_ACCESS, Permissions
+from hotapi.errors import InvalidInput
+
+from .models import ApiKey, Environment, Organization, ServiceKey, Session
+from .services import api_key_revoke, api_key_seal, service_keys_revoke, sessions_revoke
 
 
 @admin.register(Organization)
@@ -44,10 +49,30 @@ class EnvironmentAdmin(admin.ModelAdmin):
     inlines = [ApiKeyInline]
 
 
+class ApiKeyForm(forms.ModelForm):
+    class Meta:
+        model = ApiKey
+        fields = ["environment", "name", "permissions"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["permissions"].required = False  # empty: full access
+
+    def clean_permissions(self):
+        value = self.cleaned_data["permissions"]
+        if value in (None, ""):
+            return dict(FULL_ACCESS)
+        try:
+            return Permissions.parse(value).as_json()
+        except InvalidInput as exc:
+            raise forms.ValidationError(exc.message) from None
+
+
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     """Operators issue keys here. The token is shown once, in the confirmation message."""
 
+    form = ApiKeyForm
     list_display = ["name", "environment", "key_prefix", "created_at", "last_used_at", "status"]
     list_filter = ["environment", ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "environment__name"]
@@ -56,8 +81,16 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["environment", "name"]
-        return ["environment", "name", "key_prefix", "created_at", "last_used_at", "revoked_at"]
+            return ["environment", "name", "permissions"]
+        return [
+            "environment",
+            "name",
+            "permissions",
+            "key_prefix",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+        ]
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -93,3 +126,53 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoke instead, so last use stays auditable
+
+
+def _status(row) -> str:
+    if row.revoked_at is not None:
+        return "revoked"
+    if row.expires_at is not None and row.expires_at <= timezone.now():
+        return "expired"
+    return "active"
+
+
+class IssuedCredentialAdmin(admin.ModelAdmin):
+    """Sessions and service keys are issued through the API; here they are listed and revoked."""
+
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "environment"]
+    search_fields = ["id", "api_key__name", "environment__name"]
+    actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    @admin.display(description="Status")
+    def status(self, obj) -> str:
+        return _status(obj)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # revoke instead, so last use stays auditable
+
+
+@admin.register(Session)
+class SessionAdmin(IssuedCredentialAdmin):
+    list_display = ["id", "api_key", "environment", "expires_at", "last_used_at", "status"]
+
+    @admin.action(description="Revoke selected sessions")
+    def revoke(self, request, queryset):
+        revoked = sessions_revoke(sessions=queryset)
+        self.message_user(request, f"Revoked {len(revoked)} session(s).")
+
+
+@admin.register(ServiceKey)
+class ServiceKeyAdmin(IssuedCredentialAdmin):
+    list_display = ["name", "id", "api_key", "environment", "expires_at", "last_used_at", "status"]
+    search_fields = [*IssuedCredentialAdmin.search_fields, "name"]
+
+    @admin.action(description="Revoke selected service keys")
+    def revoke(self, request, queryset):
+        revoked = service_keys_revoke(service_keys=queryset)
+        self.message_user(request, f"Revoked {len(revoked)} service key(s).")

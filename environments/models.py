@@ -2,9 +2,14 @@
 
 from django.db import models
 
+from hotapi.access import FULL_ACCESS
 from hotapi.ids import uuid7
 
 GIB = 1024**3
+
+
+def full_access() -> dict:
+    return dict(FULL_ACCESS)
 
 
 class Organization(models.Model):
@@ -62,6 +67,12 @@ class ApiKey(models.Model):
     environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=255, blank=True, default="")
     digest = models.CharField(max_length=64, editable=False)
+    permissions = models.JSONField(
+        default=full_access,
+        help_text='What the key may do, e.g. {"*:*": ["*"]} (everything, the default) or '
+        '{"event:*": ["create", "read"], "stream:*": ["read"]}. Sessions and service keys it '
+        "issues get at most this.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -76,3 +87,49 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class Session(models.Model):
+    """A short-lived token ``s_<id hex>_<secret hex>`` minted by an API key, for browsers."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="sessions")
+    environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=64, editable=False)
+    permissions = models.JSONField()
+    metadata = models.JSONField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["api_key", "expires_at"], name="session_key_expiry")]
+
+    def __str__(self) -> str:
+        return f"session {self.id.hex[:8]}…"
+
+
+class ServiceKey(models.Model):
+    """A long-lived scoped token ``<id hex>_<secret hex>`` (no prefix: it is white-label),
+    issued by an API key to a customer or an integration."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="service_keys")
+    environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=255, blank=True, default="")
+    description = models.TextField(blank=True, default="")
+    digest = models.CharField(max_length=64, editable=False)
+    permissions = models.JSONField()
+    metadata = models.JSONField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name or 'service key'} ({self.id.hex[:8]}…)"

@@ -2,8 +2,8 @@
 
 The environment is the tenancy root: every other app depends on it, so it cannot ask them.
 Instead each app registers a meter for what it stores or spends (``RunsConfig.ready()``
-registers compute time, ``BuildsConfig.ready()`` build storage), and the quota adds up the
-meters of each resource.
+registers compute time and runs, ``BuildsConfig.ready()`` build storage and active
+schedules), and the quota and the organization's usage add up the meters of each resource.
 """
 
 from collections import defaultdict
@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 COMPUTE_SECONDS_THIS_MONTH = "compute_seconds_this_month"
 STORAGE_BYTES = "storage_bytes"
+RUNS_THIS_MONTH = "runs_this_month"
+ACTIVE_SCHEDULES = "active_schedules"
 
 Meter = Callable[..., float]  # meter(environment=...) -> amount used
 

@@ -21,7 +21,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.views import APIView
 
+from hotapi.api.permissions import body_field, body_id, needs, url_id
 from hotapi.api.renderers import EnvelopeJSONRenderer, EventStreamRenderer
+from hotapi.api.views import LargeBodyMixin
 from hotapi.errors import InvalidInput
 from projects.selectors import project_get
 
@@ -224,6 +226,11 @@ async def stream_events(subscription, *, stream_id: str, project_id, last_event_
 class StreamSubscribeView(SSEView):
     """Follow everything on a stream: run start/stop/fail/cancel and stream data."""
 
+    permission_rules = {
+        "get": needs("stream", "read", path=url_id("stream_id")),
+        "post": needs("stream", "read", path=url_id("stream_id")),
+    }
+
     def _subscribe(self, request, stream_id):
         environment = request.auth.environment
         stream = selectors.stream_get(environment=environment, stream_id=stream_id)
@@ -258,9 +265,14 @@ class StreamSubscribeView(SSEView):
 
 
 @extend_schema(tags=["streams"])
-class SubscribeWithEventView(SSEView):
+class SubscribeWithEventView(LargeBodyMixin, SSEView):
     """Subscribe to a stream, then publish an event on it; the first SSE event is
     ``event:published``."""
+
+    permission_rules = {
+        "post": needs("event", "create", path=body_field("event_type"))
+        & needs("stream", "read", path=body_id("stream_id")),
+    }
 
     @extend_schema(
         operation_id="stream_subscribe_with_event",
@@ -334,6 +346,9 @@ async def env_events(subscription, *, environment_id: str, last_event_id):
 @extend_schema(tags=["env"])
 class EnvSubscribeView(SSEView):
     """Everything in the environment: runs starting and ending, events created and handled."""
+
+    # Every stream of the environment: reading them all is what this needs.
+    permission_rules = {"get": needs("env", "read") & needs("stream", "read")}
 
     @extend_schema(
         operation_id="env_subscribe",

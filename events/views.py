@@ -3,15 +3,22 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from hotapi.api.pagination import paginate
-from hotapi.api.views import EnvironmentScopedViewSet
+from hotapi.api.permissions import body_field, needs
+from hotapi.api.views import EnvironmentScopedViewSet, LargeBodyMixin
 
 from . import selectors, services
 from .serializers import EventPublishSerializer, EventSerializer
 
 
 @extend_schema(tags=["events"])
-class EventViewSet(EnvironmentScopedViewSet):
+class EventViewSet(LargeBodyMixin, EnvironmentScopedViewSet):
     serializer_class = EventSerializer
+    # Reading events is granted for the whole type only (as the reference server).
+    permission_rules = {
+        "list": needs("event", "read"),
+        "retrieve": needs("event", "read"),
+        "create": needs("event", "create", path=body_field("event_type")),
+    }
 
     def list(self, request):
         return paginate(self, selectors.event_list(environment=self.environment), EventSerializer)

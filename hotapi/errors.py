@@ -48,3 +48,10 @@ class TooLarge(DomainError):
 
     code = "payload_too_large"
     default_message = "Request body is too large"
+
+
+class LimitExceeded(DomainError):
+    """A count limit is reached; the caller must release something first (429)."""
+
+    code = "limit_exceeded"
+    default_message = "Limit exceeded"

@@ -95,6 +95,25 @@ HOT_ENCRYPTION_OLD_KEYS = env_list("HOT_ENCRYPTION_OLD_KEYS", [])
 # API-key digests are HMAC-SHA256(pepper, secret): a stolen table alone cannot be brute-forced
 # offline, and verification stays a microsecond (not a password hasher).
 HOT_API_KEY_PEPPER = env_str("HOT_API_KEY_PEPPER") or SECRET_KEY
+# Sessions: short-lived tokens minted by API keys (POST /v1/sessions).
+HOT_SESSION_DEFAULT_SECONDS = env_int("HOT_SESSION_DEFAULT_SECONDS", 3600)
+HOT_SESSION_MAX_SECONDS = env_int("HOT_SESSION_MAX_SECONDS", 86400)
+HOT_SESSIONS_PER_API_KEY = env_int("HOT_SESSIONS_PER_API_KEY", 1000)
+HOT_SESSION_RETENTION_DAYS = env_float("HOT_SESSION_RETENTION_DAYS", 7)
+# Custom domains: where their validation records are looked up, and the host their traffic
+# record should point at (shown as the `traffic` DNS record when set).
+HOT_DNS_NAMESERVERS = env_list("HOT_DNS_NAMESERVERS", [])
+HOT_DNS_TIMEOUT_SECONDS = env_float("HOT_DNS_TIMEOUT_SECONDS", 5)
+HOT_DOMAIN_TARGET = env_str("HOT_DOMAIN_TARGET")
+HOT_DOMAINS_PER_ENVIRONMENT = env_int("HOT_DOMAINS_PER_ENVIRONMENT", 100)
+# Browsers on these origins may call the API (a page using a session token, say): CORS on
+# /v1 and /api/v1 only. Tokens travel in the Authorization header, never in cookies.
+CORS_ALLOWED_ORIGINS = env_list("HOT_CORS_ALLOWED_ORIGINS", [])
+CORS_URLS_REGEX = r"^/(api/)?v1/.*$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "last-event-id", "x-request-id"]
+CORS_EXPOSE_HEADERS = ["x-request-id", "retry-after", "x-build-exists"]
+CORS_PREFLIGHT_MAX_AGE = 3600
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -110,10 +129,12 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "drf_spectacular",
     "hotapi",
     "environments",
+    "domains",
     "projects",
     "secrets_app",
     "builds",
@@ -124,6 +145,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "hotapi.api.middleware.RequestIdMiddleware",
     "hotapi.api.middleware.TrailingSlashMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -270,14 +292,19 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": HOT_REAPER_INTERVAL_SECONDS,
         "options": {"expires": 10},
     },
+    "hot-prune-sessions": {
+        "task": "environments.tasks.prune_sessions",
+        "schedule": 3600.0,
+        "options": {"expires": 600},
+    },
 }
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["hotapi.api.authentication.ApiKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["hotapi.api.permissions.HasEnvironmentScope"],
+    "DEFAULT_PERMISSION_CLASSES": ["hotapi.api.permissions.DeclaredPermissions"],
     "DEFAULT_RENDERER_CLASSES": ["hotapi.api.renderers.EnvelopeJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["hotapi.api.parsers.BoundedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "hotapi.api.pagination.HotPagination",
     "DEFAULT_THROTTLE_CLASSES": ["hotapi.api.throttling.EnvironmentRateThrottle"],
     "EXCEPTION_HANDLER": "hotapi.api.exceptions.envelope_exception_handler",
@@ -328,8 +355,11 @@ HOT_STREAM_RETENTION_DAYS = env_float("HOT_STREAM_RETENTION_DAYS", 7)
 HOT_SSE_HEARTBEAT_SECONDS = env_float("HOT_SSE_HEARTBEAT_SECONDS", 15)
 HOT_SSE_STREAM_SECONDS = env_float("HOT_SSE_STREAM_SECONDS", 300)
 
-# Largest JSON body accepted (context values are bounded separately); larger → 413.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("HOT_MAX_JSON_BODY_BYTES", 1024 * 1024)
+# Largest JSON body accepted (context values are bounded separately); larger → 413. Event
+# bodies (POST /events, subscribe-with-event) have their own, larger limit.
+HOT_MAX_JSON_BODY_BYTES = env_int("HOT_MAX_JSON_BODY_BYTES", 1024 * 1024)
+HOT_MAX_EVENT_BODY_BYTES = env_int("HOT_MAX_EVENT_BODY_BYTES", 32 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(HOT_MAX_JSON_BODY_BYTES, HOT_MAX_EVENT_BODY_BYTES)
 HOT_CONTEXT_VALUE_MAX_BYTES = env_int("HOT_CONTEXT_VALUE_MAX_BYTES", 64 * 1024)
 
 # --- i18n, static ---------------------------------------------------------------------------

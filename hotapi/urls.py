@@ -8,6 +8,7 @@ api_v1 = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="api-docs"),
     path("", include("environments.urls")),
+    path("", include("domains.urls")),
     path("", include("projects.urls")),
     path("", include("secrets_app.urls")),
     path("", include("builds.urls")),

@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from hotapi.api.serializers import StrictCharField, StrictSerializer, UTCDateTimeField
 
-from .models import Project, validate_project_name
+from .models import PROJECT_NAME_MAX_LENGTH, Project, validate_project_name
 
 
 def _validate_name(value: str) -> str:
@@ -26,4 +26,6 @@ class ProjectSerializer(serializers.ModelSerializer):
 
 
 class ProjectWriteSerializer(StrictSerializer):
-    name = StrictCharField(max_length=63, trim_whitespace=False, validators=[_validate_name])
+    name = StrictCharField(
+        max_length=PROJECT_NAME_MAX_LENGTH, trim_whitespace=False, validators=[_validate_name]
+    )

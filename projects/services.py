@@ -11,12 +11,18 @@ def _name_conflict(name: str) -> Conflict:
     return Conflict(f"A project named '{name}' already exists in this environment")
 
 
-def project_create(*, environment, name: str) -> Project:
+def project_create(*, environment, name: str) -> tuple[Project, bool]:
+    """(project, created). Creating a project that exists returns it, reactivated if it was
+    inactive, as the reference server does: the `hot` CLI creates its project before every
+    deploy. Reactivation sets the flag only; its builds are deployed by the next deploy."""
     try:
         with transaction.atomic():
-            return Project.objects.create(environment=environment, name=name)
-    except IntegrityError:
-        raise _name_conflict(name) from None
+            return Project.objects.create(environment=environment, name=name), True
+    except IntegrityError:  # exists (or was created concurrently)
+        project = Project.objects.get(environment=environment, name=name)
+    if not project.active:
+        project = project_set_active(project=project, active=True)
+    return project, False
 
 
 def project_rename(*, project: Project, name: str) -> Project:

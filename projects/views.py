@@ -3,6 +3,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from hotapi.api.pagination import paginate
+from hotapi.api.permissions import needs
 from hotapi.api.views import EnvironmentScopedViewSet
 
 from . import selectors, services
@@ -19,18 +20,33 @@ class ProjectChildViewSet(EnvironmentScopedViewSet):
 @extend_schema(tags=["projects"])
 class ProjectViewSet(ProjectChildViewSet):
     serializer_class = ProjectSerializer
+    permission_rules = {
+        "list": needs("project", "read"),
+        "retrieve": needs("project", "read"),
+        "create": needs("project", "create"),
+        "partial_update": needs("project", "update"),
+        "destroy": needs("project", "delete"),
+    }
 
     def list(self, request):
         return paginate(
             self, selectors.project_list(environment=self.environment), ProjectSerializer
         )
 
-    @extend_schema(request=ProjectWriteSerializer, responses={201: ProjectSerializer})
+    @extend_schema(
+        request=ProjectWriteSerializer,
+        responses={201: ProjectSerializer, 200: ProjectSerializer},
+        description="Creates the project (201); if one of that name exists, returns it (200), "
+        "reactivated if it was inactive.",
+    )
     def create(self, request):
         payload = ProjectWriteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        project = services.project_create(environment=self.environment, **payload.validated_data)
-        return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
+        project, created = services.project_create(
+            environment=self.environment, **payload.validated_data
+        )
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(ProjectSerializer(project).data, status=code)
 
     def retrieve(self, request, project_ref=None):
         return Response(ProjectSerializer(self.get_project()).data)

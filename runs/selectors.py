@@ -122,8 +122,17 @@ def run_stats(*, environment) -> dict:
     }
 
 
+def _month_start():
+    return timezone.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def runs_this_month(*, environment) -> int:
+    """Runs created this calendar month (UTC), a meter of ``environments.usage``."""
+    return Run.objects.filter(environment=environment, created_at__gte=_month_start()).count()
+
+
 def compute_seconds_this_month(*, environment) -> float:
-    month_start = timezone.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    month_start = _month_start()
     total = Run.objects.filter(
         environment=environment, created_at__gte=month_start, duration_ms__isnull=False
     ).aggregate(total=Sum("duration_ms"))["total"]

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema
 
 from events.hub import get_hub
 from events.sse import RUN_KINDS, SSE_RESPONSE, SSEView, live, sse
+from hotapi.api.permissions import needs, url_id
 
 from .models import TERMINAL_STATUSES
 from .selectors import run_get
@@ -37,6 +38,8 @@ async def run_updates(subscription, *, run_id: str, snapshot: dict):
 class RunSubscribeView(SSEView):
     """``run:update`` events: the current state first, then every change; closes after the
     run ends."""
+
+    permission_rules = {"get": needs("run", "read", path=url_id("run_id"))}
 
     @extend_schema(
         operation_id="run_subscribe", responses={(200, "text/event-stream"): SSE_RESPONSE}

@@ -4,6 +4,7 @@ from rest_framework.response import Response
 
 from events.selectors import event_get
 from hotapi.api.pagination import paginate
+from hotapi.api.permissions import needs, url_id
 from hotapi.api.views import EnvironmentScopedViewSet
 
 from . import selectors, services
@@ -21,6 +22,14 @@ RUN_FILTERS = [
 @extend_schema(tags=["runs"])
 class RunViewSet(EnvironmentScopedViewSet):
     serializer_class = RunSerializer
+    permission_rules = {
+        "list": needs("run", "read"),
+        "stats": needs("run", "read"),
+        "retrieve": needs("run", "read", path=url_id("run_id")),
+        "variables": needs("run", "read", path=url_id("run_id")),
+        "cancel": needs("run", "update", path=url_id("run_id")),
+        "rerun": needs("run", "execute", path=url_id("run_id")),
+    }
 
     def get_run(self):
         return selectors.run_get(environment=self.environment, run_id=self.kwargs["run_id"])
@@ -64,6 +73,7 @@ class EventRunsViewSet(EnvironmentScopedViewSet):
     """The runs an event caused (routed here: runs depend on events, not the reverse)."""
 
     serializer_class = RunSerializer
+    permission_rules = {"list": needs("event", "read") & needs("run", "read")}
 
     @extend_schema(responses=RunSerializer(many=True))
     def list(self, request, event_id=None):

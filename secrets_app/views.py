@@ -3,6 +3,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from hotapi.api.pagination import paginate
+from hotapi.api.permissions import needs
 from projects.views import ProjectChildViewSet
 
 from . import selectors, services
@@ -18,6 +19,12 @@ class ContextVariableViewSet(ProjectChildViewSet):
     """Context variables of a project. Values are write-only: never returned."""
 
     serializer_class = ContextVariableSerializer
+    permission_rules = {
+        "list": needs("context", "read"),
+        "create": needs("context", "create"),
+        "update": needs("context", "update"),
+        "destroy": needs("context", "delete"),
+    }
     lookup_url_kwarg = "key"
     lookup_value_regex = "[^/]+"
 

@@ -52,6 +52,7 @@ IGNORE_NAMES = [
     "to_representation",
     "to_internal_value",
     "validate_*",
+    "clean_*",  # Django form field cleaning
 ]
 IGNORE_DECORATORS = [
     "@lib",  # hotlang's standard library registry
@@ -59,6 +60,7 @@ IGNORE_DECORATORS = [
     "@admin.action",
     "@admin.display",
     "@receiver",
+    "@checks.register",
     "@shared_task",
     "@app.task",
     "@extend_schema",
@@ -73,7 +75,8 @@ USED_BY_SETTINGS = [
     "ApiKeyAuthentication",
     "ApiKeyAuthenticationScheme",
     "get_security_definition",
-    "HasEnvironmentScope",
+    "DeclaredPermissions",
+    "BoundedJSONParser",
     "has_permission",
     "EnvironmentRateThrottle",
     "HotPagination",

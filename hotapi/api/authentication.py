@@ -1,12 +1,15 @@
-"""``Authorization: Bearer hot_<id>_<secret>`` → ``request.auth`` is the environment's ApiKey."""
+"""``Authorization: Bearer <token>`` → ``request.auth`` is a ``hotapi.access.Credential``: an
+API key (``hot_…``), a session (``s_…``) or a service key. What it may do is decided by the
+permission class (``permissions.py``) from the view's declared requirements."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
-from environments.services import api_key_authenticate
+from environments.services import credential_authenticate
 
 INVALID_KEY_MESSAGE = "Invalid or missing API key"
+INVALID_TOKEN_MESSAGE = "Invalid, expired or revoked token"
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -19,10 +22,10 @@ class ApiKeyAuthentication(BaseAuthentication):
         scheme, _, token = header.partition(" ")
         if scheme != self.keyword or not token:
             raise exceptions.AuthenticationFailed("Authorization header must be 'Bearer <api key>'")
-        api_key = api_key_authenticate(token.strip())
-        if api_key is None:
-            raise exceptions.AuthenticationFailed(INVALID_KEY_MESSAGE)
-        return (None, api_key)
+        credential = credential_authenticate(token.strip())
+        if credential is None:
+            raise exceptions.AuthenticationFailed(INVALID_TOKEN_MESSAGE)
+        return (None, credential)
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="hot"'
@@ -36,5 +39,6 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
         return {
             "type": "http",
             "scheme": "bearer",
-            "description": "An environment API key: `hot_<key id>_<secret>`.",
+            "description": "An environment API key (`hot_<key id>_<secret>`), a session "
+            "(`s_<session id>_<secret>`) or a service key (`<key id>_<secret>`).",
         }

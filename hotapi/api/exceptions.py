@@ -31,6 +31,7 @@ STATUS_BY_DOMAIN_ERROR: list[tuple[type[errors.DomainError], int]] = [
     (errors.Conflict, status.HTTP_409_CONFLICT),
     (errors.Forbidden, status.HTTP_403_FORBIDDEN),
     (errors.TooLarge, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE),
+    (errors.LimitExceeded, status.HTTP_429_TOO_MANY_REQUESTS),
     (errors.DomainError, status.HTTP_400_BAD_REQUEST),
 ]
 
@@ -105,7 +106,11 @@ def _as_api_exception(exc):
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied()
     if isinstance(exc, RequestDataTooBig):
-        return HotAPIError(413, "payload_too_large", "Request body exceeds the allowed size")
+        # Our parser names the limit; Django's own message names a setting instead.
+        message = str(exc) if str(exc).startswith("Request body exceeds ") else ""
+        return HotAPIError(
+            413, "payload_too_large", message or "Request body exceeds the allowed size"
+        )
     return exc
 
 

@@ -1,8 +1,9 @@
 """Limit/offset pagination with the seed's ``pagination`` block and strict parameter checks.
 
-``limit`` defaults to 20 and is at most 500: a larger value is refused with 400 rather than
-silently clamped, so a client never believes it got everything when it did not. ``limit=0``
-returns no rows but still reports ``total``.
+``limit`` defaults to 20 and is at most 500: a larger value is clamped to 500, as the reference
+server does and the official SDK expects; the ``pagination`` block reports the limit applied and
+``has_more``, so a client asking for more still learns it did not get everything. ``limit=0``
+returns no rows but still reports ``total``. Negative or non-integer values are refused (400).
 """
 
 from django.core.exceptions import ImproperlyConfigured
@@ -15,7 +16,7 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 500
 
 
-def _non_negative_int(request, name: str, default: int, maximum: int | None = None) -> int:
+def _non_negative_int(request, name: str, default: int) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
@@ -25,8 +26,6 @@ def _non_negative_int(request, name: str, default: int, maximum: int | None = No
         raise ValidationError({name: [f"must be a non-negative integer, got {raw!r}"]}) from None
     if value < 0:
         raise ValidationError({name: [f"must be a non-negative integer, got {value}"]})
-    if maximum is not None and value > maximum:
-        raise ValidationError({name: [f"must be at most {maximum}, got {value}"]})
     return value
 
 
@@ -34,7 +33,7 @@ class HotPagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
         if isinstance(queryset, QuerySet) and not queryset.ordered:
             raise ImproperlyConfigured(f"{type(view).__name__} paginates an unordered queryset")
-        self.limit = _non_negative_int(request, "limit", DEFAULT_LIMIT, MAX_LIMIT)
+        self.limit = min(_non_negative_int(request, "limit", DEFAULT_LIMIT), MAX_LIMIT)
         self.offset = _non_negative_int(request, "offset", 0)
         self.count = queryset.count() if isinstance(queryset, QuerySet) else len(queryset)
         if self.limit == 0:
@@ -65,8 +64,9 @@ class HotPagination(BasePagination):
                 "name": "limit",
                 "in": "query",
                 "required": False,
-                "description": f"Rows per page (default {DEFAULT_LIMIT}, 0 to {MAX_LIMIT}).",
-                "schema": {"type": "integer", "minimum": 0, "maximum": MAX_LIMIT},
+                "description": f"Rows per page (default {DEFAULT_LIMIT}; values above "
+                f"{MAX_LIMIT} are clamped to {MAX_LIMIT}).",
+                "schema": {"type": "integer", "minimum": 0},
             },
             {
                 "name": "offset",

@@ -20,6 +20,14 @@ from .exceptions import json_error_response
 PROCESS_START = timezone.now()
 
 
+class LargeBodyMixin:
+    """For views that take event payloads: JSON bodies up to ``HOT_MAX_EVENT_BODY_BYTES``."""
+
+    @property
+    def max_body_bytes(self) -> int:
+        return settings.HOT_MAX_EVENT_BODY_BYTES
+
+
 class EnvironmentScopedViewSet(viewsets.GenericViewSet):
     """Base for resource viewsets: ``self.environment`` is the API key's environment."""
 

@@ -104,7 +104,7 @@ def test_wrong_content_type_is_415(api):
 
 
 def test_oversized_body_is_413(api, settings):
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    settings.HOT_MAX_JSON_BODY_BYTES = 1000
     body = '{"name": "' + "a" * 2000 + '"}'
     response = api.post("/v1/projects", body, content_type="application/json")
     assert response.status_code == 413
@@ -148,7 +148,14 @@ def test_pagination_edges(api, many_projects, query, count, has_more):
     assert body["pagination"]["has_more"] is has_more
 
 
-@pytest.mark.parametrize("query", ["limit=501", "limit=-1", "limit=abc", "offset=-5", "offset=1.5"])
+def test_pagination_clamps_limit_above_the_maximum(api, many_projects):
+    """As the reference server and the SDK expect (D4): the block says what was applied."""
+    body = api.get("/v1/projects?limit=100000").json()
+    assert len(body["data"]) == 25
+    assert body["pagination"] == {"total": 25, "limit": 500, "offset": 0, "has_more": False}
+
+
+@pytest.mark.parametrize("query", ["limit=-1", "limit=abc", "offset=-5", "offset=1.5"])
 def test_pagination_rejects_bad_parameters(api, query):
     response = api.get(f"/v1/projects?{query}")
     assert response.status_code == 400

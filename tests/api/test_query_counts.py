@@ -6,6 +6,8 @@ threads, see bench/README.md for the statements per run in all.)"""
 
 import pytest
 
+from domains.services import domain_create
+from environments.services import service_key_create, session_create
 from events.services import EventSource, event_publish
 from projects.models import Project
 from runs import execution
@@ -46,6 +48,9 @@ def populated(api, environment, project):
     for index in range(ROWS):
         Project.objects.create(environment=environment, name=f"extra-{index}")
         context_create(project=project, key=f"KEY_{index}", value="secret")
+        session_create(api_key=api.api_key, permissions={"stream:*": ["read"]})
+        service_key_create(api_key=api.api_key, permissions={"run:*": ["read"]})
+        domain_create(environment=environment, domain=f"d{index}.example.com")
     build = None
     for _ in range(2):
         build = deploy(
@@ -77,6 +82,9 @@ LISTS = [
     "/v1/runs",
     "/v1/runs?status=succeeded&type=event&time_range=P1D&project=billing",
     "/v1/runs/{run}/vars",
+    "/v1/sessions",
+    "/v1/service-keys",
+    "/v1/domains",
 ]
 
 

@@ -302,3 +302,24 @@ def test_stream_log_retention(api):
     assert prune_stream_log() == 1
     assert not StreamEntry.objects.filter(pk=old.pk).exists()
     assert StreamEntry.objects.count() == 1
+
+
+def test_event_bodies_may_be_much_larger_than_other_bodies(api, settings):
+    """Event payloads up to HOT_MAX_EVENT_BODY_BYTES; other JSON bodies up to
+    HOT_MAX_JSON_BODY_BYTES (both 413 beyond, with the limit in the message)."""
+    settings.HOT_MAX_JSON_BODY_BYTES = 1024 * 1024
+    settings.HOT_MAX_EVENT_BODY_BYTES = 4 * 1024 * 1024
+    text = "x" * (3 * 1024 * 1024)
+    response = api.post(
+        "/v1/events", {"event_type": "doc.uploaded", "event_data": {"text": text}}, format="json"
+    )
+    assert response.status_code == 201
+    assert len(api.get(f"/v1/events/{response.json()['data']['event_id']}").content) > len(text)
+
+    too_big = {"event_type": "doc.uploaded", "event_data": {"text": "x" * (5 * 1024 * 1024)}}
+    response = api.post("/v1/events", too_big, format="json")
+    assert response.status_code == 413
+    assert response.json()["error"]["message"] == f"Request body exceeds {4 * 1024 * 1024} bytes"
+
+    response = api.post("/v1/projects", {"name": "x" * (2 * 1024 * 1024)}, format="json")
+    assert response.status_code == 413

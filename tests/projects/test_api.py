@@ -35,14 +35,17 @@ def test_create_list_get_rename_delete(api, environment):
     "name",
     [
         "",
-        "A",
-        "1abc",
-        "-abc",
-        "has space",
-        "under_score",
-        "a" * 64,
-        "ünï",
+        "a/b",
+        "back\\slash",
+        "tab\there",
+        " leading",
+        "trailing ",
+        ".",
+        "..",
+        "a" * 256,
         "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+        "A1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C5D",
+        "a1b2c3d4e5f64a7b8c9d0e1f2a3b4c5d",
     ],
 )
 def test_invalid_names_are_400(api, name):
@@ -51,9 +54,32 @@ def test_invalid_names_are_400(api, name):
     assert "name" in response.json()["error"]["details"]
 
 
-@pytest.mark.parametrize("name", ["a", "a" * 63, "my-project-2", "x1"])
+# Directory names, as the `hot` CLI uses them (D6).
+@pytest.mark.parametrize(
+    "name",
+    [
+        "a",
+        "a" * 255,
+        "my-project-2",
+        "x1",
+        "MyApp",
+        "my_app",
+        "1abc",
+        "-abc",
+        "My App",
+        "ünï",
+        "v1.2",
+    ],
+)
 def test_valid_names(api, name):
-    assert api.post("/v1/projects", {"name": name}, format="json").status_code == 201
+    created = api.post("/v1/projects", {"name": name}, format="json")
+    assert created.status_code == 201
+    project_id = created.json()["data"]["project_id"]
+    from urllib.parse import quote
+
+    assert (
+        api.get(f"/v1/projects/{quote(name, safe='')}").json()["data"]["project_id"] == project_id
+    )
 
 
 @pytest.mark.parametrize(
@@ -67,10 +93,25 @@ def test_bad_bodies_are_400(api, body):
     assert not Project.objects.exists()
 
 
-def test_duplicate_name_conflicts(api, project):
+def test_creating_an_existing_project_returns_it(api, project):
     response = api.post("/v1/projects", {"name": "billing"}, format="json")
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "conflict"
+    assert response.status_code == 200
+    assert response.json()["data"]["project_id"] == str(project.id)
+    assert Project.objects.count() == 1
+
+
+def test_creating_an_inactive_project_reactivates_it(api, project):
+    project.active = False
+    project.save()
+    response = api.post("/v1/projects", {"name": "billing"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["data"]["active"] is True
+    project.refresh_from_db()
+    assert project.active is True
+
+
+def test_names_are_case_sensitive(api, project):
+    assert api.post("/v1/projects", {"name": "Billing"}, format="json").status_code == 201
 
 
 def test_rename_clash_conflicts(api, project, environment):
