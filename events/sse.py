@@ -12,6 +12,7 @@ database connection is held while a stream is open.
 
 import asyncio
 import json
+import re
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -157,19 +158,21 @@ async def live(subscription, *, max_seconds: float | None, heartbeat: bytes):
         yield batch
 
 
+MAX_EVENT_ID = 2**63 - 1
+_EVENT_ID = re.compile(r"[0-9]{1,19}")
+
+
 def parse_last_event_id(request) -> int | None:
     raw = request.META.get("HTTP_LAST_EVENT_ID") or request.query_params.get("last_event_id")
     if raw in (None, ""):
         return None
-    try:
-        value = int(raw)
-    except ValueError:
+    if not _EVENT_ID.fullmatch(raw) or int(raw) > MAX_EVENT_ID:
+        shown = raw if len(raw) <= 40 else raw[:40] + "..."
         raise InvalidInput(
-            f"Last-Event-ID must be an event id from this API, got {raw!r}"
-        ) from None
-    if value < 0:
-        raise InvalidInput("Last-Event-ID must not be negative")
-    return value
+            f"Last-Event-ID must be an event id from this API (0 to {MAX_EVENT_ID}), got {shown!r}",
+            details={"Last-Event-ID": ["must be a non-negative integer"]},
+        )
+    return int(raw)
 
 
 class SSEView(APIView):
@@ -186,7 +189,7 @@ class SSEView(APIView):
         close_old_connections()
         connection.close()  # do not pin a database connection to a long-lived stream
         response = StreamingHttpResponse(generator, content_type="text/event-stream")
-        response["Cache-Control"] = "no-cache"
+        response["Cache-Control"] = "no-store"
         response["X-Accel-Buffering"] = "no"
         response._resource_closers.append(subscription.close)
         return response

@@ -124,6 +124,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "hotapi.api.middleware.RequestIdMiddleware",
     "hotapi.api.middleware.TrailingSlashMiddleware",
+    "hotapi.api.guards.NoStoreMiddleware",
+    "hotapi.api.guards.NulGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -277,10 +279,11 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["hotapi.api.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["hotapi.api.permissions.HasEnvironmentScope"],
     "DEFAULT_RENDERER_CLASSES": ["hotapi.api.renderers.EnvelopeJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["hotapi.api.parsers.StorableJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "hotapi.api.pagination.HotPagination",
     "DEFAULT_THROTTLE_CLASSES": ["hotapi.api.throttling.EnvironmentRateThrottle"],
     "EXCEPTION_HANDLER": "hotapi.api.exceptions.envelope_exception_handler",
+    "DEFAULT_METADATA_CLASS": "hotapi.api.metadata.EnvelopeMetadata",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "DATETIME_FORMAT": "iso-8601",
@@ -329,6 +332,8 @@ HOT_SSE_STREAM_SECONDS = env_float("HOT_SSE_STREAM_SECONDS", 300)
 # Largest JSON body accepted (context values are bounded separately); larger → 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("HOT_MAX_JSON_BODY_BYTES", 1024 * 1024)
 HOT_CONTEXT_VALUE_MAX_BYTES = env_int("HOT_CONTEXT_VALUE_MAX_BYTES", 64 * 1024)
+# JSON nested deeper than this is refused with 400 (every consumer walks values recursively).
+HOT_MAX_JSON_DEPTH = env_int("HOT_MAX_JSON_DEPTH", 128)
 
 # --- i18n, static ---------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -47,6 +47,10 @@ class RequestIdLogFilter(logging.Filter):
 _API_PREFIXES = ("/v1/", "/api/v1/")
 
 
+def is_api_path(path: str) -> bool:
+    return path.startswith(_API_PREFIXES)
+
+
 class TrailingSlashMiddleware:
     """API routes are declared without a trailing slash; one sent anyway is ignored, on every
     route alike (the SDK sends none, hand-written clients often do)."""
@@ -56,6 +60,6 @@ class TrailingSlashMiddleware:
 
     def __call__(self, request):
         path = request.path_info
-        if path.endswith("/") and path.startswith(_API_PREFIXES) and path not in _API_PREFIXES:
+        if path.endswith("/") and is_api_path(path) and path not in _API_PREFIXES:
             request.path_info = path.rstrip("/")
         return self.get_response(request)

@@ -2,8 +2,12 @@
 
 ``limit`` defaults to 20 and is at most 500: a larger value is refused with 400 rather than
 silently clamped, so a client never believes it got everything when it did not. ``limit=0``
-returns no rows but still reports ``total``.
+returns no rows but still reports ``total``. ``offset`` is at most 10^9: beyond, databases
+overflow their integers. Both are plain ASCII digits; an empty value is refused like any other
+non-number (the schema says integer).
 """
+
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
@@ -13,19 +17,21 @@ from rest_framework.response import Response
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 500
+MAX_OFFSET = 1_000_000_000
+_DIGITS = re.compile(r"[0-9]{1,10}")
 
 
-def _non_negative_int(request, name: str, default: int, maximum: int | None = None) -> int:
+def query_int(request, name: str, default: int, maximum: int) -> int:
+    """The query parameter ``name`` as an integer in 0..``maximum``, or ``default`` when absent;
+    anything else is a 400 naming the parameter."""
     raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError({name: [f"must be a non-negative integer, got {raw!r}"]}) from None
-    if value < 0:
-        raise ValidationError({name: [f"must be a non-negative integer, got {value}"]})
-    if maximum is not None and value > maximum:
+    if not _DIGITS.fullmatch(raw):
+        shown = raw if len(raw) <= 40 else raw[:40] + "..."
+        raise ValidationError({name: [f"must be an integer from 0 to {maximum}, got {shown!r}"]})
+    value = int(raw)
+    if value > maximum:
         raise ValidationError({name: [f"must be at most {maximum}, got {value}"]})
     return value
 
@@ -34,8 +40,8 @@ class HotPagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
         if isinstance(queryset, QuerySet) and not queryset.ordered:
             raise ImproperlyConfigured(f"{type(view).__name__} paginates an unordered queryset")
-        self.limit = _non_negative_int(request, "limit", DEFAULT_LIMIT, MAX_LIMIT)
-        self.offset = _non_negative_int(request, "offset", 0)
+        self.limit = query_int(request, "limit", DEFAULT_LIMIT, MAX_LIMIT)
+        self.offset = query_int(request, "offset", 0, MAX_OFFSET)
         self.count = queryset.count() if isinstance(queryset, QuerySet) else len(queryset)
         if self.limit == 0:
             return []
@@ -72,8 +78,8 @@ class HotPagination(BasePagination):
                 "name": "offset",
                 "in": "query",
                 "required": False,
-                "description": "Rows to skip (default 0).",
-                "schema": {"type": "integer", "minimum": 0},
+                "description": f"Rows to skip (default 0, at most {MAX_OFFSET}).",
+                "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
             },
         ]
 
