@@ -315,6 +315,9 @@ HOT_BUILD_MAX_BYTES = env_int("HOT_BUILD_MAX_BYTES", 100 * 1024 * 1024)
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+# Temporary upload files this old are removed when a web process starts, whoever owned them
+# (those of a process that is gone are removed whatever their age).
+HOT_UPLOAD_TMP_MAX_AGE_SECONDS = env_int("HOT_UPLOAD_TMP_MAX_AGE_SECONDS", 24 * 3600)
 HOT_RUNTIME = env_str("HOT_RUNTIME", "hotapi.runtime.HotlangRuntime")
 # Limits on one run; exceeding any ends the run as failed with a clear message.
 HOT_RUN_MAX_STEPS = env_int("HOT_RUN_MAX_STEPS", 10_000_000)

@@ -21,13 +21,17 @@ def request_id_for(request) -> str:
     return getattr(django_request, "request_id", None) or current_request_id() or str(uuid.uuid4())
 
 
+def request_id_from_header(inbound: str) -> str:
+    """The inbound ``X-Request-Id`` when it is sane, otherwise a new UUID."""
+    return inbound if _SANE_REQUEST_ID.fullmatch(inbound) else str(uuid.uuid4())
+
+
 class RequestIdMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        inbound = request.META.get("HTTP_X_REQUEST_ID", "")
-        request_id = inbound if _SANE_REQUEST_ID.match(inbound) else str(uuid.uuid4())
+        request_id = request_id_from_header(request.META.get("HTTP_X_REQUEST_ID", ""))
         request.request_id = request_id
         token = _current_request_id.set(request_id)
         try:
