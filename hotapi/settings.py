@@ -78,6 +78,9 @@ DEBUG = env_bool("DEBUG", False)
 DATA_DIR = Path(env_str("HOT_DATA_DIR") or BASE_DIR / "var").resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
+# SECRET_KEY and HOT_API_KEY_PEPPER must be the same on every web host, so with DEBUG off the
+# servers refuse to start without them (hotapi.checks); tooling still runs on a generated key.
+SECRET_KEY_GENERATED = not env_str("SECRET_KEY")
 SECRET_KEY = env_str("SECRET_KEY") or _local_secret(
     DATA_DIR / "secret_key", lambda: secrets.token_urlsafe(50)
 )
@@ -94,6 +97,7 @@ HOT_ENCRYPTION_OLD_KEYS = env_list("HOT_ENCRYPTION_OLD_KEYS", [])
 
 # API-key digests are HMAC-SHA256(pepper, secret): a stolen table alone cannot be brute-forced
 # offline, and verification stays a microsecond (not a password hasher).
+HOT_API_KEY_PEPPER_GENERATED = not env_str("HOT_API_KEY_PEPPER")
 HOT_API_KEY_PEPPER = env_str("HOT_API_KEY_PEPPER") or SECRET_KEY
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])

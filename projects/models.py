@@ -10,12 +10,12 @@ _UUID_SHAPE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
 
 
 def validate_project_name(name: str) -> None:
-    if not PROJECT_NAME_PATTERN.match(name or ""):
+    if not PROJECT_NAME_PATTERN.fullmatch(name or ""):
         raise ValidationError(
             "must be 1-63 characters of lowercase letters, digits and hyphens, "
             "starting with a letter"
         )
-    if _UUID_SHAPE.match(name):
+    if _UUID_SHAPE.fullmatch(name):
         # /projects/{ref} reads a UUID as an id, so such a name could never be looked up.
         raise ValidationError("must not have the shape of a UUID")
 

@@ -168,3 +168,12 @@ def test_last_event_id_out_of_range_is_400(api, value):
 def test_api_responses_are_not_stored_by_caches(api, project):
     assert api.get("/v1/projects/billing")["Cache-Control"] == "no-store"
     assert api.get("/v1/projects/nope")["Cache-Control"] == "no-store"
+
+
+def test_a_trailing_newline_does_not_satisfy_a_pattern(api, project):
+    # Python's "$" matches before a final newline; the schema's patterns do not.
+    assert api.post("/v1/projects", {"name": "shipping\n"}, "json").status_code == 400
+    event = {"event_type": "a.b\n", "event_data": {}}
+    assert api.post("/v1/events", event, "json").status_code == 400
+    context = {"key": "TOKEN\n", "value": "v"}
+    assert api.post(f"/v1/projects/{project.name}/context", context, "json").status_code == 400
