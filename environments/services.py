@@ -1,4 +1,5 @@
-"""Issuing, verifying and revoking API keys; bootstrapping the default environment."""
+"""Issuing, verifying and revoking API keys; bootstrapping the default environment; reserving
+storage against the environment's quota."""
 
 import hashlib
 import hmac
@@ -12,7 +13,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from hotapi.errors import TooLarge
+
 from .models import ApiKey, Environment, Organization
+from .usage import STORAGE_BYTES, usage
 
 TOKEN_PATTERN = re.compile(r"^hot_([0-9a-f]{32})_([0-9a-f]{64})$")
 DEFAULT_ORGANIZATION = "default"
@@ -82,3 +86,22 @@ def environment_ensure(*, name: str, organization_name: str = DEFAULT_ORGANIZATI
     organization, _ = Organization.objects.get_or_create(name=organization_name)
     environment, _ = Environment.objects.get_or_create(organization=organization, name=name)
     return environment
+
+
+def storage_reserve(*, environment_id, size: int) -> None:
+    """Make room for ``size`` more bytes of stored objects in the environment, or raise
+    ``TooLarge`` (``storage_quota_exceeded``).
+
+    Call it inside the transaction that records the stored object: the environment row stays
+    locked until that commits, so concurrent uploads check and record one at a time and the
+    quota holds (``FOR NO KEY UPDATE`` leaves foreign-key checks of other writers unblocked).
+    What is stored is whatever the ``STORAGE_BYTES`` meters count, the new row included once
+    it is saved."""
+    environment = Environment.objects.select_for_update(no_key=True).get(pk=environment_id)
+    used = int(usage(STORAGE_BYTES, environment=environment))
+    if used + size > environment.storage_limit_bytes:
+        raise TooLarge(
+            f"Storing {size} bytes would exceed the environment's storage limit "
+            f"({used} of {environment.storage_limit_bytes} bytes used)",
+            code="storage_quota_exceeded",
+        )

@@ -330,6 +330,8 @@ HOT_RUN_MAX_DEPTH = env_int("HOT_RUN_MAX_DEPTH", 2_000)
 HOT_RUN_MAX_VALUE_BYTES = env_int("HOT_RUN_MAX_VALUE_BYTES", 10 * 1024 * 1024)
 # A running run's worker renews its lease; the reaper fails runs whose lease expired.
 HOT_RUN_LEASE_SECONDS = env_int("HOT_RUN_LEASE_SECONDS", 30)
+# Each worker process reuses the month's summed run time this long when checking the quota.
+HOT_COMPUTE_QUOTA_CACHE_SECONDS = env_float("HOT_COMPUTE_QUOTA_CACHE_SECONDS", 10)
 # How often each web process's stream hub polls the stream log without Redis wake-ups.
 HOT_STREAM_POLL_SECONDS = env_float("HOT_STREAM_POLL_SECONDS", 0.1)
 HOT_STREAM_RETENTION_DAYS = env_float("HOT_STREAM_RETENTION_DAYS", 7)

@@ -30,7 +30,13 @@ from .models import Run, RunStatus, RunVariable
 
 log = logging.getLogger(__name__)
 
-WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
+
+def worker_name() -> str:
+    """This process, as recorded on the runs it claims: read when claiming, because prefork
+    pools import this module before forking their children."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 CANCEL_CHECK_INTERVAL = 0.25
 
 
@@ -197,7 +203,7 @@ def _variables(hooks: PlatformHooks, captured) -> list[RunVariable]:
 def execute_run(*, run_id) -> str:
     """Claim and execute one run. Returns the final status, or why nothing ran."""
     close_old_connections()
-    run = services.run_claim(run_id=run_id, worker=WORKER_NAME)
+    run = services.run_claim(run_id=run_id, worker=worker_name())
     if run is None:
         return "not-claimed"
     hooks = PlatformHooks(run)

@@ -4,9 +4,12 @@ import re
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
+from environments.usage import COMPUTE_SECONDS_THIS_MONTH, usage
 from hotapi.api.lookups import get_by_id_or_404
 from hotapi.errors import InvalidInput
 from projects.selectors import project_get
@@ -144,3 +147,23 @@ def compute_seconds_this_month(*, environment) -> float:
         environment=environment, created_at__gte=month_start, duration_ms__isnull=False
     ).aggregate(total=Sum("duration_ms"))["total"]
     return (total or 0) / 1000
+
+
+def compute_quota_refusal(*, environment) -> str | None:
+    """Why no new run may start in ``environment`` (its monthly compute quota is used up), or
+    None. The time used is summed over the month's runs, so it is cached for a few seconds per
+    process: a burst of claims costs one sum, and the quota may be overrun by that much."""
+    limit = environment.compute_seconds_per_month
+    if limit <= 0:  # as for requests_per_hour: zero means no limit
+        return None
+    key = f"hot:compute-used:{environment.pk}"
+    used = cache.get(key)
+    if used is None:
+        used = usage(COMPUTE_SECONDS_THIS_MONTH, environment=environment)
+        cache.set(key, used, settings.HOT_COMPUTE_QUOTA_CACHE_SECONDS)
+    if used < limit:
+        return None
+    return (
+        f"The environment has used its compute quota for this month ({int(used)} of {limit} "
+        "seconds of run time); new runs start again next month or once the quota is raised"
+    )
