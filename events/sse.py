@@ -30,6 +30,7 @@ from . import selectors, services
 from .hub import ENTRY_FIELDS, Entry, entry_from_row, get_hub
 from .models import StreamEntry
 from .serializers import EventPublishSerializer
+from .stream_slots import StreamSlot, stream_slot_acquire
 
 RUN_KINDS = ("run:start", "run:stop", "run:fail", "run:cancel")
 STREAM_KINDS = (*RUN_KINDS, "stream:data")
@@ -177,8 +178,18 @@ def parse_last_event_id(request) -> int | None:
 
 class SSEView(APIView):
     renderer_classes = [EnvelopeJSONRenderer, EventStreamRenderer]
+    stream_slot: StreamSlot | None = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method != "OPTIONS":
+            # Taken before the view looks anything up or publishes; handed to the stream, or
+            # given back in finalize_response when no stream starts.
+            self.stream_slot = stream_slot_acquire(credential=request.auth)
 
     def finalize_response(self, request, response, *args, **kwargs):
+        if self.stream_slot is not None and not getattr(response, "holds_stream_slot", False):
+            self.stream_slot.release()
         if getattr(response, "status_code", 200) >= 400:
             # Errors before a stream starts are ordinary JSON error bodies.
             request.accepted_renderer = EnvelopeJSONRenderer()
@@ -192,6 +203,8 @@ class SSEView(APIView):
         response["Cache-Control"] = "no-store"
         response["X-Accel-Buffering"] = "no"
         response._resource_closers.append(subscription.close)
+        response._resource_closers.append(self.stream_slot.release)
+        response.holds_stream_slot = True
         return response
 
 

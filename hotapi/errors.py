@@ -48,3 +48,10 @@ class TooLarge(DomainError):
 
     code = "payload_too_large"
     default_message = "Request body is too large"
+
+
+class TooManyRequests(DomainError):
+    """Too many at once: open streams of a key, say (429)."""
+
+    code = "rate_limit_exceeded"
+    default_message = "Too many requests"

@@ -127,6 +127,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "hotapi.api.middleware.RequestIdMiddleware",
+    "hotapi.api.address_throttle.UnauthenticatedThrottleMiddleware",
     "hotapi.api.middleware.TrailingSlashMiddleware",
     "hotapi.api.guards.NoStoreMiddleware",
     "hotapi.api.guards.NulGuardMiddleware",
@@ -313,6 +314,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
 }
 
+# API requests without valid credentials allowed per client address and hour (0: no limit).
+HOT_UNAUTHENTICATED_REQUESTS_PER_HOUR = env_int("HOT_UNAUTHENTICATED_REQUESTS_PER_HOUR", 600)
+
 # --- Builds and runtime ---------------------------------------------------------------------
 HOT_BUILD_MAX_BYTES = env_int("HOT_BUILD_MAX_BYTES", 100 * 1024 * 1024)
 # Uploads stream to temporary files here (on disk: /tmp may be memory-backed).
@@ -337,6 +341,8 @@ HOT_STREAM_POLL_SECONDS = env_float("HOT_STREAM_POLL_SECONDS", 0.1)
 HOT_STREAM_RETENTION_DAYS = env_float("HOT_STREAM_RETENTION_DAYS", 7)
 HOT_SSE_HEARTBEAT_SECONDS = env_float("HOT_SSE_HEARTBEAT_SECONDS", 15)
 HOT_SSE_STREAM_SECONDS = env_float("HOT_SSE_STREAM_SECONDS", 300)
+# Open SSE streams allowed per API key at once (429 too_many_streams beyond; 0: no limit).
+HOT_SSE_MAX_STREAMS_PER_KEY = env_int("HOT_SSE_MAX_STREAMS_PER_KEY", 100)
 
 # Largest JSON body accepted (context values are bounded separately); larger → 413.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("HOT_MAX_JSON_BODY_BYTES", 1024 * 1024)

@@ -31,6 +31,7 @@ STATUS_BY_DOMAIN_ERROR: list[tuple[type[errors.DomainError], int]] = [
     (errors.Conflict, status.HTTP_409_CONFLICT),
     (errors.Forbidden, status.HTTP_403_FORBIDDEN),
     (errors.TooLarge, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE),
+    (errors.TooManyRequests, status.HTTP_429_TOO_MANY_REQUESTS),
     (errors.DomainError, status.HTTP_400_BAD_REQUEST),
 ]
 
@@ -154,7 +155,8 @@ def envelope_exception_handler(exc, context):
     )
 
 
-def json_error_response(request, status_code: int, code: str, message: str) -> JsonResponse:
+def json_error_response(
+    request, status_code: int, code: str, message: str, **extra
+) -> JsonResponse:
     """An enveloped error for plain Django views (404/500 handlers, unknown /v1 routes)."""
-    response = JsonResponse(error_body(request, code, message), status=status_code)
-    return response
+    return JsonResponse(error_body(request, code, message, **extra), status=status_code)
