@@ -3,6 +3,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from hotapi.api.pagination import paginate
+from hotapi.api.schema import error_responses
 from hotapi.api.views import EnvironmentScopedViewSet
 
 from . import selectors, services
@@ -16,7 +17,9 @@ class EventViewSet(EnvironmentScopedViewSet):
     def list(self, request):
         return paginate(self, selectors.event_list(environment=self.environment), EventSerializer)
 
-    @extend_schema(request=EventPublishSerializer, responses={201: EventSerializer})
+    @extend_schema(
+        request=EventPublishSerializer, responses={201: EventSerializer, **error_responses(403)}
+    )
     def create(self, request):
         payload = EventPublishSerializer(data=request.data)
         payload.is_valid(raise_exception=True)

@@ -318,7 +318,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["hotapi.api.throttling.EnvironmentRateThrottle"],
     "EXCEPTION_HANDLER": "hotapi.api.exceptions.envelope_exception_handler",
     "DEFAULT_METADATA_CLASS": "hotapi.api.metadata.EnvelopeMetadata",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Media types are chosen with Accept only: no undocumented ?format= parameter.
+    "URL_FORMAT_OVERRIDE": None,
+    "DEFAULT_SCHEMA_CLASS": "hotapi.api.schema.HotAutoSchema",
     "UNAUTHENTICATED_USER": None,
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": False,
@@ -332,9 +334,15 @@ SPECTACULAR_SETTINGS = {
         "`{error: {code, message, request_id}}`."
     ),
     "VERSION": "0.1.0",
+    # 3.1: JSON Schema 2020-12, so each SSE event's JSON payload can be described
+    # (contentMediaType / contentSchema).
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # PATCH bodies are validated in full (a project's name is its only field): no "Patched"
+    # variant with every field optional.
+    "COMPONENT_SPLIT_PATCH": False,
     "PREPROCESSING_HOOKS": ["hotapi.api.schema.only_v1_endpoints"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -6,15 +6,15 @@ from django.db import models
 from hotapi.ids import uuid7
 
 PROJECT_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+PROJECT_NAME_RULE = (
+    "must be 1-63 characters of lowercase letters, digits and hyphens, starting with a letter"
+)
 _UUID_SHAPE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def validate_project_name(name: str) -> None:
     if not PROJECT_NAME_PATTERN.fullmatch(name or ""):
-        raise ValidationError(
-            "must be 1-63 characters of lowercase letters, digits and hyphens, "
-            "starting with a letter"
-        )
+        raise ValidationError(PROJECT_NAME_RULE)
     if _UUID_SHAPE.fullmatch(name):
         # /projects/{ref} reads a UUID as an id, so such a name could never be looked up.
         raise ValidationError("must not have the shape of a UUID")

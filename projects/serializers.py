@@ -1,9 +1,9 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from hotapi.api.serializers import StrictCharField, StrictSerializer, UTCDateTimeField
+from hotapi.api.serializers import StrictRegexField, StrictSerializer, UTCDateTimeField
 
-from .models import Project, validate_project_name
+from .models import PROJECT_NAME_PATTERN, PROJECT_NAME_RULE, Project, validate_project_name
 
 
 def _validate_name(value: str) -> str:
@@ -26,4 +26,10 @@ class ProjectSerializer(serializers.ModelSerializer):
 
 
 class ProjectWriteSerializer(StrictSerializer):
-    name = StrictCharField(max_length=63, trim_whitespace=False, validators=[_validate_name])
+    name = StrictRegexField(
+        PROJECT_NAME_PATTERN.pattern,
+        max_length=63,
+        validators=[_validate_name],
+        error_messages={"invalid": PROJECT_NAME_RULE},
+        help_text=f"{PROJECT_NAME_RULE}; not shaped like a UUID",
+    )

@@ -3,6 +3,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from hotapi.api.pagination import paginate
+from hotapi.api.schema import error_responses
 from hotapi.api.views import EnvironmentScopedViewSet
 
 from . import selectors, services
@@ -25,7 +26,9 @@ class ProjectViewSet(ProjectChildViewSet):
             self, selectors.project_list(environment=self.environment), ProjectSerializer
         )
 
-    @extend_schema(request=ProjectWriteSerializer, responses={201: ProjectSerializer})
+    @extend_schema(
+        request=ProjectWriteSerializer, responses={201: ProjectSerializer, **error_responses(409)}
+    )
     def create(self, request):
         payload = ProjectWriteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -35,7 +38,9 @@ class ProjectViewSet(ProjectChildViewSet):
     def retrieve(self, request, project_ref=None):
         return Response(ProjectSerializer(self.get_project()).data)
 
-    @extend_schema(request=ProjectWriteSerializer, responses=ProjectSerializer)
+    @extend_schema(
+        request=ProjectWriteSerializer, responses={200: ProjectSerializer, **error_responses(409)}
+    )
     def partial_update(self, request, project_ref=None):
         payload = ProjectWriteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)

@@ -3,6 +3,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from hotapi.api.pagination import paginate
+from hotapi.api.schema import error_responses
 from projects.views import ProjectChildViewSet
 
 from . import selectors, services
@@ -25,7 +26,10 @@ class ContextVariableViewSet(ProjectChildViewSet):
         queryset = selectors.context_list(project=self.get_project())
         return paginate(self, queryset, ContextVariableSerializer)
 
-    @extend_schema(request=ContextCreateSerializer, responses={201: ContextVariableSerializer})
+    @extend_schema(
+        request=ContextCreateSerializer,
+        responses={201: ContextVariableSerializer, **error_responses(409)},
+    )
     def create(self, request, project_ref=None):
         payload = ContextCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)

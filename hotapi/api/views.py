@@ -57,6 +57,7 @@ class StatusView(APIView):
 
     @extend_schema(
         operation_id="status",
+        description="Health of the API server. Needs no API key; the body is not enveloped.",
         tags=["status"],
         auth=[],
         responses=inline_serializer(
