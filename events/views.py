@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -18,7 +18,23 @@ class EventViewSet(EnvironmentScopedViewSet):
         return paginate(self, selectors.event_list(environment=self.environment), EventSerializer)
 
     @extend_schema(
-        request=EventPublishSerializer, responses={201: EventSerializer, **error_responses(403)}
+        request=EventPublishSerializer,
+        responses={201: EventSerializer, **error_responses(403)},
+        examples=[
+            OpenApiExample(
+                "A signup",
+                value={"event_type": "user.signup", "event_data": {"email": "ada@example.com"}},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Call a function",
+                value={
+                    "event_type": "hot:call",
+                    "event_data": {"fn": "::app::main/add", "args": [1, 2]},
+                },
+                request_only=True,
+            ),
+        ],
     )
     def create(self, request):
         payload = EventPublishSerializer(data=request.data)

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -27,7 +27,9 @@ class ProjectViewSet(ProjectChildViewSet):
         )
 
     @extend_schema(
-        request=ProjectWriteSerializer, responses={201: ProjectSerializer, **error_responses(409)}
+        request=ProjectWriteSerializer,
+        responses={201: ProjectSerializer, **error_responses(409)},
+        examples=[OpenApiExample("A project", value={"name": "billing"}, request_only=True)],
     )
     def create(self, request):
         payload = ProjectWriteSerializer(data=request.data)

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -29,6 +29,17 @@ class ContextVariableViewSet(ProjectChildViewSet):
     @extend_schema(
         request=ContextCreateSerializer,
         responses={201: ContextVariableSerializer, **error_responses(409)},
+        examples=[
+            OpenApiExample(
+                "An API token",
+                value={
+                    "key": "STRIPE_API_KEY",
+                    "value": "sk_live_...",
+                    "description": "Charges customers",
+                },
+                request_only=True,
+            )
+        ],
     )
     def create(self, request, project_ref=None):
         payload = ContextCreateSerializer(data=request.data)

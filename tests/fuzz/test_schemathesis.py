@@ -15,6 +15,7 @@ import sys
 
 import httpx
 import pytest
+from django.conf import settings
 
 from environments.services import api_key_issue
 from events.services import EventSource, event_publish
@@ -157,7 +158,7 @@ def test_schemathesis_finds_nothing(make_hot_server, environment, tmp_path):
         timeout=1200,
     )
     report = result.stdout[-20000:] + result.stderr[-5000:]
-    (BASE_DIR / "var").mkdir(exist_ok=True)
-    (BASE_DIR / "var" / "schemathesis-last.txt").write_text(result.stdout + result.stderr)
-    (BASE_DIR / "var" / "schemathesis-openapi.json").write_bytes(schema.read_bytes())
+    # The whole report and the schema it ran on stay in the data dir for whoever investigates.
+    (settings.DATA_DIR / "schemathesis-last.txt").write_text(result.stdout + result.stderr)
+    (settings.DATA_DIR / "schemathesis-openapi.json").write_bytes(schema.read_bytes())
     assert result.returncode == 0, report
