@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint schema clean
+.PHONY: setup run test fuzz lint schema clean
 
 $(STAMP): requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
@@ -21,6 +21,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# schemathesis over the whole OpenAPI document against a live server (see tests/fuzz).
+fuzz: $(STAMP)
+	$(BIN)/pytest -m fuzz tests/fuzz $(PYTEST_ARGS)
 
 # Style and complexity (ruff, C901), the import contracts of docs/architecture.md, dead code.
 lint: $(STAMP)

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from hotapi.api.serializers import StrictCharField, UTCDateTimeField
+from hotapi.api.serializers import StrictRegexField, UTCDateTimeField
 from projects.serializers import ProjectSerializer
 
 from .models import Build, BuildType, EventHandler, Schedule
@@ -86,7 +86,11 @@ class BuildUploadSerializer(serializers.Serializer):
     """Multipart form of an upload. Other form fields are ignored, as the real server does."""
 
     file = serializers.FileField(allow_empty_file=True)
-    hash = StrictCharField(max_length=128)
+    hash = StrictRegexField(
+        r"^\s*[0-9a-fA-F]{64}\s*$",
+        error_messages={"invalid": "must be 64 hex digits: the zip's SHA-256 or the bundle hash"},
+        help_text="The SHA-256 of the zip, or the BLAKE3 bundle hash the Hot CLI computes",
+    )
     build_id = serializers.UUIDField(required=False)
     build_type = serializers.ChoiceField(choices=BuildType.choices, default=BuildType.BUNDLE)
 

@@ -16,6 +16,7 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from environments.services import storage_reserve
 from hotapi.errors import Conflict, DomainError, InvalidInput, TooLarge
 from projects.models import Project
 from projects.services import project_set_active
@@ -28,7 +29,6 @@ from .preparation import (
     prepare_sources,
     prepare_stored_build,
 )
-from .selectors import storage_used_bytes
 from .storage import build_storage, delete_stored_files, storage_backend_name
 
 log = logging.getLogger(__name__)
@@ -66,14 +66,9 @@ def _inspect_upload(upload, client_hash: str) -> BundleInfo:
 
 
 def _check_storage_quota(project: Project, size: int) -> None:
-    environment = project.environment
-    used = storage_used_bytes(environment=environment)
-    if used + size > environment.storage_limit_bytes:
-        raise TooLarge(
-            f"Storing {size} bytes would exceed the environment's storage limit "
-            f"({used} of {environment.storage_limit_bytes} bytes used)",
-            code="storage_quota_exceeded",
-        )
+    """An early look, before the file is stored; ``_record_build`` reserves for real."""
+    with transaction.atomic():
+        storage_reserve(environment_id=project.environment_id, size=size)
 
 
 def _existing_build_outcome(existing: Build, project: Project, info: BundleInfo) -> UploadResult:
@@ -170,6 +165,7 @@ def _record_build(project, info, build_id, build_type, client_hash, stored_key) 
         # The live build is replaced in place: one per project, deployed at once. Its stored
         # file goes once this commits (builds/signals.py).
         Build.objects.select_for_update().filter(project=project, build_type="live").delete()
+    storage_reserve(environment_id=project.environment_id, size=info.size)
     build = Build.objects.create(
         id=build_id,
         project=project,

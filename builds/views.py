@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from hotapi.api.pagination import paginate
 from hotapi.api.permissions import needs
+from hotapi.api.schema import error_responses
 from hotapi.api.views import EnvironmentScopedViewSet
 from projects.views import ProjectChildViewSet
 
@@ -59,7 +60,11 @@ class ProjectBuildViewSet(ProjectChildViewSet):
 
     @extend_schema(
         request={"multipart/form-data": BuildUploadSerializer},
-        responses={201: BuildUploadResultSerializer, 200: BuildUploadResultSerializer},
+        responses={
+            201: BuildUploadResultSerializer,
+            200: BuildUploadResultSerializer,
+            **error_responses(409),
+        },
     )
     def create(self, request, project_ref=None):
         project = self.get_project()  # 404 before the multipart body is parsed

@@ -1,5 +1,5 @@
 """Credentials: issuing, verifying and revoking API keys, sessions and service keys;
-bootstrapping the default environment.
+bootstrapping the default environment; reserving storage against the environment's quota.
 
 Every token is ``<id hex>_<secret hex>`` behind a prefix that names its kind (``hot_`` API
 key, ``s_`` session, none for a white-label service key). Only an HMAC of the secret is stored,
@@ -30,9 +30,10 @@ from hotapi.access import (
     Credential,
     Permissions,
 )
-from hotapi.errors import Conflict, InvalidInput, LimitExceeded
+from hotapi.errors import Conflict, InvalidInput, LimitExceeded, TooLarge
 
 from .models import ApiKey, Environment, Organization, ServiceKey, Session
+from .usage import STORAGE_BYTES, usage
 
 TOKEN_PATTERN = re.compile(r"^hot_([0-9a-f]{32})_([0-9a-f]{64})$")
 SESSION_TOKEN_PATTERN = re.compile(r"^s_([0-9a-f]{32})_([0-9a-f]{32})$")
@@ -330,3 +331,22 @@ def environment_ensure(*, name: str, organization_name: str = DEFAULT_ORGANIZATI
     organization, _ = Organization.objects.get_or_create(name=organization_name)
     environment, _ = Environment.objects.get_or_create(organization=organization, name=name)
     return environment
+
+
+def storage_reserve(*, environment_id, size: int) -> None:
+    """Make room for ``size`` more bytes of stored objects in the environment, or raise
+    ``TooLarge`` (``storage_quota_exceeded``).
+
+    Call it inside the transaction that records the stored object: the environment row stays
+    locked until that commits, so concurrent uploads check and record one at a time and the
+    quota holds (``FOR NO KEY UPDATE`` leaves foreign-key checks of other writers unblocked).
+    What is stored is whatever the ``STORAGE_BYTES`` meters count, the new row included once
+    it is saved."""
+    environment = Environment.objects.select_for_update(no_key=True).get(pk=environment_id)
+    used = int(usage(STORAGE_BYTES, environment=environment))
+    if used + size > environment.storage_limit_bytes:
+        raise TooLarge(
+            f"Storing {size} bytes would exceed the environment's storage limit "
+            f"({used} of {environment.storage_limit_bytes} bytes used)",
+            code="storage_quota_exceeded",
+        )

@@ -8,12 +8,7 @@ from hotapi.api.serializers import (
 )
 
 from .models import Event
-
-EVENT_TYPE_REGEX = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,254}$"
-EVENT_TYPE_RULE = (
-    "must be 1-255 characters: letters, digits, '.', '_', ':', '/', '-', "
-    "starting with a letter or digit"
-)
+from .services import EVENT_TYPE_REGEX, EVENT_TYPE_RULE
 
 
 class EventSerializer(serializers.ModelSerializer):

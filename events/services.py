@@ -4,13 +4,16 @@ Routing a published event to runs is not done here: ``event_publish`` hands the 
 event to whatever registered with ``events.dispatch`` (the ``runs`` app).
 """
 
+import re
 import uuid
 from enum import StrEnum
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from hotapi.errors import Forbidden, NotFound
+from hotapi.errors import Forbidden, InvalidInput, NotFound
+from hotapi.jsonvalues import find_unstorable
 
 from . import streamlog
 from .dispatch import event_committed
@@ -21,6 +24,11 @@ SCHEDULE_EVENT = "hot:schedule"
 SCHEDULE_NEW_EVENT = "hot:schedule:new"
 SCHEDULE_CANCEL_EVENT = "hot:schedule:cancel"
 RESERVED_PREFIX = "hot:"
+EVENT_TYPE_REGEX = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,254}$"
+EVENT_TYPE_RULE = (
+    "must be 1-255 characters: letters, digits, '.', '_', ':', '/', '-', "
+    "starting with a letter or digit"
+)
 
 
 class EventSource(StrEnum):
@@ -48,6 +56,16 @@ def check_publishable(event_type: str, *, source: EventSource) -> None:
             f"Event type '{event_type}' is reserved (only {', '.join(sorted(allowed))} may be "
             "published)"
         )
+
+
+def check_sent_event(event_type: str, event_data) -> None:
+    """What Hot code sends meets the rules the API applies to clients' events (the API checks
+    them in its serializer): a valid type, and data every database can store."""
+    if not re.fullmatch(EVENT_TYPE_REGEX, event_type):
+        raise InvalidInput(f"Event type {event_type!r} {EVENT_TYPE_RULE}")
+    problem = find_unstorable(event_data, max_depth=settings.HOT_MAX_JSON_DEPTH)
+    if problem is not None:
+        raise InvalidInput(f"Event data {problem.path or 'value'}: {problem.message}")
 
 
 def stream_resolve(*, environment, stream_id: uuid.UUID | None = None) -> Stream:
@@ -95,6 +113,8 @@ def event_publish(
     transaction (the scheduler): the event is recorded as already routed to that many runs.
     """
     check_publishable(event_type, source=source)
+    if source == EventSource.RUNTIME:
+        check_sent_event(event_type, event_data)
     stream = stream or stream_resolve(environment=environment, stream_id=stream_id)
     now = timezone.now()
     event = Event.objects.create(

@@ -12,17 +12,18 @@ database connection is held while a stream is open.
 
 import asyncio
 import json
+import re
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections, connection
 from django.http import StreamingHttpResponse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.views import APIView
 
 from hotapi.api.permissions import body_field, body_id, needs, url_id
 from hotapi.api.renderers import EnvelopeJSONRenderer, EventStreamRenderer
+from hotapi.api.schema import error_responses
 from hotapi.api.views import LargeBodyMixin
 from hotapi.errors import InvalidInput
 from projects.selectors import project_get
@@ -31,6 +32,8 @@ from . import selectors, services
 from .hub import ENTRY_FIELDS, Entry, entry_from_row, get_hub
 from .models import StreamEntry
 from .serializers import EventPublishSerializer
+from .sse_schema import ENV_RESPONSE, STREAM_RESPONSE, SUBSCRIBE_WITH_EVENT_RESPONSE
+from .stream_slots import StreamSlot, stream_slot_acquire
 
 RUN_KINDS = ("run:start", "run:stop", "run:fail", "run:cancel")
 STREAM_KINDS = (*RUN_KINDS, "stream:data")
@@ -38,11 +41,25 @@ ENV_KINDS = (*RUN_KINDS, "event:created", "event:handled")
 REPLAY_RUN_ENTRIES = 200
 HISTORY_PAGE = 1000
 
-SSE_RESPONSE = OpenApiResponse(
-    OpenApiTypes.STR, description="text/event-stream (see docs/api.md, Streams)"
-)
+MAX_EVENT_ID = 2**63 - 1
 LAST_EVENT_ID = OpenApiParameter(
-    "Last-Event-ID", str, OpenApiParameter.HEADER, description="Resume after this event id"
+    "Last-Event-ID",
+    {"type": "integer", "minimum": 0, "maximum": MAX_EVENT_ID},
+    OpenApiParameter.HEADER,
+    description="Resume right after this event id (the `id:` of an event received before)",
+)
+LAST_EVENT_ID_QUERY = OpenApiParameter(
+    "last_event_id",
+    {"type": "integer", "minimum": 0, "maximum": MAX_EVENT_ID},
+    description="The same as the `Last-Event-ID` header, for clients that cannot set headers",
+)
+STREAM_DESCRIPTION = (
+    "Follow a stream: run start, stop, fail and cancel, and the data runs stream. Without "
+    "`Last-Event-ID` the stream's recent run events come first; with it, everything after "
+    "that id. Ends with `stream:complete` after the stream time limit (300 s by default)."
+)
+PROJECT_FILTER = OpenApiParameter(
+    "project", str, description="Only run events of this project (name or id); empty for all"
 )
 
 
@@ -159,25 +176,46 @@ async def live(subscription, *, max_seconds: float | None, heartbeat: bytes):
         yield batch
 
 
-def parse_last_event_id(request) -> int | None:
-    raw = request.META.get("HTTP_LAST_EVENT_ID") or request.query_params.get("last_event_id")
-    if raw in (None, ""):
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
+_EVENT_ID = re.compile(r"[0-9]{1,19}")
+
+
+def _event_id(raw: str, name: str) -> int:
+    if not _EVENT_ID.fullmatch(raw) or int(raw) > MAX_EVENT_ID:
+        shown = raw if len(raw) <= 40 else raw[:40] + "..."
         raise InvalidInput(
-            f"Last-Event-ID must be an event id from this API, got {raw!r}"
-        ) from None
-    if value < 0:
-        raise InvalidInput("Last-Event-ID must not be negative")
-    return value
+            f"{name} must be an event id from this API (0 to {MAX_EVENT_ID}), got {shown!r}",
+            details={name: ["must be a non-negative integer"]},
+        )
+    return int(raw)
+
+
+def parse_last_event_id(request) -> int | None:
+    """``Last-Event-ID`` (or ``?last_event_id=``); the header wins when both are sent, and
+    each must be valid."""
+    header = request.META.get("HTTP_LAST_EVENT_ID")
+    query = request.query_params.get("last_event_id")
+    parsed = [
+        _event_id(raw, name)
+        for raw, name in ((header, "Last-Event-ID"), (query, "last_event_id"))
+        if raw is not None
+    ]
+    return parsed[0] if parsed else None
 
 
 class SSEView(APIView):
     renderer_classes = [EnvelopeJSONRenderer, EventStreamRenderer]
+    stream_slot: StreamSlot | None = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method != "OPTIONS":
+            # Taken before the view looks anything up or publishes; handed to the stream, or
+            # given back in finalize_response when no stream starts.
+            self.stream_slot = stream_slot_acquire(credential=request.auth)
 
     def finalize_response(self, request, response, *args, **kwargs):
+        if self.stream_slot is not None and not getattr(response, "holds_stream_slot", False):
+            self.stream_slot.release()
         if getattr(response, "status_code", 200) >= 400:
             # Errors before a stream starts are ordinary JSON error bodies.
             request.accepted_renderer = EnvelopeJSONRenderer()
@@ -188,9 +226,11 @@ class SSEView(APIView):
         close_old_connections()
         connection.close()  # do not pin a database connection to a long-lived stream
         response = StreamingHttpResponse(generator, content_type="text/event-stream")
-        response["Cache-Control"] = "no-cache"
+        response["Cache-Control"] = "no-store"
         response["X-Accel-Buffering"] = "no"
         response._resource_closers.append(subscription.close)
+        response._resource_closers.append(self.stream_slot.release)
+        response.holds_stream_slot = True
         return response
 
 
@@ -248,17 +288,19 @@ class StreamSubscribeView(SSEView):
 
     @extend_schema(
         operation_id="stream_subscribe",
-        parameters=[LAST_EVENT_ID, OpenApiParameter("project", str)],
-        responses={(200, "text/event-stream"): SSE_RESPONSE},
+        description=STREAM_DESCRIPTION,
+        parameters=[LAST_EVENT_ID, LAST_EVENT_ID_QUERY, PROJECT_FILTER],
+        responses={(200, "text/event-stream"): STREAM_RESPONSE},
     )
     def get(self, request, stream_id):
         return self._subscribe(request, stream_id)
 
     @extend_schema(
         operation_id="stream_subscribe_post",
+        description=STREAM_DESCRIPTION,
         request=None,
-        parameters=[LAST_EVENT_ID, OpenApiParameter("project", str)],
-        responses={(200, "text/event-stream"): SSE_RESPONSE},
+        parameters=[LAST_EVENT_ID, LAST_EVENT_ID_QUERY, PROJECT_FILTER],
+        responses={(200, "text/event-stream"): STREAM_RESPONSE},
     )
     def post(self, request, stream_id):
         return self._subscribe(request, stream_id)
@@ -276,9 +318,15 @@ class SubscribeWithEventView(LargeBodyMixin, SSEView):
 
     @extend_schema(
         operation_id="stream_subscribe_with_event",
+        description="Subscribe to a stream (`stream_id` of the body, or a new one), then "
+        "publish the event on it: the first event is `event:published`, then everything that "
+        "follows on the stream. Everything that can fail is checked before publishing.",
         request=EventPublishSerializer,
-        parameters=[OpenApiParameter("project", str)],
-        responses={(200, "text/event-stream"): SSE_RESPONSE},
+        parameters=[PROJECT_FILTER],
+        responses={
+            (200, "text/event-stream"): SUBSCRIBE_WITH_EVENT_RESPONSE,
+            **error_responses(403),
+        },
     )
     def post(self, request):
         environment = request.auth.environment
@@ -352,8 +400,10 @@ class EnvSubscribeView(SSEView):
 
     @extend_schema(
         operation_id="env_subscribe",
-        parameters=[LAST_EVENT_ID],
-        responses={(200, "text/event-stream"): SSE_RESPONSE},
+        description="Everything in the environment: runs starting and ending, events created "
+        "and handled. Send `Last-Event-ID` to resume after an event without losing any.",
+        parameters=[LAST_EVENT_ID, LAST_EVENT_ID_QUERY],
+        responses={(200, "text/event-stream"): ENV_RESPONSE},
     )
     def get(self, request):
         environment = request.auth.environment

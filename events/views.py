@@ -1,9 +1,10 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from hotapi.api.pagination import paginate
 from hotapi.api.permissions import body_field, needs
+from hotapi.api.schema import error_responses
 from hotapi.api.views import EnvironmentScopedViewSet, LargeBodyMixin
 
 from . import selectors, services
@@ -23,7 +24,25 @@ class EventViewSet(LargeBodyMixin, EnvironmentScopedViewSet):
     def list(self, request):
         return paginate(self, selectors.event_list(environment=self.environment), EventSerializer)
 
-    @extend_schema(request=EventPublishSerializer, responses={201: EventSerializer})
+    @extend_schema(
+        request=EventPublishSerializer,
+        responses={201: EventSerializer, **error_responses(403)},
+        examples=[
+            OpenApiExample(
+                "A signup",
+                value={"event_type": "user.signup", "event_data": {"email": "ada@example.com"}},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Call a function",
+                value={
+                    "event_type": "hot:call",
+                    "event_data": {"fn": "::app::main/add", "args": [1, 2]},
+                },
+                request_only=True,
+            ),
+        ],
+    )
     def create(self, request):
         payload = EventPublishSerializer(data=request.data)
         payload.is_valid(raise_exception=True)

@@ -51,7 +51,8 @@ class TooLarge(DomainError):
 
 
 class LimitExceeded(DomainError):
-    """A count limit is reached; the caller must release something first (429)."""
+    """A count limit is reached (open streams of a key, active sessions…); the caller must
+    release something first (429)."""
 
     code = "limit_exceeded"
     default_message = "Limit exceeded"

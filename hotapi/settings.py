@@ -9,6 +9,7 @@ filesystem broker and a local-memory cache. ``DATABASE_URL``, ``CELERY_BROKER_UR
 import logging
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -78,6 +79,9 @@ DEBUG = env_bool("DEBUG", False)
 DATA_DIR = Path(env_str("HOT_DATA_DIR") or BASE_DIR / "var").resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
+# SECRET_KEY and HOT_API_KEY_PEPPER must be the same on every web host, so with DEBUG off the
+# servers refuse to start without them (hotapi.checks); tooling still runs on a generated key.
+SECRET_KEY_GENERATED = not env_str("SECRET_KEY")
 SECRET_KEY = env_str("SECRET_KEY") or _local_secret(
     DATA_DIR / "secret_key", lambda: secrets.token_urlsafe(50)
 )
@@ -94,6 +98,7 @@ HOT_ENCRYPTION_OLD_KEYS = env_list("HOT_ENCRYPTION_OLD_KEYS", [])
 
 # API-key digests are HMAC-SHA256(pepper, secret): a stolen table alone cannot be brute-forced
 # offline, and verification stays a microsecond (not a password hasher).
+HOT_API_KEY_PEPPER_GENERATED = not env_str("HOT_API_KEY_PEPPER")
 HOT_API_KEY_PEPPER = env_str("HOT_API_KEY_PEPPER") or SECRET_KEY
 # Sessions: short-lived tokens minted by API keys (POST /v1/sessions).
 HOT_SESSION_DEFAULT_SECONDS = env_int("HOT_SESSION_DEFAULT_SECONDS", 3600)
@@ -132,6 +137,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "drf_spectacular",
+    "axes",
     "hotapi",
     "environments",
     "domains",
@@ -144,8 +150,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "hotapi.api.middleware.RequestIdMiddleware",
+    "hotapi.api.address_throttle.UnauthenticatedThrottleMiddleware",
     "hotapi.api.middleware.TrailingSlashMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "hotapi.api.guards.NoStoreMiddleware",
+    "hotapi.api.guards.NulGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -153,7 +162,34 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: answers locked-out admin logins
 ]
+
+# --- HTTPS, cookies, admin logins -----------------------------------------------------------
+# Off by default (the embedded server speaks plain HTTP on loopback); a production deployment
+# behind TLS turns them on (README, "Production settings"; `manage.py check --deploy` is clean).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^status$"]  # load balancer health checks may use plain HTTP
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+# The header a TLS-terminating proxy sets to "https", e.g. X-Forwarded-Proto. Only set it when
+# the proxy overwrites that header on every request: clients must not be able to forge it.
+_proxy_ssl_header = env_str("HOT_PROXY_SSL_HEADER")
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+
+# Admin logins (django-axes): after this many failures an address is locked out for a while.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("HOT_ADMIN_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("HOT_ADMIN_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_RESET_ON_SUCCESS = True
 
 ROOT_URLCONF = "hotapi.urls"
 WSGI_APPLICATION = "hotapi.wsgi.application"
@@ -304,11 +340,14 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["hotapi.api.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["hotapi.api.permissions.DeclaredPermissions"],
     "DEFAULT_RENDERER_CLASSES": ["hotapi.api.renderers.EnvelopeJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["hotapi.api.parsers.BoundedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["hotapi.api.parsers.HotJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "hotapi.api.pagination.HotPagination",
     "DEFAULT_THROTTLE_CLASSES": ["hotapi.api.throttling.EnvironmentRateThrottle"],
     "EXCEPTION_HANDLER": "hotapi.api.exceptions.envelope_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_METADATA_CLASS": "hotapi.api.metadata.EnvelopeMetadata",
+    # Media types are chosen with Accept only: no undocumented ?format= parameter.
+    "URL_FORMAT_OVERRIDE": None,
+    "DEFAULT_SCHEMA_CLASS": "hotapi.api.schema.HotAutoSchema",
     "UNAUTHENTICATED_USER": None,
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": False,
@@ -322,9 +361,15 @@ SPECTACULAR_SETTINGS = {
         "`{error: {code, message, request_id}}`."
     ),
     "VERSION": "0.1.0",
+    # 3.1: JSON Schema 2020-12, so each SSE event's JSON payload can be described
+    # (contentMediaType / contentSchema).
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # PATCH bodies are validated in full (a project's name is its only field): no "Patched"
+    # variant with every field optional.
+    "COMPONENT_SPLIT_PATCH": False,
     "PREPROCESSING_HOOKS": ["hotapi.api.schema.only_v1_endpoints"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -333,12 +378,18 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
 }
 
+# API requests without valid credentials allowed per client address and hour (0: no limit).
+HOT_UNAUTHENTICATED_REQUESTS_PER_HOUR = env_int("HOT_UNAUTHENTICATED_REQUESTS_PER_HOUR", 600)
+
 # --- Builds and runtime ---------------------------------------------------------------------
 HOT_BUILD_MAX_BYTES = env_int("HOT_BUILD_MAX_BYTES", 100 * 1024 * 1024)
 # Uploads stream to temporary files here (on disk: /tmp may be memory-backed).
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+# Temporary upload files this old are removed when a web process starts, whoever owned them
+# (those of a process that is gone are removed whatever their age).
+HOT_UPLOAD_TMP_MAX_AGE_SECONDS = env_int("HOT_UPLOAD_TMP_MAX_AGE_SECONDS", 24 * 3600)
 HOT_RUNTIME = env_str("HOT_RUNTIME", "hotapi.runtime.HotlangRuntime")
 # Preparing (compiling) a bundle's sources may take at most this long; beyond, the deploy fails.
 HOT_PREPARE_MAX_SECONDS = env_float("HOT_PREPARE_MAX_SECONDS", 10)
@@ -349,11 +400,15 @@ HOT_RUN_MAX_DEPTH = env_int("HOT_RUN_MAX_DEPTH", 2_000)
 HOT_RUN_MAX_VALUE_BYTES = env_int("HOT_RUN_MAX_VALUE_BYTES", 10 * 1024 * 1024)
 # A running run's worker renews its lease; the reaper fails runs whose lease expired.
 HOT_RUN_LEASE_SECONDS = env_int("HOT_RUN_LEASE_SECONDS", 30)
+# Each worker process reuses the month's summed run time this long when checking the quota.
+HOT_COMPUTE_QUOTA_CACHE_SECONDS = env_float("HOT_COMPUTE_QUOTA_CACHE_SECONDS", 10)
 # How often each web process's stream hub polls the stream log without Redis wake-ups.
 HOT_STREAM_POLL_SECONDS = env_float("HOT_STREAM_POLL_SECONDS", 0.1)
 HOT_STREAM_RETENTION_DAYS = env_float("HOT_STREAM_RETENTION_DAYS", 7)
 HOT_SSE_HEARTBEAT_SECONDS = env_float("HOT_SSE_HEARTBEAT_SECONDS", 15)
 HOT_SSE_STREAM_SECONDS = env_float("HOT_SSE_STREAM_SECONDS", 300)
+# Open SSE streams allowed per API key at once (429 too_many_streams beyond; 0: no limit).
+HOT_SSE_MAX_STREAMS_PER_KEY = env_int("HOT_SSE_MAX_STREAMS_PER_KEY", 100)
 
 # Largest JSON body accepted (context values are bounded separately); larger → 413. Event
 # bodies (POST /events, subscribe-with-event) have their own, larger limit.
@@ -361,6 +416,8 @@ HOT_MAX_JSON_BODY_BYTES = env_int("HOT_MAX_JSON_BODY_BYTES", 1024 * 1024)
 HOT_MAX_EVENT_BODY_BYTES = env_int("HOT_MAX_EVENT_BODY_BYTES", 32 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(HOT_MAX_JSON_BODY_BYTES, HOT_MAX_EVENT_BODY_BYTES)
 HOT_CONTEXT_VALUE_MAX_BYTES = env_int("HOT_CONTEXT_VALUE_MAX_BYTES", 64 * 1024)
+# JSON nested deeper than this is refused with 400 (every consumer walks values recursively).
+HOT_MAX_JSON_DEPTH = env_int("HOT_MAX_JSON_DEPTH", 128)
 
 # --- i18n, static ---------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -395,5 +452,6 @@ LOGGING = {
         "celery.app.trace": {"level": "WARNING"},
         "celery.beat": {"level": "WARNING"},
         "celery.worker.strategy": {"level": "WARNING"},
+        "axes.apps": {"level": "WARNING"},  # a start-up banner in every command otherwise
     },
 }

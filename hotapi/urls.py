@@ -1,12 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularJSONAPIView
 
-from hotapi.api.views import StatusView, api_not_found
+from hotapi.api.views import DocsView, StatusView, api_not_found
 
 api_v1 = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
-    path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="api-docs"),
+    path("docs", DocsView.as_view(url_name="openapi"), name="api-docs"),
     path("", include("environments.urls")),
     path("", include("domains.urls")),
     path("", include("projects.urls")),
@@ -25,5 +25,6 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),  # the seed's hosted base URL
 ]
 
+handler400 = "hotapi.api.views.handler400"
 handler404 = "hotapi.api.views.handler404"
 handler500 = "hotapi.api.views.handler500"

@@ -27,5 +27,9 @@ class ProjectSerializer(serializers.ModelSerializer):
 
 class ProjectWriteSerializer(StrictSerializer):
     name = StrictCharField(
-        max_length=PROJECT_NAME_MAX_LENGTH, trim_whitespace=False, validators=[_validate_name]
+        max_length=PROJECT_NAME_MAX_LENGTH,
+        trim_whitespace=False,
+        validators=[_validate_name],
+        help_text="What a directory may be called: no '/', '\\' or control characters, no "
+        "surrounding whitespace, not '.' or '..', and not shaped like a UUID",
     )

@@ -1,9 +1,10 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from hotapi.api.pagination import paginate
 from hotapi.api.permissions import needs
+from hotapi.api.schema import error_responses
 from hotapi.api.views import EnvironmentScopedViewSet
 
 from . import selectors, services
@@ -38,6 +39,7 @@ class ProjectViewSet(ProjectChildViewSet):
         responses={201: ProjectSerializer, 200: ProjectSerializer},
         description="Creates the project (201); if one of that name exists, returns it (200), "
         "reactivated if it was inactive.",
+        examples=[OpenApiExample("A project", value={"name": "billing"}, request_only=True)],
     )
     def create(self, request):
         payload = ProjectWriteSerializer(data=request.data)
@@ -51,7 +53,9 @@ class ProjectViewSet(ProjectChildViewSet):
     def retrieve(self, request, project_ref=None):
         return Response(ProjectSerializer(self.get_project()).data)
 
-    @extend_schema(request=ProjectWriteSerializer, responses=ProjectSerializer)
+    @extend_schema(
+        request=ProjectWriteSerializer, responses={200: ProjectSerializer, **error_responses(409)}
+    )
     def partial_update(self, request, project_ref=None):
         payload = ProjectWriteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)

@@ -6,6 +6,7 @@ import os
 import socket
 import threading
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from datetime import UTC, datetime
@@ -29,7 +30,13 @@ from .models import Run, RunStatus, RunVariable
 
 log = logging.getLogger(__name__)
 
-WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
+
+def worker_name() -> str:
+    """This process, as recorded on the runs it claims: read when claiming, because prefork
+    pools import this module before forking their children."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 CANCEL_CHECK_INTERVAL = 0.25
 
 
@@ -70,11 +77,15 @@ class PlatformHooks:
         return list((self._context or {}).values())
 
     def send(self, event_type, data):
+        # What a run publishes is stored and shown like any event, so context values in it are
+        # masked first (the run handling it then receives them masked as well).
+        event_type = mask_secrets(str(event_type), self.secrets)
+        data = mask_secrets(data, self.secrets)
 
         def publish():
             return event_publish(
                 environment=self.run.environment,
-                event_type=str(event_type),
+                event_type=event_type,
                 event_data=data,
                 source=EventSource.RUNTIME,
                 stream=Stream.objects.get(pk=self.run.stream_id),
@@ -192,7 +203,7 @@ def _variables(hooks: PlatformHooks, captured) -> list[RunVariable]:
 def execute_run(*, run_id) -> str:
     """Claim and execute one run. Returns the final status, or why nothing ran."""
     close_old_connections()
-    run = services.run_claim(run_id=run_id, worker=WORKER_NAME)
+    run = services.run_claim(run_id=run_id, worker=worker_name())
     if run is None:
         return "not-claimed"
     hooks = PlatformHooks(run)
@@ -205,9 +216,13 @@ def execute_run(*, run_id) -> str:
                 prepared, run.function, run.args, hooks=hooks, limits=get_runtime().limits()
             )
     except Exception as exc:  # the worker survives anything the run does
-        log.exception("Run %s could not be executed", run.pk)
+        # The exception may quote a context value: the log and the run get it masked.
+        trace = "".join(traceback.format_exception(exc))
+        log.error("Run %s could not be executed\n%s", run.pk, mask_secrets(trace, hooks.secrets))
         services.run_finish(
-            run_id=run.pk, status=RunStatus.FAILED, error=f"Run could not be executed: {exc}"
+            run_id=run.pk,
+            status=RunStatus.FAILED,
+            error=mask_secrets(f"Run could not be executed: {exc}", hooks.secrets),
         )
         return RunStatus.FAILED
     status = outcome.status if outcome.status in RunStatus.values else RunStatus.FAILED

@@ -4,9 +4,12 @@ import re
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
+from environments.usage import COMPUTE_SECONDS_THIS_MONTH, usage
 from hotapi.api.lookups import get_by_id_or_404
 from hotapi.errors import InvalidInput
 from projects.selectors import project_get
@@ -14,20 +17,39 @@ from projects.selectors import project_get
 from .models import Run, RunCounter, RunStatus, RunType, RunVariable
 
 RUN_ORDER = ("-created_at", "-id")
+# ASCII digits, at most 9 per part: beyond, every value is out of range anyway.
+_NUMBER = "[0-9]{1,9}"
 _DURATION = re.compile(
-    r"^P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
-    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
+    rf"P(?:(?P<years>{_NUMBER})Y)?(?:(?P<months>{_NUMBER})M)?(?:(?P<weeks>{_NUMBER})W)?"
+    rf"(?:(?P<days>{_NUMBER})D)?"
+    rf"(?:T(?:(?P<hours>{_NUMBER})H)?(?:(?P<minutes>{_NUMBER})M)?(?:(?P<seconds>{_NUMBER})S)?)?"
 )
-MAX_RANGE_DAYS = 3660
+
+
+def _one_or_more(units: str) -> str:
+    """A regex for one or more of the ``units`` (in this order), each with its number."""
+    parts = [f"{_NUMBER}{unit}" for unit in units]
+    return "|".join(
+        "".join([parts[first]] + [f"({part})?" for part in parts[first + 1 :]])
+        for first in range(len(parts))
+    )
+
+
+# The schema's pattern for ``time_range``: the same durations, empty, or ``all``.
+TIME_RANGE_PATTERN = (
+    rf"^(|all|P(({_one_or_more('YMWD')})(T({_one_or_more('HMS')}))?|T({_one_or_more('HMS')})))$"
+)
+MAX_RANGE_DAYS = 3660  # longer ranges select everything
 
 
 def parse_time_range(value: str | None, now=None):
     """The cutoff for an ISO 8601 duration such as ``P7D`` or ``PT12H`` (``None``, ``""`` and
-    ``all`` mean no filter). Invalid or out-of-range values are refused with 400."""
+    ``all`` mean no filter, and so does a range longer than the data can be old). Anything that
+    is not such a duration is refused with 400."""
     if value in (None, "", "all"):
         return None
-    match = _DURATION.match(value)
-    if not match or value in ("P", "PT") or value.endswith("T"):
+    match = _DURATION.fullmatch(value)
+    if not match or not re.match(TIME_RANGE_PATTERN, value):
         raise InvalidInput(
             f"time_range must be an ISO 8601 duration such as P7D or PT12H, got {value!r}",
             details={"time_range": ["invalid ISO 8601 duration"]},
@@ -42,11 +64,8 @@ def parse_time_range(value: str | None, now=None):
         + parts.get("minutes", 0) / 1440
         + parts.get("seconds", 0) / 86400
     )
-    if bound_days <= 0 or bound_days > MAX_RANGE_DAYS:
-        raise InvalidInput(
-            f"time_range must be longer than zero and at most {MAX_RANGE_DAYS} days",
-            details={"time_range": ["out of range"]},
-        )
+    if bound_days > MAX_RANGE_DAYS:  # older than anything kept: no filter
+        return None
     now = now or timezone.now()
     return (
         now
@@ -62,7 +81,7 @@ def parse_time_range(value: str | None, now=None):
 
 
 def _choice(name: str, value: str | None, choices) -> str | None:
-    if value in (None, ""):
+    if value is None:
         return None
     if value not in choices:
         raise InvalidInput(
@@ -137,3 +156,23 @@ def compute_seconds_this_month(*, environment) -> float:
         environment=environment, created_at__gte=month_start, duration_ms__isnull=False
     ).aggregate(total=Sum("duration_ms"))["total"]
     return (total or 0) / 1000
+
+
+def compute_quota_refusal(*, environment) -> str | None:
+    """Why no new run may start in ``environment`` (its monthly compute quota is used up), or
+    None. The time used is summed over the month's runs, so it is cached for a few seconds per
+    process: a burst of claims costs one sum, and the quota may be overrun by that much."""
+    limit = environment.compute_seconds_per_month
+    if limit <= 0:  # as for requests_per_hour: zero means no limit
+        return None
+    key = f"hot:compute-used:{environment.pk}"
+    used = cache.get(key)
+    if used is None:
+        used = usage(COMPUTE_SECONDS_THIS_MONTH, environment=environment)
+        cache.set(key, used, settings.HOT_COMPUTE_QUOTA_CACHE_SECONDS)
+    if used < limit:
+        return None
+    return (
+        f"The environment has used its compute quota for this month ({int(used)} of {limit} "
+        "seconds of run time); new runs start again next month or once the quota is raised"
+    )

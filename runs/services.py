@@ -14,6 +14,7 @@ from events import streamlog
 from hotapi.errors import Conflict
 
 from .models import TERMINAL_STATUSES, Run, RunCounter, RunStatus, RunType, RunVariable
+from .selectors import compute_quota_refusal
 from .serializers import run_json
 
 log = logging.getLogger(__name__)
@@ -154,6 +155,8 @@ def run_claim(*, run_id, worker: str) -> Run | None:
         )
         if environment is None:
             return None
+        if (refusal := compute_quota_refusal(environment=environment)) is not None:
+            return _refuse_queued(run_id, refusal)
         running = Run.objects.filter(
             environment_id=environment.id, status=RunStatus.RUNNING
         ).count()
@@ -177,6 +180,13 @@ def run_claim(*, run_id, worker: str) -> Run | None:
         _count(environment.id, RunStatus.RUNNING, +1)
         _log_run(run, "run:start")
     return run
+
+
+def _refuse_queued(run_id, reason: str) -> None:
+    """A queued run that may not start ends failed with ``reason`` (running runs finish)."""
+    run = Run.objects.select_related("project").get(pk=run_id)
+    if run.status == RunStatus.QUEUED:
+        _finish(run, RunStatus.FAILED, error=reason)
 
 
 def _finish(run: Run, status: str, *, result=None, error: str = "") -> None:

@@ -4,7 +4,8 @@
 from drf_spectacular.utils import extend_schema
 
 from events.hub import get_hub
-from events.sse import RUN_KINDS, SSE_RESPONSE, SSEView, live, sse
+from events.sse import RUN_KINDS, SSEView, live, sse
+from events.sse_schema import RUN, sse_event, sse_response
 from hotapi.api.permissions import needs, url_id
 
 from .models import TERMINAL_STATUSES
@@ -42,7 +43,15 @@ class RunSubscribeView(SSEView):
     permission_rules = {"get": needs("run", "read", path=url_id("run_id"))}
 
     @extend_schema(
-        operation_id="run_subscribe", responses={(200, "text/event-stream"): SSE_RESPONSE}
+        operation_id="run_subscribe",
+        description="`run:update` events: the run's current state first, then every change; "
+        "the stream ends once the run has succeeded, failed or been cancelled.",
+        responses={
+            (200, "text/event-stream"): sse_response(
+                "The run's state first, then every change; the stream ends with the run",
+                sse_event("run:update", {"run": RUN}, ["run"]),
+            )
+        },
     )
     def get(self, request, run_id):
         run = run_get(environment=request.auth.environment, run_id=run_id)

@@ -5,15 +5,24 @@ from rest_framework.response import Response
 from events.selectors import event_get
 from hotapi.api.pagination import paginate
 from hotapi.api.permissions import needs, url_id
+from hotapi.api.schema import error_responses
 from hotapi.api.views import EnvironmentScopedViewSet
 
 from . import selectors, services
+from .models import RunStatus, RunType
 from .serializers import RunSerializer, RunStatsSerializer, RunVariableSerializer
 
 RUN_FILTERS = [
-    OpenApiParameter("status", str, enum=["queued", "running", "succeeded", "failed", "cancelled"]),
-    OpenApiParameter("type", str, enum=["call", "event", "schedule", "run", "eval", "repl"]),
-    OpenApiParameter("time_range", str, description="ISO 8601 duration, e.g. P7D or PT12H"),
+    OpenApiParameter("status", str, enum=RunStatus.values, allow_blank=False),
+    OpenApiParameter("type", str, enum=RunType.values, allow_blank=False),
+    OpenApiParameter(
+        "time_range",
+        str,
+        pattern=selectors.TIME_RANGE_PATTERN,
+        description="Runs created within this ISO 8601 duration, e.g. P7D or PT12H (each number "
+        "at most 9 digits); empty or `all` for no limit, and so is a range longer than "
+        f"{selectors.MAX_RANGE_DAYS} days.",
+    ),
     OpenApiParameter("project", str, description="Project name or id"),
     OpenApiParameter("event_type", str, description="Type of the triggering event"),
 ]
@@ -58,7 +67,7 @@ class RunViewSet(EnvironmentScopedViewSet):
     def variables(self, request, run_id=None):
         return paginate(self, selectors.run_variables(run=self.get_run()), RunVariableSerializer)
 
-    @extend_schema(request=None, responses=RunSerializer)
+    @extend_schema(request=None, responses={200: RunSerializer, **error_responses(409)})
     def cancel(self, request, run_id=None):
         return Response(RunSerializer(services.run_cancel(run=self.get_run())).data)
 

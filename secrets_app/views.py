@@ -1,9 +1,10 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from hotapi.api.pagination import paginate
 from hotapi.api.permissions import needs
+from hotapi.api.schema import error_responses
 from projects.views import ProjectChildViewSet
 
 from . import selectors, services
@@ -32,7 +33,21 @@ class ContextVariableViewSet(ProjectChildViewSet):
         queryset = selectors.context_list(project=self.get_project())
         return paginate(self, queryset, ContextVariableSerializer)
 
-    @extend_schema(request=ContextCreateSerializer, responses={201: ContextVariableSerializer})
+    @extend_schema(
+        request=ContextCreateSerializer,
+        responses={201: ContextVariableSerializer, **error_responses(409)},
+        examples=[
+            OpenApiExample(
+                "An API token",
+                value={
+                    "key": "STRIPE_API_KEY",
+                    "value": "sk_live_...",
+                    "description": "Charges customers",
+                },
+                request_only=True,
+            )
+        ],
+    )
     def create(self, request, project_ref=None):
         payload = ContextCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)

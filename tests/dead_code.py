@@ -42,8 +42,10 @@ IGNORE_NAMES = [
     "allow_request",
     "wait",
     "c_*",  # hotlang's compiler dispatches on the node class name
+    "handler400",
     "handler404",
     "handler500",
+    "determine_metadata",  # DRF metadata protocol
     "_put",  # kombu transport overrides
     "_queue_bind",
     "readable",  # io.RawIOBase protocol
@@ -70,13 +72,18 @@ IGNORE_DECORATORS = [
 # Named by string in settings.py (middleware, DRF classes, hooks) or by Celery beat.
 USED_BY_SETTINGS = [
     "RequestIdMiddleware",
+    "UnauthenticatedThrottleMiddleware",
+    "NulGuardMiddleware",
+    "NoStoreMiddleware",
+    "EnvelopeMetadata",
+    "HotJSONParser",
+    "HotAutoSchema",
     "TrailingSlashMiddleware",
     "RequestIdLogFilter",
     "ApiKeyAuthentication",
     "ApiKeyAuthenticationScheme",
     "get_security_definition",
     "DeclaredPermissions",
-    "BoundedJSONParser",
     "has_permission",
     "EnvironmentRateThrottle",
     "HotPagination",

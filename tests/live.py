@@ -42,6 +42,9 @@ def child_environment(**extra: str) -> dict[str, str]:
         {
             "DATABASE_URL": test_database_url(),
             "HOT_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
+            # Required with DEBUG off; the same values as this process, which issues the keys.
+            "SECRET_KEY": settings.SECRET_KEY,
+            "HOT_API_KEY_PEPPER": settings.HOT_API_KEY_PEPPER,
             "DJANGO_SETTINGS_MODULE": "hotapi.settings",
             "DEBUG": "0",
             "PYTHONUNBUFFERED": "1",
@@ -68,6 +71,7 @@ class LiveServer:
                 "--port",
                 str(self.port),
                 "--no-access-log",
+                "--no-server-header",
             ],
             cwd=BASE_DIR,
             env=child_environment(**env),

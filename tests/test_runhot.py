@@ -47,6 +47,7 @@ def test_runhot_serves_with_a_printed_key_and_stops_on_sigterm(tmp_path):
             except httpx.HTTPError:
                 time.sleep(0.2)
         assert status is not None and status.json()["status"] == "ok"
+        assert "server" not in status.headers  # no version banner
         output = (tmp_path / "runhot.log").read_text()
         token = re.search(r"HOT_API_KEY=(hot_[0-9a-f]{32}_[0-9a-f]{64})", output).group(1)
         env_info = httpx.get(
@@ -80,7 +81,12 @@ def test_runhot_serves_with_a_printed_key_and_stops_on_sigterm(tmp_path):
 
 def test_runhot_refuses_to_start_without_a_key_when_debug_is_off(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"HOT_ENCRYPTION_KEY", "DEBUG"}}
-    env.update(HOT_DATA_DIR=str(tmp_path / "data"), DEBUG="0")
+    env.update(
+        HOT_DATA_DIR=str(tmp_path / "data"),
+        DEBUG="0",
+        SECRET_KEY="s" * 50,
+        HOT_API_KEY_PEPPER="p" * 50,
+    )
     result = subprocess.run(
         [sys.executable, "manage.py", "runhot"],
         cwd=BASE_DIR,
@@ -91,3 +97,28 @@ def test_runhot_refuses_to_start_without_a_key_when_debug_is_off(tmp_path):
     )
     assert result.returncode != 0
     assert "HOT_ENCRYPTION_KEY is required" in result.stderr
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "HOT_API_KEY_PEPPER"])
+def test_servers_refuse_to_start_without_shared_secrets_when_debug_is_off(tmp_path, missing):
+    # Generated per data directory, they differed between web hosts sharing one database, and
+    # each host refused the API keys the other issued.
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "HOT_API_KEY_PEPPER"}}
+    env.update(
+        HOT_DATA_DIR=str(tmp_path / "data"),
+        DEBUG="0",
+        HOT_ENCRYPTION_KEY="5a" * 32,
+        SECRET_KEY="s" * 20 + "-shared-secret-key-of-every-web-host-0123456789",
+        HOT_API_KEY_PEPPER="p" * 20 + "-shared-pepper-of-every-web-host",
+    )
+    del env[missing]
+    for command in (
+        [sys.executable, "manage.py", "runhot", "--no-worker"],
+        [sys.executable, "-c", "import hotapi.asgi"],
+        [sys.executable, "-c", "import hotapi.wsgi"],
+    ):
+        result = subprocess.run(
+            command, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode != 0, command
+        assert f"{missing} is required when DEBUG is off" in result.stderr, command

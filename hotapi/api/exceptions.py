@@ -91,10 +91,15 @@ def _validation_message(details: dict[str, list[str]]) -> str:
     return "Invalid request: " + " | ".join(parts) if parts else "Invalid request"
 
 
-def error_body(request, code: str, message: str, **extra) -> dict:
-    error = {"code": code, "message": message, "request_id": request_id_for(request)}
+def error_envelope(code: str, message: str, request_id: str, **extra) -> dict:
+    """The error body every API error has; also used outside Django (``bodylimits``)."""
+    error = {"code": code, "message": message, "request_id": request_id}
     error.update({key: value for key, value in extra.items() if value is not None})
     return {"error": error}
+
+
+def error_body(request, code: str, message: str, **extra) -> dict:
+    return error_envelope(code, message, request_id_for(request), **extra)
 
 
 def _as_api_exception(exc):
@@ -154,7 +159,8 @@ def envelope_exception_handler(exc, context):
     )
 
 
-def json_error_response(request, status_code: int, code: str, message: str) -> JsonResponse:
+def json_error_response(
+    request, status_code: int, code: str, message: str, **extra
+) -> JsonResponse:
     """An enveloped error for plain Django views (404/500 handlers, unknown /v1 routes)."""
-    response = JsonResponse(error_body(request, code, message), status=status_code)
-    return response
+    return JsonResponse(error_body(request, code, message, **extra), status=status_code)

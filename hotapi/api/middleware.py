@@ -21,13 +21,17 @@ def request_id_for(request) -> str:
     return getattr(django_request, "request_id", None) or current_request_id() or str(uuid.uuid4())
 
 
+def request_id_from_header(inbound: str) -> str:
+    """The inbound ``X-Request-Id`` when it is sane, otherwise a new UUID."""
+    return inbound if _SANE_REQUEST_ID.fullmatch(inbound) else str(uuid.uuid4())
+
+
 class RequestIdMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        inbound = request.META.get("HTTP_X_REQUEST_ID", "")
-        request_id = inbound if _SANE_REQUEST_ID.match(inbound) else str(uuid.uuid4())
+        request_id = request_id_from_header(request.META.get("HTTP_X_REQUEST_ID", ""))
         request.request_id = request_id
         token = _current_request_id.set(request_id)
         try:
@@ -47,6 +51,10 @@ class RequestIdLogFilter(logging.Filter):
 _API_PREFIXES = ("/v1/", "/api/v1/")
 
 
+def is_api_path(path: str) -> bool:
+    return path.startswith(_API_PREFIXES)
+
+
 class TrailingSlashMiddleware:
     """API routes are declared without a trailing slash; one sent anyway is ignored, on every
     route alike (the SDK sends none, hand-written clients often do)."""
@@ -56,6 +64,6 @@ class TrailingSlashMiddleware:
 
     def __call__(self, request):
         path = request.path_info
-        if path.endswith("/") and path.startswith(_API_PREFIXES) and path not in _API_PREFIXES:
+        if path.endswith("/") and is_api_path(path) and path not in _API_PREFIXES:
             request.path_info = path.rstrip("/")
         return self.get_response(request)

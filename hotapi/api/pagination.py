@@ -3,8 +3,12 @@
 ``limit`` defaults to 20 and is at most 500: a larger value is clamped to 500, as the reference
 server does and the official SDK expects; the ``pagination`` block reports the limit applied and
 ``has_more``, so a client asking for more still learns it did not get everything. ``limit=0``
-returns no rows but still reports ``total``. Negative or non-integer values are refused (400).
+returns no rows but still reports ``total``. ``offset`` is at most 10^9: beyond, databases
+overflow their integers. Both are plain ASCII digits; anything else, an empty value included,
+is refused with 400 (the schema says integer).
 """
+
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
@@ -14,18 +18,25 @@ from rest_framework.response import Response
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 500
+MAX_OFFSET = 1_000_000_000
+_DIGITS = re.compile(r"[0-9]{1,18}")  # fits a 64-bit integer
 
 
-def _non_negative_int(request, name: str, default: int) -> int:
+def query_int(request, name: str, default: int, maximum: int, *, clamp: bool = False) -> int:
+    """The query parameter ``name`` as an integer from 0, or ``default`` when absent; above
+    ``maximum`` it is clamped (``clamp``) or refused. Anything but digits is a 400 naming the
+    parameter."""
     raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError({name: [f"must be a non-negative integer, got {raw!r}"]}) from None
-    if value < 0:
-        raise ValidationError({name: [f"must be a non-negative integer, got {value}"]})
+    if not _DIGITS.fullmatch(raw):
+        shown = raw if len(raw) <= 40 else raw[:40] + "..."
+        raise ValidationError({name: [f"must be a non-negative integer, got {shown!r}"]})
+    value = int(raw)
+    if value > maximum:
+        if clamp:
+            return maximum
+        raise ValidationError({name: [f"must be at most {maximum}, got {value}"]})
     return value
 
 
@@ -33,8 +44,8 @@ class HotPagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
         if isinstance(queryset, QuerySet) and not queryset.ordered:
             raise ImproperlyConfigured(f"{type(view).__name__} paginates an unordered queryset")
-        self.limit = min(_non_negative_int(request, "limit", DEFAULT_LIMIT), MAX_LIMIT)
-        self.offset = _non_negative_int(request, "offset", 0)
+        self.limit = query_int(request, "limit", DEFAULT_LIMIT, MAX_LIMIT, clamp=True)
+        self.offset = query_int(request, "offset", 0, MAX_OFFSET)
         self.count = queryset.count() if isinstance(queryset, QuerySet) else len(queryset)
         if self.limit == 0:
             return []
@@ -72,8 +83,8 @@ class HotPagination(BasePagination):
                 "name": "offset",
                 "in": "query",
                 "required": False,
-                "description": "Rows to skip (default 0).",
-                "schema": {"type": "integer", "minimum": 0},
+                "description": f"Rows to skip (default 0, at most {MAX_OFFSET}).",
+                "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
             },
         ]
 

@@ -1,5 +1,7 @@
 """Serializer helpers shared by the apps."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from hotapi.timestamps import utc_timestamp
@@ -36,6 +38,15 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class FullMatchRegexValidator(RegexValidator):
+    """The whole value must match, as the schema's ``pattern`` says (Python's ``$`` also matches
+    before a final newline, so ``search`` accepted "name\\n")."""
+
+    def __call__(self, value):
+        if not self.regex.fullmatch(str(value)):
+            raise DjangoValidationError(self.message, code=self.code)
+
+
 class StrictRegexField(serializers.RegexField):
     """A pattern-checked string that is neither coerced from other types nor trimmed."""
 
@@ -44,6 +55,12 @@ class StrictRegexField(serializers.RegexField):
     def __init__(self, regex, **kwargs):
         kwargs.setdefault("trim_whitespace", False)
         super().__init__(regex, **kwargs)
+        self.validators = [
+            FullMatchRegexValidator(v.regex, message=v.message)
+            if isinstance(v, RegexValidator)
+            else v
+            for v in self.validators
+        ]
 
     def to_internal_value(self, data):
         if not isinstance(data, str):

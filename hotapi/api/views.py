@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -16,6 +17,7 @@ from hotapi.timestamps import utc_timestamp
 from hotapi.version import __version__
 
 from .exceptions import json_error_response
+from .renderers import EnvelopeJSONRenderer
 
 PROCESS_START = timezone.now()
 
@@ -63,6 +65,7 @@ class StatusView(APIView):
 
     @extend_schema(
         operation_id="status",
+        description="Health of the API server. Needs no API key; the body is not enveloped.",
         tags=["status"],
         auth=[],
         responses=inline_serializer(
@@ -90,6 +93,16 @@ class StatusView(APIView):
         return response
 
 
+class DocsView(SpectacularSwaggerView):
+    """The interactive documentation (an HTML page); ``OPTIONS`` answers in JSON like every
+    other route (the page's template renderer cannot render it)."""
+
+    def options(self, request, *args, **kwargs):
+        request.accepted_renderer = EnvelopeJSONRenderer()
+        request.accepted_media_type = EnvelopeJSONRenderer.media_type
+        return super().options(request, *args, **kwargs)
+
+
 @csrf_exempt
 def api_not_found(request, *args, **kwargs):
     return json_error_response(request, 404, "not_found", f"No route for {request.path}")
@@ -97,6 +110,12 @@ def api_not_found(request, *args, **kwargs):
 
 def handler404(request, exception=None):
     return json_error_response(request, 404, "not_found", "Not found")
+
+
+def handler400(request, exception=None):
+    """Reached for requests Django refuses before routing, such as a ``Host`` header that is
+    not in ALLOWED_HOSTS (reported, as Django does, under ``django.security``)."""
+    return json_error_response(request, 400, "bad_request", "Bad request")
 
 
 def handler500(request):

@@ -274,3 +274,11 @@ def test_admin_lists_builds(admin_client, api, project, bundle):
     assert admin_client.get("/admin/builds/build/").status_code == 200
     page = admin_client.get(f"/admin/builds/build/{build_id}/change/")
     assert page.status_code == 200 and b"user.signup" in page.content
+
+
+@pytest.mark.parametrize("bad", ["abc", "g" * 64, "0" * 63, "0" * 65, "0" * 64 + "\n0"])
+def test_a_hash_that_is_not_64_hex_digits_is_400(api, project, bundle, bad):
+    data, _ = bundle
+    response = upload(api, data, bad)
+    assert response.status_code == 400
+    assert "hash" in response.json()["error"]["details"]

@@ -102,3 +102,12 @@ def test_rerun(api, deployed, celery_worker_process):
         "done": True,
         "n": 9,
     }
+
+
+def test_runs_record_the_prefork_child_that_ran_them(api, deployed, celery_worker_process):
+    # The name was computed at import, before the fork: every child reported its parent's pid.
+    event = _publish(api, "chat.start", {"n": 1})
+    (run,) = _finished_runs(api, event["event_id"])
+    worker = Run.objects.get(pk=run["run_id"]).worker
+    host, pid = worker.rsplit(":", 1)
+    assert host and int(pid) != celery_worker_process.process.pid

@@ -83,7 +83,7 @@ def test_run_subscribe_snapshot_first_and_closes_after_terminal(
     ) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
-        assert response.headers["cache-control"] == "no-cache"
+        assert response.headers["cache-control"] == "no-store"
         body = response.read().decode()  # the server closes after the terminal snapshot
     (update,) = parse(body)
     assert update["event"] == "run:update" and update["id"].isdigit()

@@ -63,6 +63,7 @@ class Command(BaseCommand):
                 "--port",
                 str(port),
                 "--no-access-log",
+                "--no-server-header",  # no version banner for scanners
                 "--timeout-graceful-shutdown",
                 "5",
             ],

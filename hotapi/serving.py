@@ -1,0 +1,51 @@
+"""What every serving entry point (ASGI, WSGI) sets up around Django: the startup checks, the
+cleanup of temporary files a killed process left, and the request body limits per route."""
+
+import re
+import tempfile
+
+from django.conf import settings
+
+from builds.uploads import MULTIPART_OVERHEAD_BYTES, remove_orphaned_upload_files, too_large
+from hotapi.api.bodylimits import BodyLimits, RouteLimit
+from hotapi.checks import ensure_serving_configuration
+
+UPLOAD_PATH = re.compile(r"^/(api/)?v1/projects/[^/]+/builds/?$")
+# Event payloads may be large (documents, LLM context): they have their own limit.
+EVENT_PATHS = re.compile(r"^/(api/)?v1/(events|events/batch|streams/subscribe-with-event)/?$")
+
+
+def request_body_limits() -> BodyLimits:
+    upload_limit = settings.HOT_BUILD_MAX_BYTES
+    json_limit = settings.HOT_MAX_JSON_BODY_BYTES
+    event_limit = settings.HOT_MAX_EVENT_BODY_BYTES
+    return BodyLimits(
+        default=RouteLimit(
+            max_bytes=json_limit,
+            message=f"Request body exceeds the maximum size of {json_limit} bytes",
+        ),
+        routes=(
+            RouteLimit(
+                path=UPLOAD_PATH,
+                methods=frozenset({"POST"}),
+                max_bytes=upload_limit + MULTIPART_OVERHEAD_BYTES,
+                message=too_large(upload_limit).message,
+            ),
+            RouteLimit(
+                path=EVENT_PATHS,
+                methods=frozenset({"POST"}),
+                max_bytes=event_limit,
+                message=f"Request body exceeds the maximum size of {event_limit} bytes",
+            ),
+        ),
+        spool_dir=settings.FILE_UPLOAD_TEMP_DIR,
+        spool_memory_bytes=settings.FILE_UPLOAD_MAX_MEMORY_SIZE,
+    )
+
+
+def prepare_serving() -> None:
+    """Refuse unsafe configurations, then tidy what a killed predecessor left behind."""
+    ensure_serving_configuration()
+    # Django spools request bodies to the default temp dir, which may be memory-backed.
+    tempfile.tempdir = settings.FILE_UPLOAD_TEMP_DIR
+    remove_orphaned_upload_files()
