@@ -17,11 +17,14 @@ from . import exec as _exec  # noqa: F401  (registers its functions)
 from . import hash as _hash  # noqa: F401  (registers its functions)
 from . import hex as _hex  # noqa: F401  (registers its functions)
 from . import hmac as _hmac  # noqa: F401  (registers its functions)
+from . import internal as _internal  # noqa: F401  (registers its functions)
 from . import io as _io  # noqa: F401  (registers its functions)
 from . import iter as _iter  # noqa: F401  (registers its functions)
 from . import json as _json  # noqa: F401  (registers its functions)
 from . import lang as _lang  # noqa: F401  (registers its functions)
 from . import math as _math  # noqa: F401  (registers its functions)
+from . import md as _md  # noqa: F401  (registers its functions)
+from . import meta as _meta  # noqa: F401  (registers its functions)
 from . import mime as _mime  # noqa: F401  (registers its functions)
 from . import platform as _platform  # noqa: F401  (registers its functions)
 from . import random as _random  # noqa: F401  (registers its functions)
@@ -34,6 +37,6 @@ from . import type as _type  # noqa: F401  (registers its functions)
 from . import uri as _uri  # noqa: F401  (registers its functions)
 from . import uuid as _uuid  # noqa: F401  (registers its functions)
 from . import xml as _xml  # noqa: F401  (registers its functions)
-from .registry import CORE, LIB, alias, lib
+from .registry import CORE, LIB, PRELUDE, alias, lib
 
-__all__ = ["CORE", "LIB", "alias", "lib"]
+__all__ = ["CORE", "LIB", "PRELUDE", "alias", "lib"]
