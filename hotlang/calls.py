@@ -12,7 +12,7 @@ import decimal
 
 from . import values as _values_module
 from .errors import HotHalt, HotRuntimeError, LimitExceeded, Unsupported
-from .state import S, check_budget
+from .state import CURRENT, check_budget
 from .values import (
     MISSING,
     RESULT_ENUM,
@@ -281,7 +281,7 @@ def consume(v, loc=None):
 
 
 def call_hot(f, args):
-    s = S
+    s = CURRENT.state
     s.depth += 1
     if s.depth > s.max_depth:
         s.depth -= 1
@@ -335,7 +335,7 @@ def call_value(f, args):
                 ] + list(args[len(mask) :])
         return call_hot(f, args)
     if c is Builtin:
-        S.steps += 1
+        CURRENT.state.steps += 1
         if f.mode == "strict":
             args = [consume(a) if a.__class__ in SPECIAL else a for a in args]
         elif f.mode == "lazy":
@@ -550,7 +550,6 @@ def caller(f, nargs):
         return lambda *args: call_value(f, list(args))
     body = ov.body
     base = f.env
-    s = S
 
     def finish(r):
         if r.__class__ is TailCall:
@@ -561,6 +560,7 @@ def caller(f, nargs):
         (n0,) = ov.names
 
         def call1(x):
+            s = CURRENT.state  # the caller may be used from pmap's worker threads
             s.steps += 1
             if s.steps > s.next_check:
                 check_budget()
@@ -576,6 +576,7 @@ def caller(f, nargs):
     n0, n1 = ov.names
 
     def call2(x, y):
+        s = CURRENT.state
         s.steps += 1
         if s.steps > s.next_check:
             check_budget()

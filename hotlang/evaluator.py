@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, datetime
+from functools import partial
 
 from . import ast as A
 from .calls import (
@@ -25,10 +26,11 @@ from .calls import (
     get_index,
     value_is,
 )
+from .concurrency import run_all
 from .errors import HotRuntimeError, LimitExceeded, Unsupported
 from .jsonmap import to_json
 from .parser import max_placeholder
-from .state import S, check_string_size
+from .state import CURRENT, check_string_size
 from .values import (
     MISSING,
     Builtin,
@@ -86,7 +88,7 @@ def assoc_path(cur, segs, value, env_lookup):
 
 
 def record_var(ns, name, value, start, stop):
-    s = S
+    s = CURRENT.state
     if len(s.variables) >= s.max_vars:
         return
     try:
@@ -163,29 +165,29 @@ class Compiler:
 
     def collect_body(self, stmts, cs, shape, kind):
         names = [s.name if isinstance(s, A.Binding) else None for s in stmts]
-        if shape in ("Vec", "All<Vec>"):
+        if kind == "parallel":
+            # every statement is a branch on its own thread (see concurrency.py)
 
-            def ev_vec(env):
+            def values(env):
+                return run_all([partial(c, env) for c in cs])
+
+        else:
+
+            def values(env):
                 return [c(env) for c in cs]
 
-            return ev_vec
+        if shape in ("Vec", "All<Vec>"):
+            return values
         if shape is not None and shape not in ("Map", "All<Map>", "All"):
 
             def ev_last(env):
-                v = None
-                for c in cs:
-                    v = c(env)
-                return v
+                vs = values(env)
+                return vs[-1] if vs else None
 
             return ev_last
 
         def ev_map(env):
-            out = {}
-            for n, c in zip(names, cs, strict=False):
-                v = c(env)
-                if n is not None:
-                    out[n] = v
-            return out
+            return {n: v for n, v in zip(names, values(env), strict=True) if n is not None}
 
         return ev_map
 

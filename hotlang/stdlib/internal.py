@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ..calls import HotFn, call_value
 from ..errors import HotHalt, HotRuntimeError
-from ..state import S
+from ..state import current
 from ..toolspec import skill_specs, tool_specs
 from ..values import Builtin, Err
 from .registry import PRELUDE, lib
@@ -16,7 +16,7 @@ SKILL = "::hot::internal::skill"
 
 
 def _registry(kind, build):
-    program = S.program
+    program = current().program
     cache = program.reflection if program is not None else {}
     if kind not in cache:
         programs = PRELUDE + ([program] if program is not None else [])
@@ -80,7 +80,7 @@ def invoke_with_input(f, data):
         names = list(spec["input-schema"].get("properties", {})) if spec else None
         args = [data.get(n) for n in names] if names is not None else [data]
         if f.__class__ is str:
-            f, _ = S.program.resolve_qualified(*name.rsplit("/", 1), None)
+            f, _ = current().program.resolve_qualified(*name.rsplit("/", 1), None)
     try:
         return call_value(f, args)
     except (HotHalt, HotRuntimeError) as e:

@@ -9,14 +9,14 @@ it was defined as.
 from __future__ import annotations
 
 from ..calls import HotFn, construct, force
-from ..state import S
+from ..state import current
 from .registry import LIB, lib
 
 M = "::hot::meta"
 
 
 def _namespace(name):
-    program = S.program
+    program = current().program
     return program.namespaces.get(name) if program is not None and name else None
 
 
