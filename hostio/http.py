@@ -101,7 +101,7 @@ class HttpClient:
         try:
             return self.client.send(request, stream=True)
         except httpx.TimeoutException:
-            raise HttpError(f"timed out connecting to {redact(url)}") from None
+            raise HttpError(f"request to {redact(url)} timed out") from None
         except httpx.HTTPError as e:
             raise HttpError(f"request to {redact(url)} failed: {e}") from None
 

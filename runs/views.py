@@ -7,7 +7,12 @@ from hotapi.api.pagination import paginate
 from hotapi.api.views import EnvironmentScopedViewSet
 
 from . import selectors, services
-from .serializers import RunSerializer, RunStatsSerializer, RunVariableSerializer
+from .serializers import (
+    RunLogSerializer,
+    RunSerializer,
+    RunStatsSerializer,
+    RunVariableSerializer,
+)
 
 RUN_FILTERS = [
     OpenApiParameter("status", str, enum=["queued", "running", "succeeded", "failed", "cancelled"]),
@@ -48,6 +53,11 @@ class RunViewSet(EnvironmentScopedViewSet):
     @extend_schema(responses=RunVariableSerializer(many=True))
     def variables(self, request, run_id=None):
         return paginate(self, selectors.run_variables(run=self.get_run()), RunVariableSerializer)
+
+    @extend_schema(responses=RunLogSerializer(many=True))
+    def logs(self, request, run_id=None):
+        """The run's log: printed output and the runtime's own lines, in order."""
+        return paginate(self, selectors.run_logs(run=self.get_run()), RunLogSerializer)
 
     @extend_schema(request=None, responses=RunSerializer)
     def cancel(self, request, run_id=None):

@@ -18,6 +18,7 @@ from ..calls import construct
 from ..errors import Cancelled, HotError, HotRuntimeError, LimitExceeded
 from ..hostcall import blocking, host_service, log, remaining_seconds
 from ..jsonmap import from_json, to_json
+from ..state import check_interrupts
 from ..values import MISSING, Err, HotIter, TypedVal, hot_str, type_name
 from .registry import LIB, lib
 
@@ -96,6 +97,7 @@ def _exchange(method, url, headers, body):
     except Exception as e:  # a transport failure is a Hot error value, never a crash
         if not _is_transport_error(e):
             raise
+        check_interrupts()  # a timeout cut short by the run's own time limit is that limit
         log("warn", f"http {method} {redact(url)} failed after {_ms(started)} ms: {e}")
         return Err(f"{H}/request: {e}")
     hops = f" after {result.redirects} redirect(s)" if result.redirects else ""
@@ -237,6 +239,7 @@ def _open_stream(req, fmt="raw"):
     except Exception as e:
         if not _is_transport_error(e):
             raise
+        check_interrupts()
         log("warn", f"http {method} {redact(url)} (stream) failed after {_ms(started)} ms: {e}")
         return Err(f"{H}/request-stream: {e}")
     log("info", f"http {method} {redact(url)} (stream) -> {status} in {_ms(started)} ms")
