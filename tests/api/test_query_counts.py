@@ -30,6 +30,7 @@ on-signup
 meta {on-event: "user.signup"}
 fn (event) {
   email event.data.email
+  println("welcoming", email)
   name "someone"
   {welcomed: email, name: name}
 }
@@ -77,6 +78,7 @@ LISTS = [
     "/v1/runs",
     "/v1/runs?status=succeeded&type=event&time_range=P1D&project=billing",
     "/v1/runs/{run}/vars",
+    "/v1/runs/{run}/logs",
 ]
 
 

@@ -87,7 +87,8 @@ def test_default_policy_refuses_loopback_as_an_err_value(server):
 )
 def test_a_redirect_to_a_private_address_is_refused(server, target):
     out, _ = run(
-        f'main fn () {{ r ::hot::http/get("BASE/redirect?to={target}")\n [is-err(r), err-value(r)] }}\n',
+        f'main fn () {{ r ::hot::http/get("BASE/redirect?to={target}")\n'
+        " [is-err(r), err-value(r)] }\n",
         server,
     )
     assert out.result[0] is True, out.result
