@@ -60,7 +60,8 @@ def test_a_map_keeps_values_in_insertion_order_across_runs(environment):
     value(
         environment,
         'main fn () { s ::store/Map({name: "kv"})\n ::store/put(s, "b", {n: 1})\n'
-        ' ::store/put(s, "a", [1, 2])\n ::store/put(s, 7, "seven")\n ::store/put(s, "b", {n: 2}) }\n',
+        ' ::store/put(s, "a", [1, 2])\n ::store/put(s, 7, "seven")\n'
+        ' ::store/put(s, "b", {n: 2}) }\n',
     )
     result = value(
         environment,
@@ -69,7 +70,8 @@ def test_a_map_keeps_values_in_insertion_order_across_runs(environment):
         ' ::store/put-if-missing(s, "a", 0), ::store/put-if-missing(s, "z", null),'
         ' ::store/get(s, "z", "default"), ::store/delete(s, "a"), ::store/delete(s, "a"),'
         " ::store/slice(s, 1, 2), ::store/last(s).key,"
-        " ::store/filter(s, (k, v) { is-map(v) }), ::store/reduce(s, (acc, k, v) { add(acc, 1) }, 0)]"
+        " ::store/filter(s, (k, v) { is-map(v) }),"
+        " ::store/reduce(s, (acc, k, v) { add(acc, 1) }, 0)]"
         " }\n",
     )
     assert result == [
@@ -137,7 +139,8 @@ def test_value_and_environment_limits_and_the_quota(environment, settings):
     settings.HOT_STORE_MAX_VALUE_BYTES = 200
     out = run(
         environment,
-        'main fn () { ::store/put(::store/Map({name: "big"}), "k", ::hot::str/repeat("x", 500)) }\n',
+        'main fn () { ::store/put(::store/Map({name: "big"}), "k",'
+        ' ::hot::str/repeat("x", 500)) }\n',
     )
     assert out.status == "failed" and "store value too large" in out.error
     value(environment, 'main fn () { ::store/put(::store/Map({name: "q"}), "k", "0123456789") }\n')
