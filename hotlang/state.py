@@ -67,24 +67,23 @@ class CancelToken:
         return None
 
 
+# what a branch thread shares with the thread that started it (State.fork)
+_SHARED = (
+    "max_depth",
+    "hooks",
+    "variables",
+    "max_vars",
+    "test_failures",
+    "max_value_bytes",
+    "stdout",
+    "capture",
+    "program",
+    "ex",
+)
+
+
 class State:
-    __slots__ = (
-        "steps",
-        "reported",
-        "next_check",
-        "depth",
-        "max_depth",
-        "hooks",
-        "variables",
-        "max_vars",
-        "test_failures",
-        "max_value_bytes",
-        "stdout",
-        "capture",
-        "program",
-        "ex",
-        "token",
-    )
+    __slots__ = ("steps", "reported", "next_check", "depth", "token", *_SHARED)
 
     def __init__(self, limits=None, hooks=None):
         self.steps = 0
@@ -110,18 +109,7 @@ class State:
         branch.steps = branch.reported = branch.depth = 0
         branch.next_check = 1024
         branch.token = token
-        for name in (
-            "max_depth",
-            "hooks",
-            "variables",
-            "max_vars",
-            "test_failures",
-            "max_value_bytes",
-            "stdout",
-            "capture",
-            "program",
-            "ex",
-        ):
+        for name in _SHARED:
             setattr(branch, name, getattr(self, name))
         return branch
 

@@ -176,7 +176,8 @@ def _read_entry(reader: BundleReader, entry, limits: BundleLimits, scan: _EntryS
         if keep_resource
         else limits.max_source_bytes - scan.source_bytes
     )
-    keep = is_manifest or keep_source or keep_resource
+    # an entry declared larger than what is left of its budget is not even buffered
+    keep = is_manifest or ((keep_source or keep_resource) and entry.file_size <= budget)
     hasher = new_blake3()
     parts: list[bytes] = []
     length = 0

@@ -37,21 +37,31 @@ def _fn_name(f):
     return None
 
 
-@lib(MCP, "schema-from-fn")
-def schema_from_fn(f):
+def _lookup(ns, fn_name, kind, build, f, missing):
+    """The registered spec of function f, or an Err saying why there is none."""
     name = _fn_name(f)
     if name is None:
         return Err(
-            f"{MCP}/schema-from-fn: argument must be a function reference or a fully qualified "
+            f"{ns}/{fn_name}: argument must be a function reference or a fully qualified "
             "function name string"
         )
-    spec = _registry("tools", tool_specs).get(name)
+    spec = _registry(kind, build).get(name)
     if spec is None:
-        return Err(
-            f"{MCP}/schema-from-fn: no schema registered for '{name}' (function may have no "
-            "typed parameters or may not have been compiled)"
-        )
+        return Err(f"{ns}/{fn_name}: no {missing.format(name=name)}")
     return dict(spec)
+
+
+@lib(MCP, "schema-from-fn")
+def schema_from_fn(f):
+    return _lookup(
+        MCP,
+        "schema-from-fn",
+        "tools",
+        tool_specs,
+        f,
+        "schema registered for '{name}' (function may have no typed parameters or may not "
+        "have been compiled)",
+    )
 
 
 @lib(MCP, "all-tool-schemas")
@@ -89,19 +99,14 @@ def invoke_with_input(f, data):
 
 @lib(SKILL, "meta-from-fn")
 def meta_from_fn(f):
-    name = _fn_name(f)
-    if name is None:
-        return Err(
-            f"{SKILL}/meta-from-fn: argument must be a function reference or a fully qualified "
-            "function name string"
-        )
-    spec = _registry("skills", skill_specs).get(name)
-    if spec is None:
-        return Err(
-            f"{SKILL}/meta-from-fn: no skill registered for '{name}' (function may have no "
-            "`meta {skill: ...}` annotation)"
-        )
-    return dict(spec)
+    return _lookup(
+        SKILL,
+        "meta-from-fn",
+        "skills",
+        skill_specs,
+        f,
+        "skill registered for '{name}' (function may have no `meta {{skill: ...}}` annotation)",
+    )
 
 
 @lib(SKILL, "all-skill-metas")

@@ -34,7 +34,9 @@ fn (event) {
   users ::store/Map({name: "users"})
   ::store/put(users, user.name, user)
   data("progress", {step: "stored", token: ::hot::ctx/get("session.token")})
-  {status: response.status, stored: ::store/length(users), name: ::store/get(users, "Ada").name}
+  greeting ::hot::resource/load-str("prompts/hello.txt")
+  {status: response.status, stored: ::store/length(users), name: ::store/get(users, "Ada").name,
+   greeting: greeting, found: ::hot::coll/length(::hot::resource/list-matching("prompts/*.txt"))}
 }
 """
 
@@ -61,7 +63,12 @@ def io_worker(tmp_path, storage_dir):
 
 def test_fetch_store_stream_and_log_through_the_api(api, project, io_worker):
     server, worker = io_worker
-    deploy_source(project, SOURCE, handlers=[bundles.Handler("user.import", "::app::io/on-import")])
+    deploy_source(
+        project,
+        SOURCE,
+        handlers=[bundles.Handler("user.import", "::app::io/on-import")],
+        resources={"prompts/hello.txt": "Hello from a resource"},
+    )
     response = api.post(
         "/v1/events",
         {"event_type": "user.import", "event_data": {"base": server.url}},
@@ -76,7 +83,13 @@ def test_fetch_store_stream_and_log_through_the_api(api, project, io_worker):
 
     (run,) = wait_for(finished, timeout=60, message="the run")
     assert run["status"] == "succeeded", (run, worker.output()[-3000:])
-    assert run["result"] == {"status": 200, "stored": 1, "name": "Ada"}
+    assert run["result"] == {
+        "status": 200,
+        "stored": 1,
+        "name": "Ada",
+        "greeting": "Hello from a resource",
+        "found": 1,
+    }
     assert (
         StoreEntry.objects.filter(map__name="users", map__environment=project.environment).count()
         == 1
