@@ -32,6 +32,7 @@ class Preparation:
     program: object  # the runtime's prepared form, what ``execute`` takes
     functions: list[str]  # every function the build defines, for hot:call routing
     warnings: list[str]
+    resources: dict | None = None  # the bundle's resources/ files, by path below resources/
 
 
 def missing_context_warnings(build: Build) -> list[str]:
@@ -84,7 +85,8 @@ def prepare_sources(*, build: Build, sources: dict) -> Preparation:
 
 
 def prepare_stored_build(build: Build) -> Preparation:
-    """Check the stored bundle again (it must be the one uploaded) and prepare it."""
+    """Check the stored bundle again (it must be the one uploaded) and prepare it; the
+    preparation carries the bundle's resources (for ``::hot::resource``)."""
     try:
         with temporary_copy(build.storage_key) as handle:
             info = inspect_bundle(handle)
@@ -94,7 +96,9 @@ def prepare_stored_build(build: Build) -> Preparation:
         raise DeployError(f"The stored bundle is invalid: {exc.message}") from None
     if info.sha256 != build.sha256:
         raise DeployError("The stored bundle does not match the uploaded one (SHA-256 differs)")
-    return prepare_sources(build=build, sources=info.sources)
+    preparation = prepare_sources(build=build, sources=info.sources)
+    preparation.resources = info.resources
+    return preparation
 
 
 _programs: OrderedDict = OrderedDict()
@@ -104,13 +108,22 @@ _programs_lock = threading.Lock()
 def prepared_program(build: Build):
     """The runtime's prepared form of a deployed build, prepared once per worker process (a
     small LRU: builds are immutable, so an entry never goes stale)."""
+    return _prepared(build).program
+
+
+def build_resources(build: Build) -> dict[str, bytes]:
+    """The files under the build's ``resources/`` (from the same per-process cache)."""
+    return _prepared(build).resources or {}
+
+
+def _prepared(build: Build) -> Preparation:
     with _programs_lock:
         if build.pk in _programs:
             _programs.move_to_end(build.pk)
             return _programs[build.pk]
-    program = prepare_stored_build(build).program
+    preparation = prepare_stored_build(build)
     with _programs_lock:
-        _programs[build.pk] = program
+        _programs[build.pk] = preparation
         while len(_programs) > PROGRAM_CACHE_SIZE:
             _programs.popitem(last=False)
-    return program
+    return preparation

@@ -36,7 +36,7 @@ from .sse_schema import ENV_RESPONSE, STREAM_RESPONSE, SUBSCRIBE_WITH_EVENT_RESP
 from .stream_slots import StreamSlot, stream_slot_acquire
 
 RUN_KINDS = ("run:start", "run:stop", "run:fail", "run:cancel")
-STREAM_KINDS = (*RUN_KINDS, "stream:data")
+STREAM_KINDS = (*RUN_KINDS, "stream:data", "run:log")
 ENV_KINDS = (*RUN_KINDS, "event:created", "event:handled")
 REPLAY_RUN_ENTRIES = 200
 HISTORY_PAGE = 1000
@@ -79,7 +79,7 @@ def stream_chunk(entry: Entry, project_id: str | None = None) -> bytes | None:
 
 
 def _stream_frame(entry: Entry, project_id: str | None) -> bytes | None:
-    if entry.kind == "stream:data":
+    if entry.kind in ("stream:data", "run:log"):
         return sse(entry.kind, entry.payload, entry.id)
     run = entry.payload["run"]
     if project_id and run.get("project_id") != project_id:

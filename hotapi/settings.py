@@ -144,6 +144,7 @@ INSTALLED_APPS = [
     "projects",
     "secrets_app",
     "builds",
+    "stores",
     "events",
     "runs",
 ]
@@ -398,6 +399,24 @@ HOT_RUN_MAX_STEPS = env_int("HOT_RUN_MAX_STEPS", 10_000_000)
 HOT_RUN_MAX_SECONDS = env_float("HOT_RUN_MAX_SECONDS", 60)
 HOT_RUN_MAX_DEPTH = env_int("HOT_RUN_MAX_DEPTH", 2_000)
 HOT_RUN_MAX_VALUE_BYTES = env_int("HOT_RUN_MAX_VALUE_BYTES", 10 * 1024 * 1024)
+# Branch threads one run may use at once for `parallel` and `pmap` (I/O concurrency).
+HOT_RUN_MAX_THREADS = env_int("HOT_RUN_MAX_THREADS", 8)
+# Run logs (println and the runtime's own lines): lines kept per run, and characters per line.
+HOT_RUN_LOG_MAX_LINES = env_int("HOT_RUN_LOG_MAX_LINES", 2_000)
+HOT_RUN_LOG_MAX_LINE_CHARS = env_int("HOT_RUN_LOG_MAX_LINE_CHARS", 4_000)
+
+# Outbound network from Hot code (::hot::http, ::hot::tcp). Loopback, private, link-local and
+# metadata addresses are refused unless listed (host, address or CIDR, optionally :port).
+HOT_EGRESS_ALLOW = env_list("HOT_EGRESS_ALLOW", [])
+HOT_HTTP_TIMEOUT_SECONDS = env_float("HOT_HTTP_TIMEOUT_SECONDS", 30)
+HOT_HTTP_MAX_RESPONSE_BYTES = env_int("HOT_HTTP_MAX_RESPONSE_BYTES", 10 * 1024 * 1024)
+HOT_HTTP_MAX_REDIRECTS = env_int("HOT_HTTP_MAX_REDIRECTS", 5)
+
+# ::hot::store: the largest value (JSON bytes) and the stores' total per environment.
+HOT_STORE_MAX_VALUE_BYTES = env_int("HOT_STORE_MAX_VALUE_BYTES", 1024 * 1024)
+HOT_STORE_MAX_BYTES_PER_ENV = env_int("HOT_STORE_MAX_BYTES_PER_ENV", 256 * 1024 * 1024)
+# Entries a semantic search compares at most (a scan over stored vectors).
+HOT_STORE_SEARCH_SCAN_LIMIT = env_int("HOT_STORE_SEARCH_SCAN_LIMIT", 50_000)
 # A running run's worker renews its lease; the reaper fails runs whose lease expired.
 HOT_RUN_LEASE_SECONDS = env_int("HOT_RUN_LEASE_SECONDS", 30)
 # Each worker process reuses the month's summed run time this long when checking the quota.

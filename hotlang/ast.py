@@ -33,7 +33,7 @@ Dot = _node("Dot", "obj", "name")
 Index = _node("Index", "obj", "index")
 Pipe = _node("Pipe", "lhs", "rhs")
 Placeholder = _node("Placeholder", "n")
-PhLambda = _node("PhLambda", "body", "nparams")  # implicit or %(...) lambda
+PhLambda = _node("PhLambda", "body", "nparams", "implicit")  # implicit, or %(...) lambda
 Do = _node("Do", "expr")
 LazyExpr = _node("LazyExpr", "expr")
 Param = _node("Param", "name", "type", "lazy", "variadic")
@@ -48,5 +48,7 @@ TypeDef = _node("TypeDef", "kind", "spec", "open")  # kind: type|enum|ctor
 NsDecl = _node("NsDecl", "ns", "meta")
 NsAlias = _node("NsAlias", "alias", "target")
 Coercion = _node("Coercion", "source", "target", "value")
-TypeRef = _node("TypeRef", "text", "atoms")  # annotation kept as text + union atoms
+TypeRef = _node(
+    "TypeRef", "text", "atoms", "display"
+)  # text + union atoms; display: as Hot prints it
 Pattern = _node("Pattern", "kind", "value")  # kind: lit|type|any|vec|map

@@ -12,7 +12,7 @@ import decimal
 
 from . import values as _values_module
 from .errors import HotHalt, HotRuntimeError, LimitExceeded, Unsupported
-from .state import S, check_budget
+from .state import CURRENT, check_budget
 from .values import (
     MISSING,
     RESULT_ENUM,
@@ -60,7 +60,10 @@ class HotFn:
         self.ns = ns
         self.meta = None
         self.lazy_any = any(o.lazy_any for o in overloads)
-        self.single = overloads[0] if len(overloads) == 1 and not overloads[0].variadic else None
+        one = overloads[0] if len(overloads) == 1 else None
+        # the fast paths bind the single overload without dispatch: not when an argument may
+        # need an arrow coercion first
+        self.single = one if one is not None and not one.variadic and not one.coercible else None
 
     def __repr__(self):
         return f"<fn {self.name}>"
@@ -77,6 +80,9 @@ class HotFn:
                     return ov
                 if fallback is None:
                     fallback = ov
+        for ov in self.overloads:
+            if ov.coercible and ov.nparams == n and ov.coerce(args):
+                return ov
         if fallback is not None:
             return fallback
         arities = ", ".join(str(o.nparams) + ("+" if o.variadic else "") for o in self.overloads)
@@ -104,6 +110,7 @@ class CompiledOverload:
         "body",
         "typed",
         "resolver",
+        "coercible",
     )
 
     def __init__(self, names, types, lazy, variadic, body, resolver):
@@ -116,6 +123,9 @@ class CompiledOverload:
         self.body = body
         self.typed = any(t is not None for t in types)
         self.resolver = resolver
+        self.coercible = any(
+            a.__class__ is str and a not in _SIMPLE for t in types if t is not None for a in t
+        )
 
     def accepts(self, args):
         for i, t in enumerate(self.types):
@@ -128,6 +138,21 @@ class CompiledOverload:
                 return True
             if i < len(args) and not value_is(args[i], t, self.resolver):
                 return False
+        return True
+
+    def coerce(self, args):
+        """Convert, in place, each argument that does not fit its parameter type but has a
+        registered `Source -> Target` arrow to it. False (args untouched) if any cannot."""
+        converted = list(args)
+        for i, atoms in enumerate(self.types):
+            if atoms is None or value_is(converted[i], atoms, self.resolver):
+                continue
+            arg = converted[i]
+            conv = _arrow_to(arg, atoms, self.resolver)
+            if conv is None:
+                return False
+            converted[i] = conv(arg)
+        args[:] = converted
         return True
 
     def bind(self, fn, args):
@@ -159,6 +184,20 @@ _SIMPLE = {
     "Result": lambda v: True,
     "Iter": lambda v: v.__class__ is HotIter,
 }
+
+
+def _arrow_to(value, atoms, resolver):
+    """A converter for value along an arrow to one of the annotation's types, or None."""
+    if value.__class__ is not TypedVal:
+        return None
+    targets = [resolver(a) for a in atoms if a.__class__ is str and a not in _SIMPLE]
+    for target, conv in value.type.arrows:
+        if not any(t is target for t in targets):
+            continue
+        if conv.__class__ is str:
+            return lambda v, enum=target, name=conv: Variant(enum, name, v, True)
+        return lambda v, fn=conv: consume(call_value(fn, [v]))
+    return None
 
 
 def callable_value(v):
@@ -242,7 +281,7 @@ def consume(v, loc=None):
 
 
 def call_hot(f, args):
-    s = S
+    s = CURRENT.state
     s.depth += 1
     if s.depth > s.max_depth:
         s.depth -= 1
@@ -296,7 +335,7 @@ def call_value(f, args):
                 ] + list(args[len(mask) :])
         return call_hot(f, args)
     if c is Builtin:
-        S.steps += 1
+        CURRENT.state.steps += 1
         if f.mode == "strict":
             args = [consume(a) if a.__class__ in SPECIAL else a for a in args]
         elif f.mode == "lazy":
@@ -511,7 +550,6 @@ def caller(f, nargs):
         return lambda *args: call_value(f, list(args))
     body = ov.body
     base = f.env
-    s = S
 
     def finish(r):
         if r.__class__ is TailCall:
@@ -522,6 +560,7 @@ def caller(f, nargs):
         (n0,) = ov.names
 
         def call1(x):
+            s = CURRENT.state  # the caller may be used from pmap's worker threads
             s.steps += 1
             if s.steps > s.next_check:
                 check_budget()
@@ -537,6 +576,7 @@ def caller(f, nargs):
     n0, n1 = ov.names
 
     def call2(x, y):
+        s = CURRENT.state
         s.steps += 1
         if s.steps > s.next_check:
             check_budget()

@@ -7,6 +7,7 @@ import os
 import sys
 
 from .analysis import unresolved_names
+from .localhost import LocalHooks
 from .program import Program, gc_paused
 from .runtime import Limits, run_tests
 
@@ -65,12 +66,12 @@ def cmd_check(paths):
     return 1 if failed or not files else 0
 
 
-def cmd_test(paths, verbose=False):
+def cmd_test(paths, verbose=False, resources=(), allow_hosts=()):
     program, files, failed_files = load(paths)
     for e in program.errors:
         print(f"{e['file']}:{e['line']}:{e['col']}: {e['message']}")
     limits = Limits(max_steps=50_000_000, max_seconds=60, max_depth=5_000)
-    results = run_tests(program, limits)
+    results = run_tests(program, limits, LocalHooks(resources, allow_hosts))
     passed = failed = 0
     for r in results:
         if r.passed:
@@ -94,7 +95,22 @@ def main(argv=None):
     t = sub.add_parser("test", help='run functions marked meta ["test"]')
     t.add_argument("paths", nargs="+")
     t.add_argument("-v", "--verbose", action="store_true")
+    t.add_argument(
+        "--resources",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a directory of resources for ::hot::resource (repeatable; the first wins)",
+    )
+    t.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="ENTRY",
+        help="a host, address or CIDR network (optionally :port) the code may reach although "
+        "private or loopback (repeatable)",
+    )
     args = ap.parse_args(argv)
     if args.cmd == "check":
         return cmd_check(args.paths)
-    return cmd_test(args.paths, args.verbose)
+    return cmd_test(args.paths, args.verbose, args.resources, args.allow_host)

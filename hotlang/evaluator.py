@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, datetime
+from functools import partial
 
 from . import ast as A
 from .calls import (
@@ -25,9 +26,11 @@ from .calls import (
     get_index,
     value_is,
 )
+from .concurrency import run_all
 from .errors import HotRuntimeError, LimitExceeded, Unsupported
 from .jsonmap import to_json
-from .state import S, check_string_size
+from .parser import max_placeholder
+from .state import CURRENT, check_string_size
 from .values import (
     MISSING,
     Builtin,
@@ -85,7 +88,7 @@ def assoc_path(cur, segs, value, env_lookup):
 
 
 def record_var(ns, name, value, start, stop):
-    s = S
+    s = CURRENT.state
     if len(s.variables) >= s.max_vars:
         return
     try:
@@ -110,6 +113,7 @@ class Compiler:
         self.toplevel = True
         self.scopes = []
         self.ns_names = {st.name for st in ns.stmts if isinstance(st, A.Binding)}
+        self.local_metas = []  # (scope, {name: meta}) for `x meta ... value` inside functions
 
     def resolver(self, name):
         return self.program.resolve_type(self.ns, name)
@@ -161,29 +165,29 @@ class Compiler:
 
     def collect_body(self, stmts, cs, shape, kind):
         names = [s.name if isinstance(s, A.Binding) else None for s in stmts]
-        if shape in ("Vec", "All<Vec>"):
+        if kind == "parallel":
+            # every statement is a branch on its own thread (see concurrency.py)
 
-            def ev_vec(env):
+            def values(env):
+                return run_all([partial(c, env) for c in cs])
+
+        else:
+
+            def values(env):
                 return [c(env) for c in cs]
 
-            return ev_vec
+        if shape in ("Vec", "All<Vec>"):
+            return values
         if shape is not None and shape not in ("Map", "All<Map>", "All"):
 
             def ev_last(env):
-                v = None
-                for c in cs:
-                    v = c(env)
-                return v
+                vs = values(env)
+                return vs[-1] if vs else None
 
             return ev_last
 
         def ev_map(env):
-            out = {}
-            for n, c in zip(names, cs, strict=False):
-                v = c(env)
-                if n is not None:
-                    out[n] = v
-            return out
+            return {n: v for n, v in zip(names, values(env), strict=True) if n is not None}
 
         return ev_map
 
@@ -211,15 +215,21 @@ class Compiler:
         fnc = self.c_FnDef(s.value, False) if isinstance(s.value, A.FnDef) else None
 
         def ev(env):
+            src = resolver(source)
             if "." in target:
                 enum_name, variant = target.rsplit(".", 1)
                 enum = resolver(enum_name)
                 if enum.__class__ is EnumInfo:
                     enum.variants[variant] = True
+                    if src.__class__ is TypeInfo:
+                        add_arrow(src, enum, variant)
                 return
-            src = resolver(source)
             if src.__class__ is TypeInfo and fnc is not None:
-                src.coercions[target] = fnc(env)
+                conv = fnc(env)
+                src.coercions[target] = conv
+                dest = resolver(target)
+                if dest.__class__ in (TypeInfo, EnumInfo):
+                    add_arrow(src, dest, conv)
             return
 
         return ev
@@ -230,6 +240,8 @@ class Compiler:
         valc = self.expr(s.value, False, shape)
         if s.meta is not None and self.toplevel:
             self.ns.var_meta[name] = literal_value(s.meta)
+        elif s.meta is not None and self.scopes:
+            self.scope_metas(self.scopes[-1])[name] = literal_value(s.meta)
         nsname = self.ns.name
         if isinstance(s.value, A.FnDef):
 
@@ -387,7 +399,27 @@ class Compiler:
         return False
 
     def c_Name(self, node, tail):
-        return self.name_lookup(node.name, node.loc)
+        ev = self.name_lookup(node.name, node.loc)
+        # what `::hot::meta/get` and `source` (lazy parameters) read about the name
+        ev.hot_ref = self.name_ref(node.name)
+        return ev
+
+    def scope_metas(self, scope):
+        for sc, metas in self.local_metas:
+            if sc is scope:
+                return metas
+        metas = {}
+        self.local_metas.append((scope, metas))
+        return metas
+
+    def name_ref(self, name):
+        if not self.toplevel:
+            for sc in reversed(self.scopes):
+                if name in sc:
+                    return ("local", self.scope_metas(sc).get(name))
+        if self.toplevel or name in self.ns_names:
+            return ("ns", self.ns.name, name)
+        return ("core", None, name)
 
     def c_Placeholder(self, node, tail):
         key = f"%{node.n}"
@@ -416,6 +448,7 @@ class Compiler:
                 cache.append(v)
             return v
 
+        ev.hot_ref = ("ns", ns_name, var)
         return ev
 
     def c_NsRef(self, node, tail):
@@ -536,6 +569,15 @@ class Compiler:
         return lambda env: Lazy(c, env)
 
     def c_PhLambda(self, node, tail):
+        if node.implicit:
+            # the parser wrapped at the outermost call; an argument in a user function's `Fn`
+            # parameter inside it is a lambda of its own (`apply-twice(3, add(%, 2))`)
+            body = self.wrap_fn_slots(node.body)
+            if body is not node.body:
+                n = max_placeholder(body)
+                if not n:
+                    return self.expr(body, tail)
+                node = A.PhLambda(node.loc, body, n, False)
         names = [f"%{i}" for i in range(1, node.nparams + 1)]
         self.scopes.append(set(names) | bound_names(node.body))
         was_top = self.toplevel
@@ -555,6 +597,55 @@ class Compiler:
             return HotFn("fn", [ov], None if top else _snapshot(env), ns)
 
         return ev
+
+    def wrap_fn_slots(self, node):
+        """node with each call argument that sits in a user function's `Fn` parameter and
+        holds free placeholders made into its own lambda (new nodes; node itself if none)."""
+        if isinstance(node, (A.PhLambda, A.FnDef, A.Placeholder)) or not isinstance(node, A.Node):
+            return node
+        changed = False
+        values = []
+        for f in node.fields:
+            v = getattr(node, f)
+            if isinstance(v, A.Node):
+                nv = self.wrap_fn_slots(v)
+            elif isinstance(v, list) and v and isinstance(v[0], tuple):
+                nv = [(k, self.wrap_fn_slots(x) if isinstance(x, A.Node) else x) for k, x in v]
+                nv = nv if any(a[1] is not b[1] for a, b in zip(nv, v, strict=True)) else v
+            else:
+                nv = v
+            changed = changed or nv is not v
+            values.append(nv)
+        if isinstance(node, A.Call):
+            slots = self.fn_slots(node.fn, len(node.args))
+            args = values[1]
+            if slots:
+                wrapped = []
+                for i, (spread, a) in enumerate(args):
+                    n = 0 if isinstance(a, A.Placeholder) else max_placeholder(a)
+                    if i in slots and n and not spread:
+                        a = A.PhLambda(a.loc, a, n, False)
+                        changed = True
+                    wrapped.append((spread, a))
+                values[1] = wrapped
+        return type(node)(node.loc, *values) if changed else node
+
+    def fn_slots(self, callee, nargs):
+        """Positions of `Fn`-typed parameters of the user function a callee names statically."""
+        fdef = None
+        if isinstance(callee, A.Name) and not self.is_local(callee.name):
+            fdef = self.program.function_def(self.ns.name, callee.name)
+        elif isinstance(callee, A.QRef):
+            fdef = self.program.function_def(self.ns.aliases.get(callee.ns, callee.ns), callee.var)
+        if fdef is None:
+            return ()
+        slots = set()
+        for o in fdef.overloads:
+            if len(o.params) == nargs:
+                for i, p in enumerate(o.params):
+                    if p.type is not None and "Fn" in p.type.atoms:
+                        slots.add(i)
+        return slots
 
     def c_FnDef(self, node, tail):
         was_top = self.toplevel
@@ -1207,6 +1298,12 @@ def flow_shape(typ):
     if text.__class__ is not str:
         return "value"
     return text
+
+
+def add_arrow(src, dest, conv):
+    # namespaces re-initialise for every execution: replace, never accumulate
+    src.arrows = [(d, c) for d, c in src.arrows if d is not dest]
+    src.arrows.append((dest, conv))
 
 
 def literal_value(node):

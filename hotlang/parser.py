@@ -195,10 +195,22 @@ class Parser:
         t = self.tok
         if t.kind == "name" and t.value == "meta":
             nxt = self.peek()
-            if nxt.kind == "punct" and nxt.value in ("{", "["):
+            if (nxt.kind == "punct" and nxt.value in ("{", "[")) or self.literal_meta_follows():
                 self.advance()
                 return self.parse_primary()
         return None
+
+    def literal_meta_follows(self):
+        """`name meta "doc" value`: a scalar literal is the meta when a value still follows it
+        in the same statement (`x meta "doc"` alone would leave the binding without a value)."""
+        lit = self.toks[self.i + 1]
+        scalar = lit.kind in ("str", "int", "dec") or (
+            lit.kind == "name" and lit.value in ("true", "false", "null")
+        )
+        if not scalar:
+            return False
+        after = self.toks[self.i + 2]
+        return after.kind != "eof" and not (after.kind == "punct" and after.value in _STOP)
 
     def parse_coercion(self):
         name_tok = self.advance()
@@ -219,16 +231,17 @@ class Parser:
     # -- types ---------------------------------------------------------------------------------
     def parse_type(self):
         start = self.tok
-        atoms, shown = [], []
-        self.parse_type_atom(atoms, shown)
+        atoms, shown, display = [], [], []
+        self.parse_type_atom(atoms, shown, display)
         while self.at("|"):
             self.advance()
-            self.parse_type_atom(atoms, shown)
-        # the text keeps generic arguments (`Vec<Tag>`); atoms are what dispatch checks
+            self.parse_type_atom(atoms, shown, display)
+        # the text keeps generic arguments (`Vec<Tag>`); atoms are what dispatch checks;
+        # display is the annotation as Hot prints it (reflection, tool schemas)
         text = " | ".join(shown)
-        return A.TypeRef(self.loc(start), text, atoms)
+        return A.TypeRef(self.loc(start), text, atoms, " | ".join(display))
 
-    def parse_type_atom(self, atoms, shown=None):
+    def parse_type_atom(self, atoms, shown=None, display=None):
         t = self.tok
         if t.kind == "name" and t.value == "lazy":
             self.advance()
@@ -258,10 +271,12 @@ class Parser:
         else:
             self.error(f"expected a type but found {self.describe(t)}")
         generic = ""
+        printed = ""
         if self.at("<") and not self.tok.ws:
             start = self.i
             self.skip_balanced()
             generic = "".join(_type_token_text(t) for t in self.toks[start : self.i])
+            printed = "".join(_type_token_display(t) for t in self.toks[start : self.i])
             if atom == "All":
                 atom += generic
         if self.at("(") and not self.tok.ws and atom in ("Fn",):
@@ -272,7 +287,13 @@ class Parser:
         atoms.append(atom)
         if shown is not None:
             shown.append(str(atom) + ("" if str(atom).endswith(generic) else generic))
-        if self.at("?") and not self.tok.ws:
+        optional = self.at("?") and not self.tok.ws
+        if display is not None:
+            base = _type_token_display(t)
+            if t.kind in ("name", "qname") and atom.__class__ is str and "." in atom:
+                base += atom[atom.index(".") :]
+            display.append(base + printed + ("?" if optional else ""))
+        if optional:
             self.advance()
             atoms.append("Null")
             if shown is not None:
@@ -361,7 +382,7 @@ class Parser:
             if not isinstance(a, A.Placeholder):
                 n = max_placeholder(a)
                 if n:
-                    a = A.PhLambda(a.loc, a, n)
+                    a = A.PhLambda(a.loc, a, n, True)
             out.append((spread, a))
         return out
 
@@ -404,7 +425,7 @@ class Parser:
                 self.advance()
                 body = self.parse_expr()
                 self.expect(")")
-                return A.PhLambda(loc, body, max(max_placeholder(body), 1))
+                return A.PhLambda(loc, body, max(max_placeholder(body), 1), False)
             if v == "!":
                 self.advance()
                 e = self.parse_postfix(self.parse_primary())
@@ -795,6 +816,17 @@ def _type_token_text(t):
     if t.kind == "qname":
         ns, var = t.value
         return f"{ns}/{var}" if var else ns
+    return str(t.value)
+
+
+def _type_token_display(t):
+    """One token of a type annotation as Hot prints types: `Map<Str, Str>?`, `"a" | "b"`."""
+    if t.kind == "qname":
+        return _type_token_text(t)
+    if t.kind == "str":
+        return f'"{t.value}"'
+    if t.kind == "punct":
+        return {",": ", ", "|": " | ", "{": "Map", "[": "Vec", "(": "Fn"}.get(t.value, t.value)
     return str(t.value)
 
 

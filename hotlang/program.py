@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
+import threading
 import time
 
 from . import ast as A
 from .errors import HotError, HotRuntimeError, HotSyntaxError, LimitExceeded
 from .evaluator import Compiler, literal_value
 from .parser import parse
-from .stdlib import CORE, LIB
+from .stdlib import CORE, LIB, PRELUDE
 from .values import MISSING, ONERR_ENUM, RESULT_ENUM, EnumInfo, TypeInfo, Unresolved
 
 
@@ -52,6 +54,7 @@ class Namespace:
         self.var_meta = {}
         self.var_loc = {}
         self.var_node = {}
+        self.bindings = {}  # name -> its first top-level Binding, known before compiling
         self.meta = None
         self.files = []
         self.state = "new"
@@ -64,8 +67,42 @@ class Namespace:
         self.state = "new"
 
 
+PRELUDE_DIR = os.path.join(os.path.dirname(__file__), "stdlib", "hot")
+_prelude_lock = threading.Lock()
+
+
+def load_prelude():
+    """Compile the part of the library written in Hot (`stdlib/hot/*.hot`: record and enum
+    types, small pure helpers) once per process, and add its vars to LIB (natives win) and its
+    `meta {core: true}` vars to CORE. Its namespaces initialise here, once, and are never
+    reset: they hold definitions, not per-run state."""
+    with _prelude_lock:
+        if PRELUDE:
+            return
+        lib_program = Program(prelude=False)
+        for name in sorted(os.listdir(PRELUDE_DIR)):
+            if name.endswith(".hot"):
+                with open(os.path.join(PRELUDE_DIR, name), encoding="utf-8") as f:
+                    lib_program.add_source(f"<hotlang>/{name}", f.read())
+        lib_program.compile()
+        for ns in lib_program.namespaces.values():
+            lib_program.ensure_init(ns)
+        if lib_program.errors:  # our own sources: a failure here is a bug, never user input
+            raise RuntimeError(f"hotlang library sources do not compile: {lib_program.errors}")
+        for ns in lib_program.namespaces.values():
+            exported = LIB.setdefault(ns.name, {})
+            for name, value in ns.vars.items():
+                exported.setdefault(name, value)
+                meta = ns.var_meta.get(name)
+                if isinstance(meta, dict) and meta.get("core") is True:
+                    CORE.setdefault(name, value)
+        PRELUDE.append(lib_program)
+
+
 class Program:
-    def __init__(self):
+    def __init__(self, prelude=True):
+        if prelude:
+            load_prelude()
         self.namespaces: dict[str, Namespace] = {}
         self.lib = LIB
         self.core = dict(CORE)
@@ -73,6 +110,7 @@ class Program:
         self.initialized = []
         self.deadline = None  # time.monotonic() value after which preparation stops
         self.max_prepare_seconds = None
+        self.reflection = {}  # tool and skill registries, built on first use
 
     def check_deadline(self, file):
         if self.deadline is not None and time.monotonic() > self.deadline:
@@ -118,6 +156,8 @@ class Program:
                 return False
             if isinstance(s, A.NsAlias):
                 ns.aliases[s.alias] = s.target
+            if isinstance(s, A.Binding) and not s.path:
+                ns.bindings.setdefault(s.name, s)
             ns.stmts.append(s)
         return True
 
@@ -232,9 +272,11 @@ class Program:
             return RESULT_ENUM if name == "Result" else ONERR_ENUM
         if name.startswith("::"):
             nsn, _, var = name.rpartition("/")
-            target = self.namespaces.get(ns.aliases.get(nsn, nsn))
+            nsn = ns.aliases.get(nsn, nsn)
+            target = self.namespaces.get(nsn)
             if target is None:
-                return None
+                v = self.lib.get(nsn, {}).get(var)
+                return v if v.__class__ in (TypeInfo, EnumInfo) else None
             v = target.vars.get(var) or target.hoisted.get(var)
         else:
             v = ns.vars.get(name) or ns.hoisted.get(name)
@@ -244,6 +286,24 @@ class Program:
                     v = c.ns.vars.get(c.name) or c.ns.hoisted.get(c.name)
         if v.__class__ in (TypeInfo, EnumInfo):
             return v
+        return None
+
+    def function_def(self, ns_name, name):
+        """The `fn` definition a namespace var is bound to (through aliases), or None."""
+        found = self.alias_target(ns_name, name)
+        return found[2] if found is not None else None
+
+    def alias_target(self, ns_name, name):
+        """(namespace, var, fn definition) a var ends at through alias chains, or None."""
+        for _ in range(8):
+            ns = self.namespaces.get(ns_name)
+            node = ns.bindings.get(name) if ns is not None else None
+            value = node.value if node is not None else None
+            if isinstance(value, A.FnDef):
+                return ns, name, value
+            if not isinstance(value, A.QRef):
+                return None
+            ns_name, name = ns.aliases.get(value.ns, value.ns), value.var
         return None
 
     def lookup_function(self, qname):

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 
 from .analysis import unsupported_features
 from .calls import HotFn, call_hot, call_value, consume, err_message
-from .errors import Cancelled, HotError, HotHalt, HotRuntimeError, LimitExceeded
+from .errors import Cancelled, HotError, HotHalt, LimitExceeded
 from .evaluator import CAP
 from .jsonmap import FAILURE_TYPE, from_json, to_json
 from .program import Program, gc_paused
-from .state import S
+from .state import State, current, enter
+from .stdlib.tcp import close_all
 from .values import Err, TailCall
 
 # One execution at a time per process: the evaluator keeps its counters in module state.
@@ -23,7 +24,13 @@ _STACK_BYTES = 512 * 1024 * 1024
 
 
 class Hooks:
-    """Host callbacks. Subclass and override what the platform provides."""
+    """Host callbacks. Subclass and override what the platform provides.
+
+    Besides the callbacks, a host hands the I/O modules its services: each getter returns the
+    service, or None where this host has none (the module then fails with a clear error at
+    the call). Their interfaces are duck-typed; `hostio/` has the reference implementations
+    (see docs/hotlang.md, "Hooks").
+    """
 
     def ctx_get(self, key):
         return None
@@ -31,7 +38,7 @@ class Hooks:
     def send(self, event_type, data):
         return None
 
-    def stream_data(self, value):
+    def stream_data(self, data_type, payload):
         return None
 
     def on_var(self, ns, var, value_json, start, stop):
@@ -40,6 +47,30 @@ class Hooks:
     def is_cancelled(self):
         return False
 
+    def log(self, level, message):
+        """A printed line (`println`, ...) or a runtime line (HTTP requests, ...), in order."""
+        return
+
+    def add_secret(self, value):
+        """A value the code set with `::hot::ctx/set-secret`: mask it wherever it shows."""
+        return
+
+    def http_client(self):
+        return None
+
+    def store_backend(self):
+        return None
+
+    def embed(self, texts):
+        """Vectors of texts for stores with the default embedding."""
+        raise NotImplementedError("no default embedding in this host")
+
+    def resources(self):
+        return None
+
+    def tcp_connect(self, host, port, timeout, nodelay):
+        raise NotImplementedError("TCP is not available in this host")
+
 
 @dataclass
 class Limits:
@@ -47,6 +78,8 @@ class Limits:
     max_seconds: float | None = 30.0
     max_depth: int | None = 2_000
     max_value_bytes: int | None = 10_000_000
+    # branch threads one execution may run at once (`parallel`, `pmap`)
+    max_threads: int | None = 8
 
 
 @dataclass
@@ -64,6 +97,7 @@ class Outcome:
     error: str | None = None
     variables: list = field(default_factory=list)
     stdout: str = ""
+    secrets: list = field(default_factory=list)  # values set with ::hot::ctx/set-secret
 
 
 class Prepared:
@@ -144,45 +178,51 @@ def execute(
 def _execute(prepared, fn_name, args, hooks, limits):
     program = prepared.program
     program.reset_all()
-    S.reset(limits, hooks)
-    S.program = program
+    state = State(limits, hooks)
+    state.program = program
+    enter(state)
     try:
-        hot_args = [from_json(a) for a in args]
-        try:
-            f = program.lookup_function(fn_name)
-            if f.__class__ is not HotFn:
-                result = call_value(f, hot_args)
-            else:
-                result = _call_entry(f, hot_args)
-        finally:
-            variables = S.variables
-        stdout = "".join(S.stdout)
-        if result.__class__ is Err:
-            msg = err_message(result.value)
-            return Outcome("failed", _failure(msg, result.value), msg, variables, stdout)
-        result = consume(result)
-        js = to_json(result)
-        _check_size(js, limits)
-        return Outcome("succeeded", js, None, variables, stdout)
+        return _outcome(state, *_run_entry(program, fn_name, args, limits))
     except Cancelled as e:
-        return Outcome("cancelled", None, str(e) or "cancelled", S.variables, "".join(S.stdout))
+        return _outcome(state, "cancelled", None, str(e) or "cancelled")
     except HotHalt as e:
-        return Outcome(
-            "failed", _failure(e.message, e.err), e.message, S.variables, "".join(S.stdout)
-        )
-    except LimitExceeded as e:
-        return Outcome("failed", _failure(str(e)), str(e), S.variables, "".join(S.stdout))
+        return _outcome(state, "failed", _failure(e.message, e.err), e.message)
     except RecursionError:
-        msg = f"recursion depth limit exceeded ({S.depth} calls)"
-        return Outcome("failed", _failure(msg), msg, S.variables, "".join(S.stdout))
+        msg = f"recursion depth limit exceeded ({state.depth} calls)"
+        return _outcome(state, "failed", _failure(msg), msg)
     except MemoryError:
-        msg = "memory limit exceeded"
-        return Outcome("failed", _failure(msg), msg, S.variables, "".join(S.stdout))
-    except (HotRuntimeError, HotError) as e:
-        return Outcome("failed", _failure(str(e)), str(e), S.variables, "".join(S.stdout))
+        return _outcome(state, "failed", _failure("memory limit exceeded"), "memory limit exceeded")
+    except HotError as e:  # limits, runtime errors
+        return _outcome(state, "failed", _failure(str(e)), str(e))
     except Exception as e:  # an interpreter bug must become a failed run, not a crash
         msg = f"internal error: {type(e).__name__}: {e}"
-        return Outcome("failed", _failure(msg), msg, S.variables, "".join(S.stdout))
+        return _outcome(state, "failed", _failure(msg), msg)
+    finally:
+        close_all(state.ex)  # connections the code left open
+
+
+def _run_entry(program, fn_name, args, limits):
+    """(status, result JSON, error) of calling the entry function."""
+    hot_args = [from_json(a) for a in args]
+    f = program.lookup_function(fn_name)
+    result = call_value(f, hot_args) if f.__class__ is not HotFn else _call_entry(f, hot_args)
+    if result.__class__ is Err:
+        msg = err_message(result.value)
+        return "failed", _failure(msg, result.value), msg
+    js = to_json(consume(result))
+    _check_size(js, limits)
+    return "succeeded", js, None
+
+
+def _outcome(state, status, result, error):
+    return Outcome(
+        status,
+        result,
+        error,
+        state.variables,
+        "".join(state.stdout),
+        list(state.ex.secrets),
+    )
 
 
 def _check_size(js, limits):
@@ -195,15 +235,16 @@ def _check_size(js, limits):
 
 def _call_entry(f, args):
     """Call the entry function with its own bindings captured as run variables."""
+    state = current()
     ov = f.select(args)
     env = ov.bind(f, args)
     env[CAP] = True
-    S.depth += 1
-    S.steps += 1
+    state.depth += 1
+    state.steps += 1
     try:
         r = ov.body(env)
     finally:
-        S.depth -= 1
+        state.depth -= 1
     if r.__class__ is TailCall:
         return call_hot(r.fn, r.args) if r.fn.__class__ is HotFn else r
     return r
@@ -219,22 +260,22 @@ class TestResult:
     failures: list
 
 
-def run_tests(program: Program, limits: Limits | None = None):
+def run_tests(program: Program, limits: Limits | None = None, hooks: Hooks | None = None):
     limits = limits or Limits()
     with _LOCK:
-        return _run_isolated(lambda: _run_tests(program, limits))
+        return _run_isolated(lambda: _run_tests(program, limits, hooks))
 
 
-def _run_tests(program, limits):
+def _run_tests(program, limits, hooks):
     results = []
-    S.reset(limits, None)
-    S.capture = False
     for ns, name, node in program.tests():
         qname = f"{ns.name}/{name}"
-        S.reset(limits, None)
-        S.program = program
-        S.test_failures = []
-        failures = S.test_failures
+        state = State(limits, hooks)
+        state.capture = False
+        state.program = program
+        enter(state)
+        state.test_failures = []
+        failures = state.test_failures
         try:
             f = program.lookup_function(qname)
             r = call_hot(f, []) if isinstance(f, HotFn) else None
@@ -246,5 +287,7 @@ def _run_tests(program, limits):
             failures.append(f"error: {e}")
         except Exception as e:  # an interpreter bug must not stop the whole run
             failures.append(f"internal error: {type(e).__name__}: {e}")
+        finally:
+            close_all(state.ex)
         results.append(TestResult(qname, node.loc[0], node.loc[1], not failures, failures))
     return results

@@ -100,6 +100,7 @@ class TypeInfo:
         "coercions",
         "resolver",
         "items",
+        "arrows",
     )
 
     def __init__(self, name, qname, kind="type", fields=None, ctor=None, atoms=None):
@@ -112,6 +113,9 @@ class TypeInfo:
         self.coercions = {}  # target type name -> fn, from `Source -> Target fn` arrows
         self.resolver = None  # resolves field type names where the type is defined
         self.items = {}  # field name -> item type name, for `Vec<Item>` fields
+        # (target type or enum, converter) from `Self -> Target` arrows: applied to arguments
+        # at call boundaries; the converter is a Hot fn, or a variant name for an enum target
+        self.arrows = []
 
     def __repr__(self):
         return f"<type {self.qname}>"

@@ -5,13 +5,18 @@ from events.models import StreamEntry
 from hotapi.admin import ReadOnlyAdmin, ReadOnlyInline
 from hotapi.errors import Conflict
 
-from .models import Run, RunVariable
+from .models import Run, RunLog, RunVariable
 from .services import run_cancel
 
 
 class RunVariableInline(ReadOnlyInline):
     model = RunVariable
     fields = ["sequence", "ns", "var", "value", "start_time", "stop_time"]
+
+
+class RunLogInline(ReadOnlyInline):
+    model = RunLog
+    fields = ("sequence", "time", "level", "message")
 
 
 @admin.register(Run)
@@ -46,7 +51,7 @@ class RunAdmin(ReadOnlyAdmin):
         "stream_output",
     ]
     fields = readonly_fields
-    inlines = [RunVariableInline]
+    inlines = [RunVariableInline, RunLogInline]
     actions = ["cancel_runs"]
 
     @admin.display(description="Stream")

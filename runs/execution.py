@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from builds.preparation import prepared_program
+from builds.preparation import build_resources, prepared_program
 from events import streamlog
 from events.models import Stream
 from events.services import EventSource, event_publish
@@ -23,8 +23,9 @@ from hotapi.ids import uuid7
 from hotapi.runtime import get_runtime
 from hotapi.timestamps import utc_timestamp
 from secrets_app.services import context_values_for_project
+from stores.services import DatabaseStore
 
-from . import services
+from . import host, services
 from .masking import mask_secrets
 from .models import Run, RunStatus, RunVariable
 
@@ -42,10 +43,12 @@ CANCEL_CHECK_INTERVAL = 0.25
 
 class PlatformHooks:
     """What Hot code running in a run can reach: context variables, send(), stream output,
-    variable capture and cancellation.
+    variable capture, cancellation, and the I/O of ``runs/host.py`` (the run log, HTTP and TCP
+    under the egress policy, the environment's stores, the build's resources).
 
-    The runtime calls these from its own execution thread; their database work goes to one
-    helper thread per run, whose connection is closed when the run ends (see ``close``)."""
+    The runtime calls these from its execution thread and its branch threads; their database
+    work goes to one helper thread per run, whose connection is closed when the run ends (see
+    ``close``)."""
 
     def __init__(self, run: Run):
         self.run = run
@@ -54,13 +57,42 @@ class PlatformHooks:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hot-hooks")
         self.variables: list[RunVariable] = []
         self.cancelled = False
+        self._set_secrets: list[str] = []  # values the code set with ::hot::ctx/set-secret
+        self._log = host.RunLogBuffer(run, self._db, lambda: self.secrets)
+        self._http = None
 
     def _db(self, fn, *args, **kwargs):
         return self._executor.submit(fn, *args, **kwargs).result()
 
     def close(self) -> None:
+        self._log.flush(final=True)
+        if self._http is not None:
+            self._http.close()
         self._executor.submit(lambda: connection.close()).result()
         self._executor.shutdown()
+
+    def log(self, level, message):
+        self._log.write(level, message)
+
+    def add_secret(self, value):
+        self._set_secrets.append(str(value))
+
+    def http_client(self):
+        if self._http is None:
+            self._http = host.http_client()
+        return self._http
+
+    def store_backend(self):
+        return host.OnThread(DatabaseStore(self.run.environment_id), self._db)
+
+    def embed(self, texts):
+        return host.default_embedding(texts)
+
+    def resources(self):
+        return host.bundle_resources(self._db(build_resources, self.run.build))
+
+    def tcp_connect(self, host_name, port, timeout, nodelay):
+        return host.tcp_connect(host_name, port, timeout, nodelay)
 
     # Context variables are decrypted only here, on first use, and never logged.
     def ctx_get(self, key):
@@ -74,7 +106,7 @@ class PlatformHooks:
 
     @property
     def secrets(self) -> list[str]:
-        return list((self._context or {}).values())
+        return [*(self._context or {}).values(), *self._set_secrets]
 
     def send(self, event_type, data):
         # What a run publishes is stored and shown like any event, so context values in it are
@@ -106,9 +138,7 @@ class PlatformHooks:
             "env": {"id": str(event.environment_id)},
         }
 
-    def stream_data(self, value, payload=None):
-
-        data_type, body = ("data", value) if payload is None else (str(value), payload)
+    def stream_data(self, data_type, body):
         self._db(
             streamlog.append,
             environment_id=self.run.environment_id,

@@ -146,3 +146,24 @@ class ScheduleFire(models.Model):
 
     def __str__(self) -> str:
         return f"{self.schedule_id}@{self.due_at}"
+
+
+class RunLog(models.Model):
+    """One line of a run's log: printed output (`println`, `print`, ...) or the runtime's own
+    line (an HTTP request, a TCP connection), in order, with secret values masked."""
+
+    id = models.BigAutoField(primary_key=True)
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="logs")
+    sequence = models.PositiveIntegerField()
+    time = models.DateTimeField()
+    level = models.CharField(max_length=8, default="info")
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["run", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "sequence"], name="uniq_run_log_sequence")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} #{self.sequence}"

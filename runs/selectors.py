@@ -14,7 +14,7 @@ from hotapi.api.lookups import get_by_id_or_404
 from hotapi.errors import InvalidInput
 from projects.selectors import project_get
 
-from .models import Run, RunCounter, RunStatus, RunType, RunVariable
+from .models import Run, RunCounter, RunLog, RunStatus, RunType, RunVariable
 
 RUN_ORDER = ("-created_at", "-id")
 # ASCII digits, at most 9 per part: beyond, every value is out of range anyway.
@@ -119,6 +119,10 @@ def event_runs(*, event) -> QuerySet[Run]:
 
 def run_variables(*, run) -> QuerySet[RunVariable]:
     return RunVariable.objects.filter(run=run).order_by("sequence")
+
+
+def run_logs(*, run) -> QuerySet[RunLog]:
+    return RunLog.objects.filter(run=run).order_by("sequence")
 
 
 def run_stats(*, environment) -> dict:

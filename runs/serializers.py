@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from hotapi.api.serializers import UTCDateTimeField
 
-from .models import Run, RunVariable
+from .models import Run, RunLog, RunVariable
 
 
 class RunSerializer(serializers.ModelSerializer):
@@ -63,6 +63,15 @@ class RunVariableSerializer(serializers.ModelSerializer):
     class Meta:
         model = RunVariable
         fields = ["var_id", "run_id", "ns", "var", "value", "meta", "start_time", "stop_time"]
+
+
+class RunLogSerializer(serializers.ModelSerializer):
+    run_id = serializers.UUIDField(read_only=True)
+    time = UTCDateTimeField(read_only=True)
+
+    class Meta:
+        model = RunLog
+        fields = ["run_id", "sequence", "time", "level", "message"]
 
 
 class RunStatsSerializer(serializers.Serializer):

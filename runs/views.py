@@ -10,7 +10,12 @@ from hotapi.api.views import EnvironmentScopedViewSet
 
 from . import selectors, services
 from .models import RunStatus, RunType
-from .serializers import RunSerializer, RunStatsSerializer, RunVariableSerializer
+from .serializers import (
+    RunLogSerializer,
+    RunSerializer,
+    RunStatsSerializer,
+    RunVariableSerializer,
+)
 
 RUN_FILTERS = [
     OpenApiParameter("status", str, enum=RunStatus.values, allow_blank=False),
@@ -36,6 +41,7 @@ class RunViewSet(EnvironmentScopedViewSet):
         "stats": needs("run", "read"),
         "retrieve": needs("run", "read", path=url_id("run_id")),
         "variables": needs("run", "read", path=url_id("run_id")),
+        "logs": needs("run", "read", path=url_id("run_id")),
         "cancel": needs("run", "update", path=url_id("run_id")),
         "rerun": needs("run", "execute", path=url_id("run_id")),
     }
@@ -66,6 +72,13 @@ class RunViewSet(EnvironmentScopedViewSet):
     @extend_schema(responses=RunVariableSerializer(many=True))
     def variables(self, request, run_id=None):
         return paginate(self, selectors.run_variables(run=self.get_run()), RunVariableSerializer)
+
+    @extend_schema(
+        responses=RunLogSerializer(many=True),
+        description="The run's log: printed output and the runtime's own lines, in order.",
+    )
+    def logs(self, request, run_id=None):
+        return paginate(self, selectors.run_logs(run=self.get_run()), RunLogSerializer)
 
     @extend_schema(request=None, responses={200: RunSerializer, **error_responses(409)})
     def cancel(self, request, run_id=None):

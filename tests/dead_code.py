@@ -14,7 +14,18 @@ from pathlib import Path
 import vulture
 
 ROOT = Path(__file__).resolve().parent.parent
-PATHS = ["hotapi", "environments", "projects", "secrets_app", "builds", "events", "runs", "hotlang"]
+PATHS = [
+    "hotapi",
+    "environments",
+    "projects",
+    "secrets_app",
+    "builds",
+    "stores",
+    "events",
+    "runs",
+    "hotlang",
+    "hostio",
+]
 EXCLUDE = ["*/migrations/*"]
 KINDS = {"function", "class", "method", "property", "import", "unreachable_code"}
 
@@ -55,6 +66,7 @@ IGNORE_NAMES = [
     "to_internal_value",
     "validate_*",
     "clean_*",  # Django form field cleaning
+    "store_backend",  # runtime hooks the I/O modules look up by name (hotlang/hostcall.py)
 ]
 IGNORE_DECORATORS = [
     "@lib",  # hotlang's standard library registry

@@ -43,6 +43,8 @@ from .manifest import (
 from .reader import BundleLimits, BundleReader, ZipEntry
 from .scan import scan_sources
 
+RESOURCES_PREFIX = "resources/"
+
 __all__ = [
     "BundleError",
     "BundleInfo",
@@ -85,6 +87,8 @@ class BundleInfo:
     has_manifest: bool
     sources: dict[str, str]  # .hot files under hot/ -> text (bounded by max_source_bytes)
     warnings: list[str]
+    # files under resources/ by path below it -> contents (bounded by max_resource_bytes)
+    resources: dict[str, bytes] = field(default_factory=dict)
     manifest: Manifest | None = None
     # Per-file disagreements between manifest.hot and the bundle's files.
     hash_problems: list[str] = field(default_factory=list)
@@ -148,6 +152,9 @@ class _EntryScan:
     warnings: list[str] = dataclasses.field(default_factory=list)
     source_bytes: int = 0
     sources_truncated: bool = False
+    resources: dict[str, bytes] = dataclasses.field(default_factory=dict)
+    resource_bytes: int = 0
+    resources_truncated: bool = False
 
 
 def _manifest_too_large(detail: str) -> BundleError:
@@ -157,14 +164,20 @@ def _manifest_too_large(detail: str) -> BundleError:
 def _read_entry(reader: BundleReader, entry, limits: BundleLimits, scan: _EntryScan) -> None:
     is_manifest = entry.path == MANIFEST_NAME
     keep_source = entry.path.startswith("hot/") and entry.path.endswith(".hot")
+    keep_resource = entry.path.startswith(RESOURCES_PREFIX)
     if is_manifest and entry.file_size > limits.max_manifest_bytes:
         raise _manifest_too_large(
             f"{entry.file_size} bytes; the limit is {limits.max_manifest_bytes} bytes"
         )
-    # Only the manifest and source text are kept, and source text only within its budget:
-    # every other entry is hashed chunk by chunk and dropped.
-    budget = limits.max_source_bytes - scan.source_bytes
-    keep = is_manifest or keep_source
+    # Only the manifest, source text and resources are kept, source text and resources each
+    # within its budget: every other entry is hashed chunk by chunk and dropped.
+    budget = (
+        limits.max_resource_bytes - scan.resource_bytes
+        if keep_resource
+        else limits.max_source_bytes - scan.source_bytes
+    )
+    # an entry declared larger than what is left of its budget is not even buffered
+    keep = is_manifest or ((keep_source or keep_resource) and entry.file_size <= budget)
     hasher = new_blake3()
     parts: list[bytes] = []
     length = 0
@@ -173,7 +186,7 @@ def _read_entry(reader: BundleReader, entry, limits: BundleLimits, scan: _EntryS
         length += len(chunk)
         if is_manifest and length > limits.max_manifest_bytes:
             raise _manifest_too_large(f"larger than {limits.max_manifest_bytes} bytes")
-        if keep_source and length > budget:
+        if (keep_source or keep_resource) and length > budget:
             keep, parts = False, []
         if keep:
             parts.append(chunk)
@@ -181,11 +194,23 @@ def _read_entry(reader: BundleReader, entry, limits: BundleLimits, scan: _EntryS
     scan.sizes[entry.path] = length
     if is_manifest:
         scan.manifest_bytes = b"".join(parts)
-    elif keep_source and not keep:
+    elif keep_resource or keep_source:
+        _keep_text_or_resource(scan, entry.path, parts if keep else None, length)
+
+
+def _keep_text_or_resource(scan: _EntryScan, path: str, parts: list[bytes] | None, length):
+    """Keep a source's text or a resource's bytes (parts is None: over its budget)."""
+    resource = path.startswith(RESOURCES_PREFIX)
+    if parts is None and resource:
+        scan.resources_truncated = True
+    elif parts is None:
         scan.sources_truncated = True
-    elif keep_source:
+    elif resource:
+        scan.resource_bytes += length
+        scan.resources[path.removeprefix(RESOURCES_PREFIX)] = b"".join(parts)
+    else:
         scan.source_bytes += length
-        scan.sources[entry.path] = _source_text(entry.path, b"".join(parts), scan.warnings)
+        scan.sources[path] = _source_text(path, b"".join(parts), scan.warnings)
 
 
 def _source_text(path: str, raw: bytes, warnings: list[str]) -> str:
@@ -204,6 +229,11 @@ def _scan_entries(reader: BundleReader, limits: BundleLimits) -> _EntryScan:
     if scan.sources_truncated:
         scan.warnings.append(
             f"Source text beyond {limits.max_source_bytes} bytes was not kept for inspection"
+        )
+    if scan.resources_truncated:
+        scan.warnings.append(
+            f"Resources beyond {limits.max_resource_bytes} bytes in total were not kept: "
+            "::hot::resource cannot read them"
         )
     return scan
 
@@ -255,7 +285,7 @@ def _declared_by_sources(scan: _EntryScan) -> _Declarations:
     source_order, resource_order = default_bundle_order(scan.files)
     recomputed = bundle_hash(
         (scan.files[path] for path in source_order),
-        ((path.removeprefix("resources/"), scan.files[path]) for path in resource_order),
+        ((path.removeprefix(RESOURCES_PREFIX), scan.files[path]) for path in resource_order),
     )
     scanned = scan_sources(scan.sources)
     scan.warnings.extend(scanned.warnings)
@@ -290,6 +320,7 @@ def _inspect(reader: BundleReader, limits: BundleLimits, sha256: str, size: int)
         has_manifest=declared.manifest is not None,
         sources=scan.sources,
         warnings=scan.warnings,
+        resources=scan.resources,
         manifest=declared.manifest,
         hash_problems=declared.hash_problems,
         uncompressed_size=reader.total_read,

@@ -76,6 +76,8 @@ class BundleLimits:
     max_manifest_values: int = 250_000
     # How much .hot source text inspect_bundle keeps in memory for later parsing.
     max_source_bytes: int = 16 * MiB
+    # How much of the files under resources/ it keeps for ::hot::resource (in total).
+    max_resource_bytes: int = 32 * MiB
 
 
 @dataclass(frozen=True)

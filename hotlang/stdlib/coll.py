@@ -8,6 +8,7 @@ from functools import cmp_to_key
 from itertools import islice
 
 from ..calls import HotFn, call_value, caller, consume
+from ..concurrency import map_concurrently
 from ..errors import HotRuntimeError, LimitExceeded
 from ..state import check_string_size
 from ..values import (
@@ -113,7 +114,17 @@ def map_(coll, f, on_err=None):
     return [call(f, [x]) for x in coll]
 
 
-alias(C, "pmap", C, "map", core=True)
+@lib(C, "pmap", core=True)
+def pmap(coll, f, on_err=None):
+    """`map` with the calls on concurrent threads (for I/O; see concurrency.py)."""
+    coll = _coll(coll, "pmap")
+    call = call_value if _preserve(on_err) else _call
+    if coll.__class__ is dict:
+        pairs = list(coll.items())
+        if _arity(f) >= 2:
+            return map_concurrently(pairs, lambda kv: call(f, [kv[0], kv[1]]))
+        return map_concurrently(pairs, lambda kv: call(f, [[kv[0], kv[1]]]))
+    return map_concurrently(list(coll), lambda x: call(f, [x]))
 
 
 @lib(C, "map-indexed", core=True)

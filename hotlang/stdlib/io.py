@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..state import S
+from ..state import current
 from ..values import (
     hot_str,
     repr_value,
@@ -12,25 +12,34 @@ from .registry import lib
 IO = "::hot::io"
 
 
-def _emit(text):
-    out = S.stdout
+def _emit(text, level="info"):
+    state = current()
+    out = state.stdout
     if len(out) < 10000:
         out.append(text)
+    sink = getattr(state.hooks, "log", None) if state.hooks is not None else None
+    if callable(sink):  # the host keeps it in the run's log, in order, as it is printed
+        sink(level, text)
 
 
-def _printer(end):
+def _printer(end, level):
     def emit(*args):
         """Prints its arguments and returns the printed text, as Hot does."""
         text = " ".join(hot_str(a) for a in args) + end
-        _emit(text)
+        _emit(text, level)
         return text
 
     return emit
 
 
-# stdout and stderr both go to the run's captured output
-for _name, _end in (("println", "\n"), ("print", ""), ("eprintln", "\n"), ("eprint", "")):
-    lib(IO, _name, core=True)(_printer(_end))
+# stdout and stderr both go to the run's captured output and log (stderr as errors)
+for _name, _end, _level in (
+    ("println", "\n", "info"),
+    ("print", "", "info"),
+    ("eprintln", "\n", "error"),
+    ("eprint", "", "error"),
+):
+    lib(IO, _name, core=True)(_printer(_end, _level))
 
 
 @lib(IO, "tap", core=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import ast as A
 from ..calls import call_value, consume
-from ..state import S
+from ..state import current
 from ..values import NsValue, hot_str
 from .registry import LIB, lib
 
@@ -43,14 +43,14 @@ def version():
 @lib(LANG, "namespaces", core=True)
 def namespaces():
     """Every namespace the program can reach: its own, then the library's."""
-    own = list(S.program.namespaces) if S.program is not None else []
+    own = list(current().program.namespaces) if current().program is not None else []
     return own + sorted(ns for ns in LIB if ns not in own)
 
 
 @lib(LANG, "functions-in-namespace", core=True)
 def functions_in_namespace(ns):
     name = ns.name if ns.__class__ is NsValue else hot_str(ns)
-    program = S.program
+    program = current().program
     own = program.namespaces.get(name) if program is not None else None
     if own is not None:
         return [var for var, node in own.var_node.items() if _is_function(node)]

@@ -6,14 +6,15 @@ import os
 import uuid
 from datetime import UTC, datetime
 
+from ..errors import HotRuntimeError
 from ..jsonmap import from_json, to_json
-from ..state import S
-from ..values import hot_str
+from ..state import current
+from ..values import MISSING, hot_str, type_name
 from .registry import lib
 
 
 def _hooks():
-    return S.hooks
+    return current().hooks
 
 
 @lib("::hot::event", "send", core=True)
@@ -37,26 +38,80 @@ def send(event_type, data=None):
     }
 
 
+def _ctx_key(key):
+    if key.__class__ is not str:
+        raise HotRuntimeError(f"::hot::ctx: a key must be a Str, got {type_name(key)}")
+    return key
+
+
 @lib("::hot::ctx", "get")
 def ctx_get(key, default=None):
-    hooks = _hooks()
-    v = hooks.ctx_get(hot_str(key)) if hooks is not None else None
+    """A value set by this run (`set`/`set-secret`) first, then the host's context variables."""
+    key = _ctx_key(hot_str(key) if key.__class__ is not str else key)
+    own = current().ex.context
+    if key in own:
+        v = own[key]
+    else:
+        hooks = _hooks()
+        v = hooks.ctx_get(key) if hooks is not None else None
     return default if v is None else v
 
 
 @lib("::hot::ctx", "has")
 def ctx_has(key):
-    hooks = _hooks()
-    return hooks is not None and hooks.ctx_get(hot_str(key)) is not None
+    return ctx_get(key) is not None
 
 
-@lib("::hot::stream", "data")
-def stream_data(value):
+def _ctx_set(args, secret):
+    """`set(key, value)` or `set({key: value, ...})`: values for the rest of this run only, as
+    in Hot (they are not written back to the project's context variables)."""
+    pairs = args[0] if len(args) == 1 else {args[0]: args[1]}
+    if pairs.__class__ is not dict:
+        raise HotRuntimeError("::hot::ctx/set with one argument takes a Map of key: value")
+    state = current()
+    hooks = state.hooks
+    for key, value in pairs.items():
+        state.ex.context[_ctx_key(key)] = value
+        if secret:
+            for leaf in _leaves(value):
+                state.ex.secrets.append(leaf)
+                add = getattr(hooks, "add_secret", None) if hooks is not None else None
+                if callable(add):  # so the host masks it in logs, variables and results
+                    add(leaf)
+    return args[0] if len(args) == 1 else args[1]
 
+
+def _leaves(value):
+    """The printable leaves of a value (strings, numbers), which masking looks for."""
+    if value.__class__ is dict:
+        return [x for v in value.values() for x in _leaves(v)]
+    if value.__class__ is list:
+        return [x for v in value for x in _leaves(v)]
+    if value is None or value.__class__ is bool:
+        return []
+    return [hot_str(value)]
+
+
+@lib("::hot::ctx", "set")
+def ctx_set(*args):
+    return _ctx_set(args, secret=False)
+
+
+@lib("::hot::ctx", "set-secret")
+def ctx_set_secret(*args):
+    return _ctx_set(args, secret=True)
+
+
+@lib("::hot::stream", "data", core=True)
+def stream_data(data_type, payload=MISSING):
+    """`data(type, payload)` emits typed data to the run's stream (`data(payload)` alone is the
+    type "data"); returns null."""
+    if payload is MISSING:
+        data_type, payload = "data", data_type
     hooks = _hooks()
     if hooks is not None:
-        hooks.stream_data(to_json(value))
-    return value
+        hooks.stream_data(hot_str(data_type), to_json(payload))
+    return
 
 
 @lib("::hot::run", "info")

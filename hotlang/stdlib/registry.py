@@ -6,6 +6,8 @@ from ..values import Builtin
 
 LIB: dict[str, dict[str, Builtin]] = {}
 CORE: dict[str, Builtin] = {}
+# the Program of the library's Hot-written part, once loaded (program.load_prelude)
+PRELUDE: list = []
 
 
 def lib(ns, name, core=False, mode="strict"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..calls import consume
 from ..errors import HotHalt
-from ..state import S
+from ..state import current
 from ..values import (
     Err,
     hot_eq,
@@ -18,8 +18,8 @@ TEST = "::hot::test"
 
 
 def _record_failure(msg):
-    if S.test_failures is not None:
-        S.test_failures.append(msg)
+    if current().test_failures is not None:
+        current().test_failures.append(msg)
         return False
     raise HotHalt(msg, {"message": msg}, kind="assert")
 

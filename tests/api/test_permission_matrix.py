@@ -73,6 +73,7 @@ EXPECTED = {
     ("GET", "v1/runs/stats"): "run:* read",
     ("GET", "v1/runs/<str:run_id>"): "run:<run_id> read",
     ("GET", "v1/runs/<str:run_id>/vars"): "run:<run_id> read",
+    ("GET", "v1/runs/<str:run_id>/logs"): "run:<run_id> read",
     ("POST", "v1/runs/<str:run_id>/cancel"): "run:<run_id> update",
     ("POST", "v1/runs/<str:run_id>/rerun"): "run:<run_id> execute",
     ("GET", "v1/runs/<str:run_id>/subscribe"): "run:<run_id> read",

@@ -32,6 +32,7 @@ on-signup
 meta {on-event: "user.signup"}
 fn (event) {
   email event.data.email
+  println("welcoming", email)
   name "someone"
   {welcomed: email, name: name}
 }
@@ -85,6 +86,7 @@ LISTS = [
     "/v1/sessions",
     "/v1/service-keys",
     "/v1/domains",
+    "/v1/runs/{run}/logs",
 ]
 
 

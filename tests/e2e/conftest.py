@@ -65,14 +65,16 @@ HANDLERS = [
 SECRET = "tok-very-secret-123"
 
 
-def deploy_source(project: Project, source: str = SOURCE, handlers=HANDLERS, schedules=()):
+def deploy_source(
+    project: Project, source: str = SOURCE, handlers=HANDLERS, schedules=(), resources=None
+):
     """Upload-equivalent plus an in-process deploy, so tests start from a ready build."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from builds.services import build_upload
 
     data, bundle_hash = bundles.make_bundle(
-        {bundles.DEFAULT_SOURCE_PATH: source}, handlers, schedules
+        {bundles.DEFAULT_SOURCE_PATH: source}, handlers, schedules, resources=resources
     )
     result = build_upload(
         project=project,

@@ -25,7 +25,7 @@ boot meta {on-event: "boot", once: true} fn (e) { ::hot::stream/data({step: 1}) 
 
 aliased meta {on-event: "alias-event"} ::demo::hi/on-hot-take
 
-fetch fn () { ::hot::http/get("https://example.com") }
+fetch fn () { ::hot::file/read-file("a.txt") }
 uses-fetch fn () { fetch() }
 """
 
@@ -43,8 +43,8 @@ class RecordingHooks(Hooks):
     def send(self, event_type, data):
         self.sent.append((event_type, data))
 
-    def stream_data(self, value):
-        self.streamed.append(value)
+    def stream_data(self, data_type, payload):
+        self.streamed.append((data_type, payload))
 
     def on_var(self, ns, var, value_json, start, stop):
         self.vars.append((ns, var, value_json))
@@ -64,15 +64,15 @@ def test_functions_lists_every_function_and_alias():
 
 def test_unsupported_features_are_reported_transitively():
     p = prepared()
-    assert p.unsupported["::demo::hi/fetch"] == ["::hot::http/get"]
-    assert p.unsupported["::demo::hi/uses-fetch"] == ["::hot::http/get"]
+    assert p.unsupported["::demo::hi/fetch"] == ["::hot::file/read-file"]
+    assert p.unsupported["::demo::hi/uses-fetch"] == ["::hot::file/read-file"]
     assert "::demo::hi/on-hot-take" not in p.unsupported
 
 
 def test_unsupported_function_fails_the_run_clearly():
     out = execute(prepared(), "::demo::hi/fetch")
     assert out.status == "failed"
-    assert "::hot::http/get is not supported" in out.error
+    assert "::hot::file/read-file is not supported" in out.error
 
 
 def test_event_handler_run_with_hooks_and_captured_variables():
@@ -100,7 +100,7 @@ def test_send_and_stream_hooks():
     assert hooks.sent == [("hot-take", {"num": 4})]
     assert out.result["event"]["type"] == "hot-take"
     execute(prepared(), "::demo::hi/boot", [{"type": "boot", "data": None}], hooks=hooks)
-    assert hooks.streamed == [{"step": 1}]
+    assert hooks.streamed == [("data", {"step": 1})]
 
 
 def loop_program():

@@ -43,14 +43,14 @@ def test_check_succeeds_on_clean_files(tmp_path, capsys):
 
 
 def test_check_reports_unknown_names_at_their_use_and_unsupported_names(tmp_path, capsys):
-    src = "::demo::c ns\nclient ::hot::http/get\nf fn (x) {\n  add(x, missing-name)\n}\n"
+    src = "::demo::c ns\nclient ::hot::ws/connect\nf fn (x) {\n  add(x, missing-name)\n}\n"
     (tmp_path / "c.hot").write_text(src)
     code = main(["check", str(tmp_path)])
     out = capsys.readouterr().out.strip().splitlines()
     assert code == 1
     assert out[0].endswith("c.hot:4:10: error: unknown name 'missing-name'")
     assert out[1].endswith(
-        "c.hot:2:8: unsupported: ::hot::http/get is not supported by this runtime"
+        "c.hot:2:8: unsupported: ::hot::ws/connect is not supported by this runtime"
     )
     assert out[-2:] == ["1 unknown names, 1 unsupported uses", "0 parsed, 1 failed"]
 

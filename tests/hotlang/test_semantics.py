@@ -180,3 +180,46 @@ main fn () {
 }
 """
     assert value(src) == ["a:root", "1", "x & y", 2, "<b>&lt;</b>", True]
+
+
+def test_arrows_coerce_arguments_at_call_boundaries():
+    src = """
+Inches type { value: Dec }
+Centimeters type { value: Dec }
+Inches -> Centimeters fn (i: Inches): Centimeters { Centimeters({value: mul(i.value, 2.54)}) }
+needs-cm fn (c: Centimeters): Dec { c.value }
+
+Geom enum open { }
+Triangle type { base: Dec }
+Triangle -> Geom.Tri
+describe fn (g: Geom): Str { match g { Geom.Tri => "triangle", _ => "other" } }
+
+main fn () {
+  [Str(needs-cm(Inches({value: 10.0}))), needs-cm(Centimeters({value: 1.5})),
+   describe(Triangle({base: 3.0}))]
+}
+"""
+    assert value(src) == ["25.400", 1.5, "triangle"]
+
+
+def test_arrow_registration_does_not_accumulate_across_executions():
+    prepared = program(
+        "::t ns\nA type { v: Int }\nB type { v: Int }\n"
+        "A -> B fn (a: A): B { B({v: a.v}) }\nf fn (b: B) { b.v }\nmain fn () { f(A({v: 1})) }\n"
+    )
+    for _ in range(3):
+        assert execute(prepared, "::t/main", []).result == 1
+    a_type = prepared.program.namespaces["::t"].vars["A"]
+    assert len(a_type.arrows) == 1
+
+
+def test_placeholders_in_a_user_functions_fn_parameter_form_their_own_lambda():
+    src = """
+apply-twice fn (x: Int, f: Fn): Int { f(f(x)) }
+maybe-apply fn (x: Int, f: Fn | Null): Int { if(is-null(f), x, f(x)) }
+main fn () {
+  [apply-twice(3, add(%, 2)), add(1, apply-twice(3, mul(%, 2))), maybe-apply(10, add(%, 1)),
+   ::hot::coll/map([1, 2], apply-twice(%, add(%, 1)))]
+}
+"""
+    assert value(src) == [7, 13, 11, [3, 4]]

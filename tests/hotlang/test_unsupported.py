@@ -5,8 +5,8 @@ from hotlang import execute, prepare
 from .helpers import program
 
 LIB = """::app::lib ns
-Req ::hot::http/HttpRequest
-get ::hot::http/get
+Req ::hot::ws/WsMessage
+get ::hot::ws/connect
 double fn (x) { mul(x, 2) }
 fetch fn (url) { get(url) }
 make fn () { Req({url: "x"}) }
@@ -39,13 +39,13 @@ def test_the_use_of_an_unsupported_name_fails_clearly_at_the_use():
         assert "is not supported by this runtime" in out.error
         assert "hot/src/app/lib.hot:" in out.error  # the location of the use
     out = execute(p, "::app::lib/fetch", ["u"])
-    assert out.error.endswith("::hot::http/get is not supported by this runtime")
+    assert out.error.endswith("::hot::ws/connect is not supported by this runtime")
 
 
 def test_unsupported_names_are_reported_for_the_functions_that_use_them():
     p = prepare({"hot/src/app/lib.hot": LIB, "hot/src/app/main.hot": MAIN})
-    assert p.unsupported["::app::lib/fetch"] == ["::hot::http/get"]
-    assert p.unsupported["::app::main/fetch"] == ["::hot::http/get"]
+    assert p.unsupported["::app::lib/fetch"] == ["::hot::ws/connect"]
+    assert p.unsupported["::app::main/fetch"] == ["::hot::ws/connect"]
     assert "::app::lib/double" not in p.unsupported
     assert "::app::main/quad" not in p.unsupported
 
@@ -53,16 +53,16 @@ def test_unsupported_names_are_reported_for_the_functions_that_use_them():
 def test_namespace_level_code_that_fails_reports_the_original_error_on_every_use():
     src = """::app::cfg ns
 limit 10
-boom ::hot::http/get("http://127.0.0.1/")
+boom ::hot::ws/connect("http://127.0.0.1/")
 size fn () { limit }
 other fn () { 1 }
 """
     p = prepare({"hot/src/app/cfg.hot": src})
     # namespace-level code counts for every function of the namespace
-    assert p.unsupported["::app::cfg/other"] == ["::hot::http/get"]
+    assert p.unsupported["::app::cfg/other"] == ["::hot::ws/connect"]
     first = execute(p, "::app::cfg/size")
     assert first.status == "failed"
-    assert "::hot::http/get is not supported by this runtime" in first.error
+    assert "::hot::ws/connect is not supported by this runtime" in first.error
     again = execute(p, "::app::cfg/other")
-    assert "::hot::http/get is not supported by this runtime" in again.error
+    assert "::hot::ws/connect is not supported by this runtime" in again.error
     assert "unknown name" not in again.error
