@@ -16,6 +16,7 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from hotapi import metrics
 from hotapi.errors import Conflict, DomainError, InvalidInput, TooLarge
 from projects.models import Project
 from projects.services import project_set_active
@@ -278,6 +279,19 @@ def deploy_fail(*, build_id, sequence: int, error: str) -> None:
 
 def deploy_execute(*, build_id, sequence: int) -> str:
     """The worker side of a deploy. Returns what happened (for logs and tests)."""
+    outcome = _deploy_execute(build_id=build_id, sequence=sequence)
+    metrics.deploys.labels(outcome).inc()
+    log.info(
+        "Deploy of build %s (sequence %s): %s",
+        build_id,
+        sequence,
+        outcome,
+        extra={"build_id": str(build_id), "sequence": sequence, "outcome": outcome},
+    )
+    return outcome
+
+
+def _deploy_execute(*, build_id, sequence: int) -> str:
     build = Build.objects.select_related("project").filter(pk=build_id).first()
     if build is None:
         return "missing"
@@ -287,10 +301,12 @@ def deploy_execute(*, build_id, sequence: int) -> str:
         Build.objects.filter(pk=build.pk, deployment_sequence=sequence).update(
             runtime_status=RuntimeStatus.LOADING, updated_at=timezone.now()
         )
+    log.info("Deploy of build %s (sequence %s): preparing", build.pk, sequence)
     try:
         preparation = prepare_stored_build(build)
     except DeployError as exc:
         deploy_fail(build_id=build.pk, sequence=sequence, error=str(exc))
+        log.info("Deploy of build %s could not be prepared: %s", build.pk, exc)
         return "failed"
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=build.project_id)

@@ -21,6 +21,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.views import APIView
 
+from hotapi import metrics
 from hotapi.api.renderers import EnvelopeJSONRenderer, EventStreamRenderer
 from hotapi.errors import InvalidInput
 from projects.selectors import project_get
@@ -189,6 +190,8 @@ class SSEView(APIView):
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"
         response._resource_closers.append(subscription.close)
+        metrics.sse_connections.inc()
+        response._resource_closers.append(metrics.sse_connections.dec)
         return response
 
 

@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "hotapi",
     "environments",
     "projects",
@@ -119,12 +120,16 @@ INSTALLED_APPS = [
     "builds",
     "events",
     "runs",
+    "operations",
 ]
 
 MIDDLEWARE = [
     "hotapi.api.middleware.RequestIdMiddleware",
+    "hotapi.api.middleware.AccessLogMiddleware",
     "hotapi.api.middleware.TrailingSlashMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the admin's CSS and JS, the self-hosted docs UI) under any server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -216,7 +221,9 @@ STORAGES = {
         "OPTIONS": {"location": str(MEDIA_ROOT)},
     },
     "builds": _build_storage,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # collectstatic writes compressed copies whitenoise serves; without it (``make run``) the
+    # files are found in the installed apps (WHITENOISE_USE_FINDERS).
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -304,6 +311,10 @@ SPECTACULAR_SETTINGS = {
         "hotapi.api.schema.envelope_postprocessing_hook",
     ],
     "ENUM_NAME_OVERRIDES": {},
+    # Swagger UI and Redoc are served from this service (drf-spectacular-sidecar), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Builds and runtime ---------------------------------------------------------------------
@@ -336,9 +347,26 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT = Path(env_str("HOT_STATIC_ROOT") or DATA_DIR / "static").resolve()
+WHITENOISE_USE_FINDERS = True  # serve app static files even before collectstatic has run
+WHITENOISE_AUTOREFRESH = DEBUG
+# A message may never carry a secret in a cookie: messages live in the session.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# --- Operations: health, metrics, worker heartbeats ------------------------------------------
+HOT_WORKER_HEARTBEAT_SECONDS = env_float("HOT_WORKER_HEARTBEAT_SECONDS", 10)
+# /readyz fails when no worker has reported for this long.
+HOT_READY_WORKER_MAX_AGE_SECONDS = env_float("HOT_READY_WORKER_MAX_AGE_SECONDS", 60)
+# Shared by every process of one host so /metrics sums them (prometheus_client multiprocess
+# mode); runhot points it into the data dir. Unset: each process reports only itself.
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR") or None
+HOT_METRICS_TOKEN = env_str("HOT_METRICS_TOKEN") or None  # bearer token /metrics asks for
 
 # --- Logging --------------------------------------------------------------------------------
+# plain: one readable line per record; json: one JSON object per line for log shippers.
+HOT_LOG_FORMAT = env_str("HOT_LOG_FORMAT", "plain").lower()
+if HOT_LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"HOT_LOG_FORMAT must be 'plain' or 'json', got {HOT_LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -347,11 +375,16 @@ LOGGING = {
         "plain": {
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
         },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": HOT_LOG_FORMAT,
             "filters": ["request_id"],
         },
     },
@@ -363,5 +396,9 @@ LOGGING = {
         "celery.app.trace": {"level": "WARNING"},
         "celery.beat": {"level": "WARNING"},
         "celery.worker.strategy": {"level": "WARNING"},
+        # Noise an operator cannot act on: the filesystem broker has no host name, and
+        # uvicorn's own access log is replaced by ours (hot.access).
+        "kombu.connection": {"level": "ERROR"},
+        "uvicorn.access": {"level": "WARNING"},
     },
 }

@@ -1,12 +1,18 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularJSONAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
 
 from hotapi.api.views import StatusView, api_not_found
+from operations import views as operations
 
 api_v1 = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="api-docs"),
+    path("redoc", SpectacularRedocView.as_view(url_name="openapi"), name="api-redoc"),
     path("", include("environments.urls")),
     path("", include("projects.urls")),
     path("", include("secrets_app.urls")),
@@ -19,6 +25,9 @@ api_v1 = [
 urlpatterns = [
     path("status", StatusView.as_view(), name="status"),
     path("", StatusView.as_view(), name="root-status"),
+    path("healthz", operations.healthz, name="healthz"),
+    path("readyz", operations.readyz, name="readyz"),
+    path("metrics", operations.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("v1/", include(api_v1)),
     path("api/v1/", include(api_v1)),  # the seed's hosted base URL

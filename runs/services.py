@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from environments.models import Environment
 from events import streamlog
+from hotapi import metrics
 from hotapi.errors import Conflict
 
 from .models import TERMINAL_STATUSES, Run, RunCounter, RunStatus, RunType, RunVariable
@@ -97,6 +98,13 @@ def run_create(
         origin_run_id=origin_run_id,
     )
     _count(environment_id, RunStatus.QUEUED, +1)
+    log.info(
+        "Run %s queued: %s (%s)",
+        run.id,
+        function,
+        run_type,
+        extra={"run_id": str(run.id), "function": function, "run_type": run_type},
+    )
     return run
 
 
@@ -113,6 +121,7 @@ def run_create_failed(*, message: str, **fields) -> Run:
     run.save()
     _log_run(run, "run:start")
     _log_run(run, "run:fail")
+    _report_finish(run)
     return run
 
 
@@ -176,6 +185,13 @@ def run_claim(*, run_id, worker: str) -> Run | None:
         _count(environment.id, RunStatus.QUEUED, -1)
         _count(environment.id, RunStatus.RUNNING, +1)
         _log_run(run, "run:start")
+    log.info(
+        "Run %s started: %s on %s",
+        run.id,
+        run.function,
+        worker,
+        extra={"run_id": str(run.id), "function": run.function, "worker": worker},
+    )
     return run
 
 
@@ -206,6 +222,27 @@ def _finish(run: Run, status: str, *, result=None, error: str = "") -> None:
         ]
     )
     _log_run(run, TERMINAL_KIND[status])
+    _report_finish(run)
+
+
+def _report_finish(run: Run) -> None:
+    metrics.runs_finished.labels(run.status).inc()
+    metrics.run_duration.observe(run.duration_ms / 1000)
+    outcome = f": {run.error}" if run.error else ""
+    log.info(
+        "Run %s %s after %d ms: %s%s",
+        run.id,
+        run.status,
+        run.duration_ms,
+        run.function,
+        outcome,
+        extra={
+            "run_id": str(run.id),
+            "function": run.function,
+            "status": run.status,
+            "duration_ms": run.duration_ms,
+        },
+    )
 
 
 def run_finish(*, run_id, status: str, result=None, error: str = "", variables=()) -> bool:

@@ -4,7 +4,6 @@ import subprocess
 from functools import cache
 
 from django.conf import settings
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
@@ -13,11 +12,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hotapi.timestamps import utc_timestamp
-from hotapi.version import __version__
+from hotapi.version import PROCESS_START, __version__
 
 from .exceptions import json_error_response
-
-PROCESS_START = timezone.now()
 
 
 class EnvironmentScopedViewSet(viewsets.GenericViewSet):
