@@ -348,6 +348,7 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("HOT_STATIC_ROOT") or DATA_DIR / "static").resolve()
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # filled by collectstatic; may stay empty
 WHITENOISE_USE_FINDERS = True  # serve app static files even before collectstatic has run
 WHITENOISE_AUTOREFRESH = DEBUG
 # A message may never carry a secret in a cookie: messages live in the session.
