@@ -104,7 +104,7 @@ HOT_PORT = env_int("HOT_PORT", 4681)
 HOT_GIT_SHA = env_str("HOT_GIT_SHA")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "operations.sites.HotAdminConfig",  # Django's admin, with the overview dashboard
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -12,7 +12,11 @@ from operations import views as operations
 api_v1 = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="api-docs"),
-    path("redoc", SpectacularRedocView.as_view(url_name="openapi"), name="api-redoc"),
+    path(
+        "redoc",
+        SpectacularRedocView.as_view(url_name="openapi", template_name="hot/redoc.html"),
+        name="api-redoc",
+    ),
     path("", include("environments.urls")),
     path("", include("projects.urls")),
     path("", include("secrets_app.urls")),

@@ -6,3 +6,4 @@ class OperationsConfig(AppConfig):
     dashboard and the configuration doctor. The top layer: it reads every app, none reads it."""
 
     name = "operations"
+    default = True  # sites.HotAdminConfig configures django.contrib.admin

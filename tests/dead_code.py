@@ -14,7 +14,17 @@ from pathlib import Path
 import vulture
 
 ROOT = Path(__file__).resolve().parent.parent
-PATHS = ["hotapi", "environments", "projects", "secrets_app", "builds", "events", "runs", "hotlang"]
+PATHS = [
+    "hotapi",
+    "environments",
+    "projects",
+    "secrets_app",
+    "builds",
+    "events",
+    "runs",
+    "operations",
+    "hotlang",
+]
 EXCLUDE = ["*/migrations/*"]
 KINDS = {"function", "class", "method", "property", "import", "unreachable_code"}
 
@@ -52,6 +62,10 @@ IGNORE_NAMES = [
     "to_representation",
     "to_internal_value",
     "validate_*",
+    "collect",  # prometheus_client collector protocol
+    "response_add",  # admin hooks
+    "delete_model",
+    "delete_queryset",
 ]
 IGNORE_DECORATORS = [
     "@lib",  # hotlang's standard library registry
@@ -64,10 +78,13 @@ IGNORE_DECORATORS = [
     "@extend_schema",
     "@extend_schema_field",
     "@*.setter",
+    "@*.connect",  # Celery and Django signal receivers
+    "@confirmed_action",  # admin actions (hotapi.admin)
 ]
 # Named by string in settings.py (middleware, DRF classes, hooks) or by Celery beat.
 USED_BY_SETTINGS = [
     "RequestIdMiddleware",
+    "AccessLogMiddleware",
     "TrailingSlashMiddleware",
     "RequestIdLogFilter",
     "ApiKeyAuthentication",
@@ -83,6 +100,7 @@ USED_BY_SETTINGS = [
     "HotlangRuntime",
     "_check_configuration",
     "application",
+    "HotAdminSite",
 ]
 
 
