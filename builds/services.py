@@ -11,6 +11,7 @@ import logging
 import secrets
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.core.files import File
 from django.db import IntegrityError, transaction
@@ -30,7 +31,7 @@ from .preparation import (
     prepare_stored_build,
 )
 from .selectors import storage_used_bytes
-from .storage import build_storage, delete_stored_files, storage_backend_name
+from .storage import build_storage, delete_stored_files, storage_backend_name, stored_keys
 
 log = logging.getLogger(__name__)
 
@@ -349,3 +350,40 @@ def project_deactivate(*, project: Project) -> ProjectActivation:
     Schedule.objects.filter(build__project=project).update(next_fire_at=None)
     Build.objects.filter(project=project, deployed=True).update(deployed=False)
     return ProjectActivation(project=project)
+
+
+# --- storage maintenance ---------------------------------------------------------------------
+
+
+@dataclass
+class StorageSweep:
+    examined: int = 0
+    orphans: list[str] = field(default_factory=list)
+    too_recent: int = 0  # orphans younger than min_age, kept (an upload may be committing)
+    deleted: int = 0
+
+
+def build_storage_gc(
+    *, min_age: timedelta, dry_run: bool = False, progress=lambda examined: None
+) -> StorageSweep:
+    """Delete stored bundles no build row refers to (left by crashes or by deletions made
+    before stored files followed their rows). Files younger than ``min_age`` are kept: an
+    upload stores its file just before its row commits."""
+    sweep = StorageSweep()
+    storage = build_storage()
+    cutoff = timezone.now() - min_age
+    known = set(Build.objects.values_list("storage_key", flat=True))
+    for key in stored_keys():
+        sweep.examined += 1
+        if sweep.examined % 1000 == 0:
+            progress(sweep.examined)
+        if key in known:
+            continue
+        if storage.get_modified_time(key) > cutoff:
+            sweep.too_recent += 1
+            continue
+        sweep.orphans.append(key)
+    if not dry_run:
+        delete_stored_files(sweep.orphans)
+        sweep.deleted = len(sweep.orphans)
+    return sweep

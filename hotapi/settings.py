@@ -81,6 +81,7 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 SECRET_KEY = env_str("SECRET_KEY") or _local_secret(
     DATA_DIR / "secret_key", lambda: secrets.token_urlsafe(50)
 )
+HOT_SECRET_KEY_GENERATED = not env_str("SECRET_KEY")  # per host: `doctor` warns off DEBUG
 
 # Master key for context variables: 64 hex characters (32 bytes). In local use (DEBUG on) one
 # is generated into the data dir; with DEBUG off the service refuses to start without one

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 
 from environments.models import Environment
@@ -51,6 +51,41 @@ def _move(run: Run, new_status: str) -> None:
     _count(run.environment_id, run.status, -1)
     _count(run.environment_id, new_status, +1)
     run.status = new_status
+
+
+def run_counters_reconcile(*, environment_id) -> dict[str, tuple[int, int]]:
+    """Make an environment's status counters agree with its runs again (after rows were
+    changed outside the services). Returns ``{status: (counted, actual)}`` for what was wrong.
+
+    The environment's counter rows are locked first: a status change committing meanwhile
+    either waited for the lock (and adds its delta afterwards) or created a new slot row that
+    this never touches, so the totals stay exact either way.
+    """
+    with transaction.atomic():
+        rows = list(RunCounter.objects.select_for_update().filter(environment_id=environment_id))
+        actual = dict.fromkeys(RunStatus.values, 0)
+        actual.update(
+            Run.objects.filter(environment_id=environment_id)
+            .values_list("status")
+            .annotate(total=Count("id"))
+            .order_by()
+        )
+        counted = dict.fromkeys(RunStatus.values, 0)
+        for row in rows:
+            counted[row.status] += row.count
+        wrong = {
+            status: (counted[status], actual[status])
+            for status in RunStatus.values
+            if counted[status] != actual[status]
+        }
+        for status, (before, after) in wrong.items():
+            locked = next((row for row in rows if row.status == status), None)
+            if locked is None:
+                locked, _ = RunCounter.objects.get_or_create(
+                    environment_id=environment_id, status=status, slot=0
+                )
+            RunCounter.objects.filter(pk=locked.pk).update(count=F("count") + (after - before))
+    return wrong
 
 
 # --- stream log ------------------------------------------------------------------------------
