@@ -47,7 +47,12 @@ def test_runhot_serves_with_a_printed_key_and_stops_on_sigterm(tmp_path):
             except httpx.HTTPError:
                 time.sleep(0.2)
         assert status is not None and status.json()["status"] == "ok"
+        deadline = time.monotonic() + 30  # printed right after the server answers
+        while "Hot API on" not in (tmp_path / "runhot.log").read_text():
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
         output = (tmp_path / "runhot.log").read_text()
+        assert output.index("HOT_API_KEY=") < output.index("Hot API on")
         token = re.search(r"HOT_API_KEY=(hot_[0-9a-f]{32}_[0-9a-f]{64})", output).group(1)
         env_info = httpx.get(
             f"http://127.0.0.1:{port}/v1/env", headers={"Authorization": f"Bearer {token}"}
@@ -91,3 +96,26 @@ def test_runhot_refuses_to_start_without_a_key_when_debug_is_off(tmp_path):
     )
     assert result.returncode != 0
     assert "HOT_ENCRYPTION_KEY is required" in result.stderr
+
+
+def test_runhot_on_a_taken_port_says_so_and_uses_up_no_key(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "HOT_STORAGE_DIR"}}
+        env.update(HOT_DATA_DIR=str(tmp_path / "data"), DEBUG="1", HOT_PORT=str(port))
+        result = subprocess.run(
+            [sys.executable, "manage.py", "runhot", "--no-worker"],
+            cwd=BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode != 0
+    assert "Is the port in use?" in result.stderr
+    assert "HOT_API_KEY=" not in result.stdout  # the one showing of a key is not wasted
+    assert "Traceback" not in result.stderr
