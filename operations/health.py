@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.db import connection
 from django.utils import timezone
 
@@ -54,11 +55,10 @@ def check_broker() -> tuple[bool, str, str]:
 
 def check_storage() -> tuple[bool, str, str]:
     storage = build_storage()
-    location = getattr(storage, "location", None)
-    if location is None:  # S3: a HEAD request fails on credentials, bucket or network
-        storage.exists("readyz-probe")
+    if not isinstance(storage, FileSystemStorage):  # S3: a HEAD fails on credentials, bucket
+        storage.exists("readyz-probe")  # or network
         return True, f"bucket {settings.HOT_S3_BUCKET} reachable", ""
-    folder = Path(location)
+    folder = Path(storage.location)
     folder.mkdir(parents=True, exist_ok=True)
     if not os.access(folder, os.W_OK):
         return (
