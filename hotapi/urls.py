@@ -6,15 +6,21 @@ from drf_spectacular.views import (
     SpectacularSwaggerView,
 )
 
-from hotapi.api.views import StatusView, api_not_found
+from hotapi.api.views import StatusView, api_not_found, same_origin_only
 from operations import views as operations
 
 api_v1 = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
-    path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="api-docs"),
+    path(
+        "docs",
+        same_origin_only(SpectacularSwaggerView.as_view(url_name="openapi")),
+        name="api-docs",
+    ),
     path(
         "redoc",
-        SpectacularRedocView.as_view(url_name="openapi", template_name="hot/redoc.html"),
+        same_origin_only(
+            SpectacularRedocView.as_view(url_name="openapi", template_name="hot/redoc.html")
+        ),
         name="api-redoc",
     ),
     path("", include("environments.urls")),
