@@ -1,6 +1,9 @@
 """Admin building blocks shared by the apps."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -48,8 +51,6 @@ class ConfirmedActionsAdmin(admin.ModelAdmin):
     change_form_template = "admin/hot/change_form_with_actions.html"
 
     def get_urls(self):
-        from django.urls import path
-
         info = self.opts.app_label, self.opts.model_name
         return [
             path(
@@ -61,8 +62,6 @@ class ConfirmedActionsAdmin(admin.ModelAdmin):
         ]
 
     def object_action_view(self, request, object_id, action):
-        from django.http import Http404
-
         if action not in self.object_actions:
             raise Http404(f"No action {action!r}")
         queryset = self.get_queryset(request).filter(pk=object_id)
@@ -72,9 +71,6 @@ class ConfirmedActionsAdmin(admin.ModelAdmin):
         return func(self, request, queryset) or self._back_to(request, object_id)
 
     def _back_to(self, request, object_id):
-        from django.http import HttpResponseRedirect
-        from django.urls import reverse
-
         info = self.opts.app_label, self.opts.model_name
         return HttpResponseRedirect(reverse("admin:{}_{}_change".format(*info), args=[object_id]))
 
@@ -93,8 +89,6 @@ def confirmed_action(*, description: str, verb: str, label: str = "", check=None
     it was not done to ``obj``, or None) into a confirmed, logged admin action. ``check``
     may refuse a whole selection up front (``check(queryset) -> str | None``); ``label`` names
     the button on an object's page."""
-    from django.contrib import messages
-    from django.template.response import TemplateResponse
 
     def decorate(perform):
         def action(modeladmin, request, queryset):

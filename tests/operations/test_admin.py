@@ -40,6 +40,14 @@ def test_dashboard_shows_runs_failures_queue_workers_and_quotas(admin_client, pr
     from runs.execution import execute_run
 
     assert execute_run(run_id=run_id) == "failed"
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from operations.models import WorkerHeartbeat
+
+    silent = timezone.now() - timedelta(minutes=5)
+    WorkerHeartbeat.objects.create(name="gone@h", pid=9, started_at=silent, last_seen_at=silent)
     page = admin_client.get("/admin/").content.decode()
     for section in (
         "hot-runs-by-status",
@@ -52,7 +60,7 @@ def test_dashboard_shows_runs_failures_queue_workers_and_quotas(admin_client, pr
         assert f'id="{section}"' in page
     assert "::app::main/failing" in page  # top failing function
     assert "1 failed" in page  # the chart's bar for this hour
-    assert "No worker has reported" in page
+    assert re.search(r'gone@h</td><td>0</td>\s*<td class="hot-bad">30\d s ago', page)
     assert "testing" in page and "GiB" in page  # quota row of the environment
 
 

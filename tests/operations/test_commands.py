@@ -106,3 +106,18 @@ def test_doctor_catches_values_sealed_by_an_unknown_key(settings, project):
     with pytest.raises(CommandError):
         call_command("doctor", stdout=out)
     assert "sealed by keys that are not configured: 0123456789abcdef" in out.getvalue()
+
+
+def test_a_worker_silent_for_a_day_is_forgotten_when_another_reports():
+    from datetime import timedelta
+
+    from operations.services import worker_heartbeat_record
+
+    long_ago = timezone.now() - timedelta(days=2)
+    WorkerHeartbeat.objects.create(
+        name="killed@h", pid=1, started_at=long_ago, last_seen_at=long_ago
+    )
+    worker_heartbeat_record(
+        name="alive@h", pid=2, concurrency=4, queues="celery", started_at=long_ago
+    )
+    assert list(WorkerHeartbeat.objects.values_list("name", flat=True)) == ["alive@h"]
