@@ -53,6 +53,9 @@ def test_runhot_serves_with_a_printed_key_and_stops_on_sigterm(tmp_path):
             time.sleep(0.1)
         output = (tmp_path / "runhot.log").read_text()
         assert output.index("HOT_API_KEY=") < output.index("Hot API on")
+        # Once, not once per process; and no notices an operator cannot act on.
+        assert output.count("HOT_ENCRYPTION_KEY is not set") == 1
+        assert "lifespan" not in output and "No hostname was supplied" not in output
         token = re.search(r"HOT_API_KEY=(hot_[0-9a-f]{32}_[0-9a-f]{64})", output).group(1)
         env_info = httpx.get(
             f"http://127.0.0.1:{port}/v1/env", headers={"Authorization": f"Bearer {token}"}
