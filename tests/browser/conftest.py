@@ -5,12 +5,11 @@ Screenshots go to ``var/screenshots/`` (kept as CI artifacts).
 """
 
 import os
-import shutil
 
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.live import BASE_DIR
+from tests.live import BASE_DIR, require_tool
 
 CHROMIUM = os.environ.get("HOT_TEST_CHROMIUM", "/usr/bin/chromium")
 # Without the networking switches Chromium reaches for the internet (updates, sync, QUIC).
@@ -30,8 +29,7 @@ ADMIN_PASSWORD = "a-browser-test-password"
 
 @pytest.fixture(scope="module")
 def browser(django_db_setup):
-    if not shutil.which(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: install the distribution's chromium package")
+    require_tool(CHROMIUM, "the distribution's chromium package")
     from playwright.sync_api import sync_playwright
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ import pytest
 
 from environments.services import api_key_issue
 from runs.models import Run
-from tests.live import BASE_DIR
+from tests.live import BASE_DIR, require_tool
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -34,6 +34,8 @@ def test_the_readme_has_runnable_blocks():
 
 
 def test_readme_examples_run_as_written(environment, hot_server, celery_worker_process, tmp_path):
+    require_tool("jq", "the jq package")
+    require_tool("curl", "the curl package")
     token = api_key_issue(environment=environment, name="readme").token
     env = {
         "PATH": "/usr/bin:/bin:/usr/local/bin",
