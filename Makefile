@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test fuzz lint schema clean
+.PHONY: setup run test fuzz lint schema lock clean
 
 $(STAMP): requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
@@ -35,6 +35,13 @@ lint: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --format openapi-json --file /dev/null
+
+# After changing dependencies in pyproject.toml: pin them (and what they pull in) again.
+# requirements.txt is what `make setup` installs (runtime + dev); requirements-runtime.txt is
+# what the container image installs.
+lock: $(STAMP)
+	$(BIN)/pip-compile --quiet --extra dev --output-file requirements.txt pyproject.toml
+	$(BIN)/pip-compile --quiet --output-file requirements-runtime.txt pyproject.toml
 
 clean:
 	rm -rf $(VENV) var

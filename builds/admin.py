@@ -1,9 +1,20 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 
-from hotapi.admin import ReadOnlyInline
+from hotapi.admin import ConfirmedActionsAdmin, ReadOnlyInline, confirmed_action
 
 from .models import Build, EventHandler, Schedule
 from .services import deploy_request
+
+
+def _one_build_per_project(queryset) -> str | None:
+    projects = list(queryset.values_list("project__name", flat=True))
+    repeated = sorted({name for name in projects if projects.count(name) > 1})
+    if repeated:
+        return (
+            "Deploy one build per project at a time (several were selected for "
+            f"{', '.join(repeated)}): the last one queued would win."
+        )
+    return None
 
 
 class EventHandlerInline(ReadOnlyInline):
@@ -17,7 +28,10 @@ class ScheduleInline(ReadOnlyInline):
 
 
 @admin.register(Build)
-class BuildAdmin(admin.ModelAdmin):
+class BuildAdmin(ConfirmedActionsAdmin):
+    """Builds arrive through the upload API. Deploys are confirmed and logged; a build that is
+    not deployed may be deleted (its stored file goes with it, builds/signals.py)."""
+
     list_display = [
         "id",
         "project",
@@ -50,15 +64,33 @@ class BuildAdmin(admin.ModelAdmin):
         "updated_at",
         "deployed_at",
     ]
-    fields = ["active", *readonly_fields]
+    fields = readonly_fields
     inlines = [EventHandlerInline, ScheduleInline]
     actions = ["deploy_builds"]
+    object_actions = ("deploy_builds",)
 
     def has_add_permission(self, request) -> bool:
         return False  # builds arrive through the upload API, where they are checked
 
-    @admin.action(description="Deploy selected builds")
-    def deploy_builds(self, request, queryset):
-        for build in queryset:
-            deploy_request(build=build)
-        self.message_user(request, f"Queued {queryset.count()} deploy(s).", messages.SUCCESS)
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # deploys go through the action, never by editing fields
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.deployed:
+            return False  # deploy another build (or deactivate the project) first
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # one at a time, from the build's own page
+        return actions
+
+    @confirmed_action(
+        description="Deploy selected builds",
+        verb="Deploy queued",
+        label="Deploy this build",
+        check=_one_build_per_project,
+    )
+    def deploy_builds(self, request, build: Build, reason: str):
+        deploy_request(build=build)
+        return

@@ -11,12 +11,14 @@ import logging
 import secrets
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from environments.services import storage_reserve
+from hotapi import metrics
 from hotapi.errors import Conflict, DomainError, InvalidInput, TooLarge
 from projects.models import Project
 from projects.services import project_set_active
@@ -29,7 +31,7 @@ from .preparation import (
     prepare_sources,
     prepare_stored_build,
 )
-from .storage import build_storage, delete_stored_files, storage_backend_name
+from .storage import build_storage, delete_stored_files, storage_backend_name, stored_keys
 
 log = logging.getLogger(__name__)
 
@@ -274,6 +276,19 @@ def deploy_fail(*, build_id, sequence: int, error: str) -> None:
 
 def deploy_execute(*, build_id, sequence: int) -> str:
     """The worker side of a deploy. Returns what happened (for logs and tests)."""
+    outcome = _deploy_execute(build_id=build_id, sequence=sequence)
+    metrics.deploys.labels(outcome).inc()
+    log.info(
+        "Deploy of build %s (sequence %s): %s",
+        build_id,
+        sequence,
+        outcome,
+        extra={"build_id": str(build_id), "sequence": sequence, "outcome": outcome},
+    )
+    return outcome
+
+
+def _deploy_execute(*, build_id, sequence: int) -> str:
     build = Build.objects.select_related("project").filter(pk=build_id).first()
     if build is None:
         return "missing"
@@ -283,10 +298,12 @@ def deploy_execute(*, build_id, sequence: int) -> str:
         Build.objects.filter(pk=build.pk, deployment_sequence=sequence).update(
             runtime_status=RuntimeStatus.LOADING, updated_at=timezone.now()
         )
+    log.info("Deploy of build %s (sequence %s): preparing", build.pk, sequence)
     try:
         preparation = prepare_stored_build(build)
     except DeployError as exc:
         deploy_fail(build_id=build.pk, sequence=sequence, error=str(exc))
+        log.info("Deploy of build %s could not be prepared: %s", build.pk, exc)
         return "failed"
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=build.project_id)
@@ -329,3 +346,40 @@ def project_deactivate(*, project: Project) -> ProjectActivation:
     Schedule.objects.filter(build__project=project).update(next_fire_at=None)
     Build.objects.filter(project=project, deployed=True).update(deployed=False)
     return ProjectActivation(project=project)
+
+
+# --- storage maintenance ---------------------------------------------------------------------
+
+
+@dataclass
+class StorageSweep:
+    examined: int = 0
+    orphans: list[str] = field(default_factory=list)
+    too_recent: int = 0  # orphans younger than min_age, kept (an upload may be committing)
+    deleted: int = 0
+
+
+def build_storage_gc(
+    *, min_age: timedelta, dry_run: bool = False, progress=lambda examined: None
+) -> StorageSweep:
+    """Delete stored bundles no build row refers to (left by crashes or by deletions made
+    before stored files followed their rows). Files younger than ``min_age`` are kept: an
+    upload stores its file just before its row commits."""
+    sweep = StorageSweep()
+    storage = build_storage()
+    cutoff = timezone.now() - min_age
+    known = set(Build.objects.values_list("storage_key", flat=True))
+    for key in stored_keys():
+        sweep.examined += 1
+        if sweep.examined % 1000 == 0:
+            progress(sweep.examined)
+        if key in known:
+            continue
+        if storage.get_modified_time(key) > cutoff:
+            sweep.too_recent += 1
+            continue
+        sweep.orphans.append(key)
+    if not dry_run:
+        delete_stored_files(sweep.orphans)
+        sweep.deleted = len(sweep.orphans)
+    return sweep

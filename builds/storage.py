@@ -55,3 +55,15 @@ def temporary_copy(storage_key: str):
             handle.write(chunk)
     handle.seek(0)
     return handle
+
+
+def stored_keys(folder: str = ""):
+    """Every object key in the build storage, walking folders (local or S3)."""
+    try:
+        folders, files = build_storage().listdir(folder)
+    except FileNotFoundError:  # local storage before the first upload
+        return
+    for name in files:
+        yield f"{folder}/{name}" if folder else name
+    for name in folders:
+        yield from stored_keys(f"{folder}/{name}" if folder else name)

@@ -1,12 +1,17 @@
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 
 from hotapi.access import FULL_ACCESS, Permissions
+from hotapi.admin import ConfirmedActionsAdmin, confirmed_action
 from hotapi.errors import InvalidInput
 
-from .models import ApiKey, Environment, Organization, ServiceKey, Session
+from .models import GIB, ApiKey, Environment, Organization, ServiceKey, Session
+from .selectors import environment_quota
 from .services import api_key_revoke, api_key_seal, service_keys_revoke, sessions_revoke
+from .usage import COMPUTE_SECONDS_THIS_MONTH, STORAGE_BYTES, usage
 
 
 @admin.register(Organization)
@@ -46,7 +51,32 @@ class EnvironmentAdmin(admin.ModelAdmin):
             },
         ),
     ]
+    readonly_fields = ["current_use", "storage_limit_gib"]
     inlines = [ApiKeyInline]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return [*fieldsets, ("Current use", {"fields": ["current_use", "storage_limit_gib"]})]
+
+    @admin.display(description="Use")
+    def current_use(self, environment: Environment) -> str:
+        quota = environment_quota(environment=environment)
+        storage = usage(STORAGE_BYTES, environment=environment)
+        compute = usage(COMPUTE_SECONDS_THIS_MONTH, environment=environment)
+        return (
+            f"storage {storage / GIB:.2f} GiB ({quota['storage_used_percent']}% of the limit); "
+            f"compute this month {compute:,.0f} s ({quota['compute_used_percent']}% of the "
+            f"limit)"
+        )
+
+    @admin.display(description="Storage limit")
+    def storage_limit_gib(self, environment: Environment) -> str:
+        return f"{environment.storage_limit_bytes / GIB:.2f} GiB"
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # deactivate instead: deleting would take every project, run and key
 
 
 class ApiKeyForm(forms.ModelForm):
@@ -69,8 +99,9 @@ class ApiKeyForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
-    """Operators issue keys here. The token is shown once, in the confirmation message."""
+class ApiKeyAdmin(ConfirmedActionsAdmin):
+    """Operators issue keys here. A new token is shown once, on its own page that no cache
+    keeps; it is never put in a message or a cookie."""
 
     form = ApiKeyForm
     list_display = ["name", "environment", "key_prefix", "created_at", "last_used_at", "status"]
@@ -78,6 +109,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     search_fields = ["name", "environment__name"]
     readonly_fields = ["key_prefix", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke_keys"]
+    object_actions = ("revoke_keys",)
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -106,23 +138,34 @@ class ApiKeyAdmin(admin.ModelAdmin):
         return "active" if obj.is_active else "revoked"
 
     def save_model(self, request, obj, form, change):
-        if change:
-            return super().save_model(request, obj, form, change)
-        token = api_key_seal(obj)
+        if not change:
+            # Kept on the instance for this response only (see response_add).
+            obj._issued_token = api_key_seal(obj)
         super().save_model(request, obj, form, change)
-        messages.warning(
-            request,
-            f"New API key for {obj.environment}: {token} — copy it now, "
-            "it will not be shown again.",
-        )
-        return None
 
-    @admin.action(description="Revoke selected API keys")
-    def revoke_keys(self, request, queryset):
-        active = list(queryset.filter(revoked_at__isnull=True))
-        for api_key in active:
-            api_key_revoke(api_key=api_key)
-        self.message_user(request, f"Revoked {len(active)} key(s).")
+    def response_add(self, request, obj, post_url_continue=None):
+        response = TemplateResponse(
+            request,
+            "admin/environments/apikey/issued.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "API key created",
+                "opts": self.opts,
+                "api_key": obj,
+                "token": obj._issued_token,
+            },
+        )
+        add_never_cache_headers(response)  # Cache-Control: no-store (and no-cache, private)
+        return response
+
+    @confirmed_action(
+        description="Revoke selected API keys", verb="Revoked", label="Revoke this key"
+    )
+    def revoke_keys(self, request, api_key: ApiKey, reason: str):
+        if not api_key.is_active:
+            return "already revoked"
+        api_key_revoke(api_key=api_key)
+        return None
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # revoke instead, so last use stays auditable

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from hotapi.admin import ReadOnlyAdmin
 
@@ -22,8 +24,15 @@ class EventAdmin(ReadOnlyAdmin):
         "origin_run",
         "dispatched_at",
         "handled_runs",
+        "runs",
     ]
     fields = readonly_fields
+
+    @admin.display(description="Runs")
+    def runs(self, event: Event) -> str:
+        # A link, not a query: the runs app sits above this one.
+        url = reverse("admin:runs_run_changelist") + f"?event__id__exact={event.pk}"
+        return format_html('<a href="{}">the runs of this event ({})</a>', url, event.handled_runs)
 
 
 @admin.register(StreamEntry)

@@ -21,6 +21,7 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.views import APIView
 
+from hotapi import metrics
 from hotapi.api.permissions import body_field, body_id, needs, url_id
 from hotapi.api.renderers import EnvelopeJSONRenderer, EventStreamRenderer
 from hotapi.api.schema import error_responses
@@ -231,6 +232,8 @@ class SSEView(APIView):
         response._resource_closers.append(subscription.close)
         response._resource_closers.append(self.stream_slot.release)
         response.holds_stream_slot = True
+        metrics.sse_connections.inc()
+        response._resource_closers.append(metrics.sse_connections.dec)
         return response
 
 

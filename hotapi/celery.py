@@ -1,9 +1,21 @@
-"""The Celery app. Broker: ``filesystem://`` under the data dir by default, Redis by setting."""
+"""The Celery app. Broker: ``filesystem://`` under the data dir by default, Redis by setting.
+
+Signals wired here: the serving-configuration check and the heartbeat when a worker starts,
+and the request id, which travels in a message header from the request that enqueued a task
+to the task's log lines (and to anything the task enqueues in turn).
+"""
 
 import os
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import (
+    before_task_publish,
+    task_postrun,
+    task_prerun,
+    worker_init,
+    worker_ready,
+    worker_shutdown,
+)
 
 from .broker import install as install_atomic_filesystem_broker
 
@@ -20,3 +32,54 @@ def _check_configuration(**kwargs) -> None:
     from hotapi.checks import ensure_serving_configuration
 
     ensure_serving_configuration()
+
+
+REQUEST_ID_HEADER = "hot_request_id"
+_request_id_tokens: dict[str, object] = {}
+_heartbeat = None
+
+
+@before_task_publish.connect
+def _send_request_id(headers=None, **kwargs) -> None:
+    from hotapi.api.middleware import current_request_id
+
+    request_id = current_request_id()
+    if headers is not None and request_id:
+        headers[REQUEST_ID_HEADER] = request_id
+
+
+@task_prerun.connect
+def _bind_request_id(task_id=None, task=None, **kwargs) -> None:
+    from hotapi.api.middleware import bind_request_id
+
+    _request_id_tokens[task_id] = bind_request_id(getattr(task.request, REQUEST_ID_HEADER, None))
+
+
+@task_postrun.connect
+def _unbind_request_id(task_id=None, **kwargs) -> None:
+    from hotapi.api.middleware import unbind_request_id
+
+    token = _request_id_tokens.pop(task_id, None)
+    if token is not None:
+        unbind_request_id(token)
+
+
+@worker_ready.connect
+def _start_heartbeat(sender=None, **kwargs) -> None:
+    from operations.heartbeat import HeartbeatThread
+
+    global _heartbeat
+    consumer = sender  # the worker's consumer: its node name, pool and queues
+    queues = ",".join(
+        sorted(queue.name for queue in consumer.app.amqp.queues.consume_from.values())
+    )
+    _heartbeat = HeartbeatThread(
+        name=consumer.hostname, concurrency=consumer.pool.limit or 0, queues=queues
+    )
+    _heartbeat.start()
+
+
+@worker_shutdown.connect
+def _stop_heartbeat(**kwargs) -> None:
+    if _heartbeat is not None:
+        _heartbeat.stop()

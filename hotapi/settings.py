@@ -85,6 +85,7 @@ SECRET_KEY_GENERATED = not env_str("SECRET_KEY")
 SECRET_KEY = env_str("SECRET_KEY") or _local_secret(
     DATA_DIR / "secret_key", lambda: secrets.token_urlsafe(50)
 )
+HOT_SECRET_KEY_GENERATED = not env_str("SECRET_KEY")  # per host: `doctor` warns off DEBUG
 
 # Master key for context variables: 64 hex characters (32 bytes). In local use (DEBUG on) one
 # is generated into the data dir; with DEBUG off the service refuses to start without one
@@ -128,7 +129,7 @@ HOT_PORT = env_int("HOT_PORT", 4681)
 HOT_GIT_SHA = env_str("HOT_GIT_SHA")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "operations.sites.HotAdminConfig",  # Django's admin, with the overview dashboard
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -138,6 +139,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "axes",
+    "drf_spectacular_sidecar",
     "hotapi",
     "environments",
     "domains",
@@ -147,16 +149,20 @@ INSTALLED_APPS = [
     "stores",
     "events",
     "runs",
+    "operations",
 ]
 
 MIDDLEWARE = [
     "hotapi.api.middleware.RequestIdMiddleware",
+    "hotapi.api.middleware.AccessLogMiddleware",  # outside the throttle: 429s are logged too
     "hotapi.api.address_throttle.UnauthenticatedThrottleMiddleware",
     "hotapi.api.middleware.TrailingSlashMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "hotapi.api.guards.NoStoreMiddleware",
     "hotapi.api.guards.NulGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the admin's CSS and JS, the self-hosted docs UI) under any server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -275,7 +281,9 @@ STORAGES = {
         "OPTIONS": {"location": str(MEDIA_ROOT)},
     },
     "builds": _build_storage,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # collectstatic writes compressed copies whitenoise serves; without it (``make run``) the
+    # files are found in the installed apps (WHITENOISE_USE_FINDERS).
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -377,6 +385,10 @@ SPECTACULAR_SETTINGS = {
         "hotapi.api.schema.envelope_postprocessing_hook",
     ],
     "ENUM_NAME_OVERRIDES": {},
+    # Swagger UI and Redoc are served from this service (drf-spectacular-sidecar), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # API requests without valid credentials allowed per client address and hour (0: no limit).
@@ -444,9 +456,27 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT = Path(env_str("HOT_STATIC_ROOT") or DATA_DIR / "static").resolve()
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # filled by collectstatic; may stay empty
+WHITENOISE_USE_FINDERS = True  # serve app static files even before collectstatic has run
+WHITENOISE_AUTOREFRESH = DEBUG
+# A message may never carry a secret in a cookie: messages live in the session.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# --- Operations: health, metrics, worker heartbeats ------------------------------------------
+HOT_WORKER_HEARTBEAT_SECONDS = env_float("HOT_WORKER_HEARTBEAT_SECONDS", 10)
+# /readyz fails when no worker has reported for this long.
+HOT_READY_WORKER_MAX_AGE_SECONDS = env_float("HOT_READY_WORKER_MAX_AGE_SECONDS", 60)
+# Shared by every process of one host so /metrics sums them (prometheus_client multiprocess
+# mode); runhot points it into the data dir. Unset: each process reports only itself.
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR") or None
+HOT_METRICS_TOKEN = env_str("HOT_METRICS_TOKEN") or None  # bearer token /metrics asks for
 
 # --- Logging --------------------------------------------------------------------------------
+# plain: one readable line per record; json: one JSON object per line for log shippers.
+HOT_LOG_FORMAT = env_str("HOT_LOG_FORMAT", "plain").lower()
+if HOT_LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"HOT_LOG_FORMAT must be 'plain' or 'json', got {HOT_LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -455,11 +485,16 @@ LOGGING = {
         "plain": {
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
         },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": HOT_LOG_FORMAT,
             "filters": ["request_id"],
         },
     },
@@ -472,5 +507,9 @@ LOGGING = {
         "celery.beat": {"level": "WARNING"},
         "celery.worker.strategy": {"level": "WARNING"},
         "axes.apps": {"level": "WARNING"},  # a start-up banner in every command otherwise
+        # Noise an operator cannot act on: the filesystem broker has no host name, and
+        # uvicorn's own access log is replaced by ours (hot.access).
+        "kombu.connection": {"level": "ERROR"},
+        "uvicorn.access": {"level": "WARNING"},
     },
 }

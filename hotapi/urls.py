@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView
 
-from hotapi.api.views import DocsView, StatusView, api_not_found
+from hotapi.api.views import DocsView, RedocView, StatusView, api_not_found
+from operations import views as operations
 
 api_v1 = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("docs", DocsView.as_view(url_name="openapi"), name="api-docs"),
+    path("redoc", RedocView.as_view(url_name="openapi"), name="api-redoc"),
     path("", include("environments.urls")),
     path("", include("domains.urls")),
     path("", include("projects.urls")),
@@ -20,6 +22,9 @@ api_v1 = [
 urlpatterns = [
     path("status", StatusView.as_view(), name="status"),
     path("", StatusView.as_view(), name="root-status"),
+    path("healthz", operations.healthz, name="healthz"),
+    path("readyz", operations.readyz, name="readyz"),
+    path("metrics", operations.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("v1/", include(api_v1)),
     path("api/v1/", include(api_v1)),  # the seed's hosted base URL

@@ -1,17 +1,57 @@
-from django.contrib import admin, messages
+"""Operators browse runs (timeline, input and output, stream, chain of events and runs) and
+cancel them; runs are never deleted here (D23)."""
+
+import json
+
+from django.contrib import admin
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from events.models import StreamEntry
-from hotapi.admin import ReadOnlyAdmin, ReadOnlyInline
+from hotapi.admin import ConfirmedActionsAdmin, ReadOnlyAdmin, ReadOnlyInline, confirmed_action
 from hotapi.errors import Conflict
 
-from .models import Run, RunLog, RunVariable
+from .models import Run, RunLog, RunStatus, RunVariable
 from .services import run_cancel
+
+STREAM_SHOWN = 200
+STATUS_COLOURS = {
+    RunStatus.QUEUED: "#6c757d",
+    RunStatus.RUNNING: "#0d6efd",
+    RunStatus.SUCCEEDED: "#198754",
+    RunStatus.FAILED: "#dc3545",
+    RunStatus.CANCELLED: "#b58105",
+}
+
+
+def pretty_json(value) -> str:
+    return format_html(
+        '<pre class="hot-json">{}</pre>', json.dumps(value, indent=2, ensure_ascii=False)
+    )
+
+
+def status_badge(status: str) -> str:
+    return format_html(
+        '<span class="hot-status hot-status-{}" style="background:{};color:#fff;'
+        'padding:1px 8px;border-radius:9px;font-size:0.85em">{}</span>',
+        status,
+        STATUS_COLOURS.get(status, "#6c757d"),
+        status,
+    )
+
+
+def run_link(run_id, text=None) -> str:
+    url = reverse("admin:runs_run_change", args=[run_id])
+    return format_html('<a href="{}">{}</a>', url, text or str(run_id)[:8] + "…")
 
 
 class RunVariableInline(ReadOnlyInline):
     model = RunVariable
-    fields = ["sequence", "ns", "var", "value", "start_time", "stop_time"]
+    fields = ["sequence", "ns", "var", "value_json", "start_time", "stop_time"]
+
+    @admin.display(description="Value")
+    def value_json(self, variable: RunVariable) -> str:
+        return pretty_json(variable.value)
 
 
 class RunLogInline(ReadOnlyInline):
@@ -20,59 +60,143 @@ class RunLogInline(ReadOnlyInline):
 
 
 @admin.register(Run)
-class RunAdmin(ReadOnlyAdmin):
+class RunAdmin(ConfirmedActionsAdmin, ReadOnlyAdmin):
     """Runs are never deleted here: their status counters and streams must stay consistent."""
 
-    list_display = ["id", "function", "run_type", "status", "project", "created_at", "duration_ms"]
-    list_filter = ["status", "run_type", "environment"]
-    search_fields = ["id", "function", "event__id", "project__name"]
+    list_display = [
+        "short_id",
+        "function",
+        "status_badge",
+        "run_type",
+        "event_type",
+        "project",
+        "created_at",
+        "duration_ms",
+    ]
+    list_select_related = ["project", "event"]
+    list_filter = ["status", "run_type", "environment", "project"]
+    search_fields = ["id", "function", "event__id", "project__name", "build__id"]
     date_hierarchy = "created_at"
+    fieldsets = [
+        (None, {"fields": ["id", "status_badge", "function", "run_type", "timeline"]}),
+        ("Where", {"fields": ["environment", "project", "build", "worker", "chain"]}),
+        ("Input and output", {"fields": ["args_json", "result_json", "error"]}),
+        ("Stream", {"fields": ["stream_output"]}),
+    ]
     readonly_fields = [
         "id",
+        "status_badge",
+        "function",
+        "run_type",
+        "timeline",
         "environment",
         "project",
         "build",
-        "stream",
-        "event",
-        "origin_run",
-        "run_type",
-        "status",
-        "function",
-        "args",
-        "result",
-        "error",
-        "created_at",
-        "start_time",
-        "stop_time",
-        "duration_ms",
         "worker",
-        "lease_expires_at",
-        "cancel_requested",
+        "chain",
+        "args_json",
+        "result_json",
+        "error",
         "stream_output",
     ]
-    fields = readonly_fields
     inlines = [RunVariableInline, RunLogInline]
     actions = ["cancel_runs"]
+    object_actions = ("cancel_runs",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields
+
+    @admin.display(description="Run", ordering="id")
+    def short_id(self, run: Run) -> str:
+        return str(run.id)[:8] + "…"
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, run: Run) -> str:
+        return status_badge(run.status)
+
+    @admin.display(description="Event")
+    def event_type(self, run: Run) -> str:
+        return run.event.event_type if run.event else "—"
+
+    @admin.display(description="Timeline")
+    def timeline(self, run: Run) -> str:
+        steps = [("created", run.created_at), ("enqueued", run.enqueued_at)]
+        steps += [("started", run.start_time), (run.status, run.stop_time)]
+        shown = [(name, moment) for name, moment in steps if moment is not None]
+        rows = []
+        for index, (name, moment) in enumerate(shown):
+            after = ""
+            if index:
+                elapsed = (moment - shown[index - 1][1]).total_seconds() * 1000
+                after = f"+{elapsed:,.0f} ms"
+            rows.append((name, moment.isoformat(timespec="milliseconds"), after))
+        if run.status == RunStatus.RUNNING and run.lease_expires_at:
+            rows.append(("lease until", run.lease_expires_at.isoformat(timespec="seconds"), ""))
+        return format_html(
+            '<table class="hot-timeline">{}</table>',
+            format_html_join("", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>", rows),
+        )
+
+    @admin.display(description="Chain")
+    def chain(self, run: Run) -> str:
+        """Event → this run → the events it sent → the runs those caused; reruns too."""
+        parts = []
+        if run.event_id:
+            url = reverse("admin:events_event_change", args=[run.event_id])
+            parts.append(
+                format_html(
+                    'caused by event <a href="{}">{}</a>',
+                    url,
+                    run.event.event_type if run.event else run.event_id,
+                )
+            )
+        if run.origin_run_id:
+            parts.append(format_html("derived from run {}", run_link(run.origin_run_id)))
+        derived = Run.objects.filter(origin_run=run).only("id", "function", "status")[:50]
+        caused = Run.objects.filter(event__origin_run=run).only("id", "function", "status")[:50]
+        for label, runs in (("re-runs", derived), ("runs of events it sent", caused)):
+            if runs:
+                parts.append(
+                    format_html(
+                        "{}: {}",
+                        label,
+                        format_html_join(
+                            ", ", "{} {} {}", ((run_link(r.id), r.function, r.status) for r in runs)
+                        ),
+                    )
+                )
+        return format_html_join("", "<div>{}</div>", ((part,) for part in parts)) or "—"
+
+    @admin.display(description="Arguments")
+    def args_json(self, run: Run) -> str:
+        return pretty_json(run.args)
+
+    @admin.display(description="Result")
+    def result_json(self, run: Run) -> str:
+        return pretty_json(run.result)
 
     @admin.display(description="Stream")
-    def stream_output(self, run: Run):
-        entries = StreamEntry.objects.filter(run_id=run.id).order_by("id")[:200]
-        return format_html(
-            "<ol>{}</ol>",
-            format_html_join(
-                "", "<li><code>{}</code> {}</li>", ((e.kind, e.payload) for e in entries)
+    def stream_output(self, run: Run) -> str:
+        entries = StreamEntry.objects.filter(run_id=run.id).order_by("id")
+        total = entries.count()
+        shown = entries[:STREAM_SHOWN]
+        note = f"showing {min(total, STREAM_SHOWN)} of {total} entries"
+        items = format_html_join(
+            "",
+            "<li><code>{}</code> <small>{}</small>{}</li>",
+            (
+                (e.kind, e.created_at.isoformat(timespec="milliseconds"), pretty_json(e.payload))
+                for e in shown
             ),
         )
+        return format_html('<p>{}</p><ol class="hot-stream">{}</ol>', note, items)
 
-    @admin.action(description="Cancel selected runs")
-    def cancel_runs(self, request, queryset):
-        cancelled = 0
-        for run in queryset:
-            try:
-                run_cancel(run=run)
-                cancelled += 1
-            except Conflict:
-                continue  # already finished
-        self.message_user(
-            request, f"Cancellation requested for {cancelled} run(s).", messages.SUCCESS
-        )
+    @confirmed_action(
+        description="Cancel selected runs", verb="Cancellation requested", label="Cancel run"
+    )
+    def cancel_runs(self, request, run: Run, reason: str):
+        try:
+            run_cancel(run=run)
+        except Conflict as exc:  # already finished
+            return exc.message
+        return None

@@ -6,11 +6,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 
 from environments.models import Environment
 from events import streamlog
+from hotapi import metrics
 from hotapi.errors import Conflict
 
 from .models import TERMINAL_STATUSES, Run, RunCounter, RunStatus, RunType, RunVariable
@@ -51,6 +52,41 @@ def _move(run: Run, new_status: str) -> None:
     _count(run.environment_id, run.status, -1)
     _count(run.environment_id, new_status, +1)
     run.status = new_status
+
+
+def run_counters_reconcile(*, environment_id) -> dict[str, tuple[int, int]]:
+    """Make an environment's status counters agree with its runs again (after rows were
+    changed outside the services). Returns ``{status: (counted, actual)}`` for what was wrong.
+
+    The environment's counter rows are locked first: a status change committing meanwhile
+    either waited for the lock (and adds its delta afterwards) or created a new slot row that
+    this never touches, so the totals stay exact either way.
+    """
+    with transaction.atomic():
+        rows = list(RunCounter.objects.select_for_update().filter(environment_id=environment_id))
+        actual = dict.fromkeys(RunStatus.values, 0)
+        actual.update(
+            Run.objects.filter(environment_id=environment_id)
+            .values_list("status")
+            .annotate(total=Count("id"))
+            .order_by()
+        )
+        counted = dict.fromkeys(RunStatus.values, 0)
+        for row in rows:
+            counted[row.status] += row.count
+        wrong = {
+            status: (counted[status], actual[status])
+            for status in RunStatus.values
+            if counted[status] != actual[status]
+        }
+        for status, (before, after) in wrong.items():
+            locked = next((row for row in rows if row.status == status), None)
+            if locked is None:
+                locked, _ = RunCounter.objects.get_or_create(
+                    environment_id=environment_id, status=status, slot=0
+                )
+            RunCounter.objects.filter(pk=locked.pk).update(count=F("count") + (after - before))
+    return wrong
 
 
 # --- stream log ------------------------------------------------------------------------------
@@ -98,6 +134,13 @@ def run_create(
         origin_run_id=origin_run_id,
     )
     _count(environment_id, RunStatus.QUEUED, +1)
+    log.info(
+        "Run %s queued: %s (%s)",
+        run.id,
+        function,
+        run_type,
+        extra={"run_id": str(run.id), "function": function, "run_type": run_type},
+    )
     return run
 
 
@@ -114,6 +157,7 @@ def run_create_failed(*, message: str, **fields) -> Run:
     run.save()
     _log_run(run, "run:start")
     _log_run(run, "run:fail")
+    _report_finish(run)
     return run
 
 
@@ -179,6 +223,13 @@ def run_claim(*, run_id, worker: str) -> Run | None:
         _count(environment.id, RunStatus.QUEUED, -1)
         _count(environment.id, RunStatus.RUNNING, +1)
         _log_run(run, "run:start")
+    log.info(
+        "Run %s started: %s on %s",
+        run.id,
+        run.function,
+        worker,
+        extra={"run_id": str(run.id), "function": run.function, "worker": worker},
+    )
     return run
 
 
@@ -216,6 +267,27 @@ def _finish(run: Run, status: str, *, result=None, error: str = "") -> None:
         ]
     )
     _log_run(run, TERMINAL_KIND[status])
+    _report_finish(run)
+
+
+def _report_finish(run: Run) -> None:
+    metrics.runs_finished.labels(run.status).inc()
+    metrics.run_duration.observe(run.duration_ms / 1000)
+    outcome = f": {run.error}" if run.error else ""
+    log.info(
+        "Run %s %s after %d ms: %s%s",
+        run.id,
+        run.status,
+        run.duration_ms,
+        run.function,
+        outcome,
+        extra={
+            "run_id": str(run.id),
+            "function": run.function,
+            "status": run.status,
+            "duration_ms": run.duration_ms,
+        },
+    )
 
 
 def run_finish(*, run_id, status: str, result=None, error: str = "", variables=()) -> bool:

@@ -1,14 +1,10 @@
 """Build real Hot bundles (and hostile ones) in Python for tests.
 
-A bundle here is what ``hot build`` writes: a zip whose entries are zstd-compressed
-(zip method 93), with ``manifest.hot`` first, project sources under ``hot/src/``,
-dependency sources under ``hot/pkg/``, resources under ``resources/`` and generated
-docs under ``docs/``; the manifest records BLAKE3 per-file hashes and the BLAKE3
-bundle hash the CLI sends on upload.
-
-Python's ``zipfile`` cannot write method 93, so :func:`write_zip` writes the zip
-records itself. It deliberately performs no validation: hostile bundles (traversal,
-symlinks, duplicates, lying sizes...) are built with the same function.
+The writing itself is the service's own (``builds.bundle.writer``: zstd entries,
+``manifest.hot`` first, BLAKE3 hashes, as ``hot build`` lays them out). This module adds what
+tests need on top: a default program, handlers and schedules declared by hand (tests control
+the manifest exactly), an independent bundle-hash computation to cross-check the library, and
+hostile bundles built with the same unchecked zip writer.
 
 Typical use::
 
@@ -22,20 +18,30 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import struct
-import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import blake3
 import zstandard
 
-STORED, DEFLATED, ZSTD = 0, 8, 93
-METHODS = {"stored": STORED, "deflate": DEFLATED, "zstd": ZSTD}
+from builds.bundle.manifest import EventHandler, Schedule
+from builds.bundle.writer import (  # noqa: F401  (re-exported for the tests)
+    DEFLATED,
+    ENGINE_VERSION,
+    METHODS,
+    STORED,
+    SYSTEM_HANDLERS,
+    ZSTD,
+    RawEntry,
+    bundle_entries,
+    compress,
+    source_order,
+    to_hot,
+    write_zip,
+)
+from builds.bundle.writer import manifest_data as _writer_manifest_data
 
-ENGINE_VERSION = "2.6.9"
 DEFAULT_PROJECT = "app"
 DEFAULT_BUNDLE_ID = "0196f1c2-7b1e-7a53-9c1e-5d2f8a9b0c11"
 DEFAULT_CREATED_AT = "2026-01-01T00:00:00+00:00"
@@ -62,170 +68,6 @@ fn (event) {
 }
 """
 
-# hot-std registers these in every CLI manifest (hot/pkg/hot-std/src/hot/lang.hot).
-SYSTEM_HANDLERS = (
-    ("hot:call", "::hot::lang/call-event-handler"),
-    ("hot:schedule", "::hot::lang/schedule-event-handler"),
-    ("hot:schedule:new", "::hot::lang/schedule-new-event-handler"),
-    ("hot:schedule:cancel", "::hot::lang/schedule-cancel-event-handler"),
-)
-
-_DOS_TIME = (0 << 11) | (0 << 5) | 0  # 00:00:00
-_DOS_DATE = ((2026 - 1980) << 9) | (1 << 5) | 1  # 2026-01-01
-_IDENT_KEY = re.compile(r"[A-Za-z_$][A-Za-z0-9_$-]*\Z")
-
-
-# -- zip writing -------------------------------------------------------------------------
-
-
-@dataclass
-class RawEntry:
-    """One zip entry, written exactly as described (no safety checks)."""
-
-    name: str | bytes
-    data: bytes = b""
-    method: int = ZSTD
-    mode: int | None = 0o100644  # unix mode in external_attr; None records none
-    flags: int = 0
-    declared_size: int | None = None  # lie about the uncompressed size
-    compressed: bytes | None = None  # use these bytes as the payload verbatim
-    crc: int | None = None
-
-    @property
-    def is_dir(self) -> bool:
-        name = self.name if isinstance(self.name, str) else self.name.decode("utf-8", "replace")
-        return name.endswith("/")
-
-
-def compress(data: bytes, method: int) -> bytes:
-    if method == STORED:
-        return data
-    if method == DEFLATED:
-        comp = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
-        return comp.compress(data) + comp.flush()
-    if method == ZSTD:
-        # Like the Rust zip crate: one frame, content size recorded.
-        return zstandard.ZstdCompressor(level=3).compress(data)
-    raise ValueError(f"cannot compress with method {method}")
-
-
-def _version_needed(method: int) -> int:
-    return {STORED: 10, DEFLATED: 20, ZSTD: 63}.get(method, 20)
-
-
-def write_zip(entries: Iterable[RawEntry]) -> bytes:
-    """Serialize entries into zip bytes: local headers, data, central directory, end."""
-    out = bytearray()
-    central = bytearray()
-    count = 0
-    for entry in entries:
-        count += 1
-        raw_name = entry.name.encode("utf-8") if isinstance(entry.name, str) else entry.name
-        flags = entry.flags
-        if any(b > 0x7F for b in raw_name):
-            flags |= 0x0800
-        payload = (
-            entry.compressed if entry.compressed is not None else compress(entry.data, entry.method)
-        )
-        crc = entry.crc if entry.crc is not None else zlib.crc32(entry.data)
-        size = entry.declared_size if entry.declared_size is not None else len(entry.data)
-        version = _version_needed(entry.method)
-        offset = len(out)
-        out += struct.pack(
-            "<4s5H3L2H",
-            b"PK\x03\x04",
-            version,
-            flags,
-            entry.method,
-            _DOS_TIME,
-            _DOS_DATE,
-            crc,
-            len(payload),
-            size,
-            len(raw_name),
-            0,
-        )
-        out += raw_name
-        out += payload
-        external = 0
-        if entry.mode is not None:
-            external = entry.mode << 16
-        if entry.is_dir:
-            external |= 0x10  # MS-DOS directory attribute
-        central += struct.pack(
-            "<4s6H3L5H2L",
-            b"PK\x01\x02",
-            (3 << 8) | 63,
-            version,
-            flags,
-            entry.method,
-            _DOS_TIME,
-            _DOS_DATE,
-            crc,
-            len(payload),
-            size,
-            len(raw_name),
-            0,
-            0,
-            0,
-            0,
-            external,
-            offset,
-        )
-        central += raw_name
-    cd_offset = len(out)
-    out += central
-    out += struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, len(central), cd_offset, 0)
-    return bytes(out)
-
-
-# -- Hot data literals -------------------------------------------------------------------
-
-
-def to_hot(value: Any, indent: int = 0) -> str:
-    """Pretty-print a value the way Hot's ``Val::pretty_print`` writes manifests."""
-    pad = "  " * (indent + 1)
-    end = "  " * indent
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        items = [f"{pad}{_hot_key(k)}: {to_hot(v, indent + 1)}" for k, v in value.items()]
-        return "{\n" + ",\n".join(items) + "\n" + end + "}"
-    if isinstance(value, (list, tuple)):
-        if not value:
-            return "[]"
-        items = [f"{pad}{to_hot(v, indent + 1)}" for v in value]
-        return "[\n" + ",\n".join(items) + "\n" + end + "]"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, (int, Decimal)):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, str):
-        return _hot_string(value)
-    raise TypeError(f"cannot write {type(value).__name__} as Hot data")
-
-
-def _hot_key(key: str) -> str:
-    return key if _IDENT_KEY.match(key) else _hot_string(key)
-
-
-def _hot_string(text: str) -> str:
-    escaped = (
-        text.replace("\\", "\\\\")
-        .replace('"', '\\"')
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-        .replace("\t", "\\t")
-    )
-    return f'"{escaped}"'
-
-
-# -- bundles -----------------------------------------------------------------------------
-
 
 def blake3_hex(data: bytes) -> str:
     return blake3.blake3(data).hexdigest()
@@ -238,7 +80,7 @@ def sha256_hex(data: bytes) -> str:
 def compute_bundle_hash(
     sources: Iterable[bytes], resources: Iterable[tuple[str, bytes]] = ()
 ) -> str:
-    """The CLI's bundle hash, written independently of builds.bundle.hashing."""
+    """The CLI's bundle hash, written independently of builds.bundle.hashing (a cross-check)."""
     hasher = blake3.blake3()
     for content in sources:
         hasher.update(blake3_hex(content).encode())
@@ -281,20 +123,50 @@ DEFAULT_HANDLERS = (
 DEFAULT_SCHEDULES = (Sched("every day at 2:00 am", "::app::main/nightly-digest"),)
 
 
-def _artifact(
-    fn: str, meta: dict[str, Any], file: str, line: int | None, files: Mapping[str, bytes]
-) -> dict[str, Any]:
-    var = fn.rpartition("/")[2]
+def _position(fn: str, file: str, line: int | None, files: Mapping[str, bytes]) -> dict:
+    """Where ``fn`` is defined: its line (looked up when not given), column 1 and the byte
+    offset of that line."""
+    text = files.get(file, b"").decode("utf-8", "replace")
     if line is None:
-        text = files.get(file, b"").decode("utf-8", "replace")
         try:
-            line = line_of(text, var)
+            line = line_of(text, fn.rpartition("/")[2])
         except ValueError:
             line = 1
-    text = files.get(file, b"").decode("utf-8", "replace")
     lines = text.splitlines(keepends=True)
     position = sum(len(x.encode()) for x in lines[: line - 1])
-    return {"fn": fn, "meta": meta, "file": file, "line": line, "column": 1, "position": position}
+    ns, _, var = fn.rpartition("/")
+    return {
+        "fn": fn,
+        "ns": ns,
+        "var": var,
+        "file": file,
+        "line": line,
+        "column": 1,
+        "position": position,
+    }
+
+
+def _handlers(handlers: Iterable[Handler], files: Mapping[str, bytes]) -> list[EventHandler]:
+    return [
+        EventHandler(
+            event_type=h.event_type,
+            once=h.once,
+            meta=dict(h.meta) if h.meta is not None else {"on-event": h.event_type},
+            **_position(h.fn, h.file, h.line, files),
+        )
+        for h in handlers
+    ]
+
+
+def _schedules(schedules: Iterable[Sched], files: Mapping[str, bytes]) -> list[Schedule]:
+    return [
+        Schedule(
+            cron=s.cron,
+            meta=dict(s.meta) if s.meta is not None else {"schedule": s.cron},
+            **_position(s.fn, s.file, s.line, files),
+        )
+        for s in schedules
+    ]
 
 
 def manifest_data(
@@ -310,81 +182,24 @@ def manifest_data(
     bundle_hash: str | None = None,
     file_hash_overrides: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The manifest.hot data the CLI would write for these files."""
-    resources = resources or {}
-    overrides = file_hash_overrides or {}
-    order = _source_order(files)
-    event_handlers: dict[str, list[dict[str, Any]]] = {}
-    sends: dict[str, list[str]] = {}
-    for h in handlers:
-        meta = dict(h.meta) if h.meta is not None else {"on-event": h.event_type}
-        if h.once:
-            meta["once"] = True
-        event_handlers.setdefault(h.event_type, []).append(
-            _artifact(h.fn, meta, h.file, h.line, files)
-        )
-    if include_system_handlers:
-        for event_type, fn in SYSTEM_HANDLERS:
-            event_handlers.setdefault(event_type, []).append(
-                {
-                    "fn": fn,
-                    "meta": {"on-event": event_type, "once": True},
-                    "file": "hot-std:hot/lang.hot",
-                    "line": 1,
-                    "column": 1,
-                    "position": 0,
-                }
-            )
-    scheduled: dict[str, list[dict[str, Any]]] = {}
-    for s in schedules:
-        meta = dict(s.meta) if s.meta is not None else {"schedule": s.cron}
-        scheduled.setdefault(s.cron, []).append(_artifact(s.fn, meta, s.file, s.line, files))
-    ctx = [
-        {"key": item, "declared-by": "::app::main"} if isinstance(item, str) else item
-        for item in ctx_requirements
-    ]
-    resource_order = sorted(resources)
-    if bundle_hash is None:
-        bundle_hash = compute_bundle_hash(
-            (files[p] for p in order), ((r, resources[r]) for r in resource_order)
-        )
-    return {
-        f"hot.bundle.{project}": {
-            "bundle_id": DEFAULT_BUNDLE_ID,
-            "bundle_hash": bundle_hash,
-            "engine_version": engine_version,
-            "hot_std_version": engine_version,
-            "files": [
-                {"path": p, "hash": overrides.get(p, blake3_hex(files[p])), "size": len(files[p])}
-                for p in order
-            ],
-            "resources": [
-                {
-                    "path": r,
-                    "hash": overrides.get(r, blake3_hex(resources[r])),
-                    "size": len(resources[r]),
-                }
-                for r in resource_order
-            ],
-            "event_handlers": event_handlers,
-            "scheduled_functions": scheduled,
-            "mcp_tools": {},
-            "webhooks": {},
-            "agents": [],
-            "workflows": [],
-            "send_targets": sends,
-            "ctx_requirements": ctx,
-            "box_requirements": {},
-            "created_at": DEFAULT_CREATED_AT,
-        }
-    }
-
-
-def _source_order(files: Mapping[str, bytes]) -> list[str]:
-    # The CLI hashes and lists project sources first, then dependency sources.
-    src = sorted(p for p in files if p.startswith("hot/src/"))
-    pkg = sorted(p for p in files if p.startswith("hot/pkg/"))
-    return src + pkg
+    """The manifest.hot data the CLI would write for these files (fixed id and date)."""
+    return _writer_manifest_data(
+        project=project,
+        sources=files,
+        resources=resources,
+        event_handlers=_handlers(handlers, files),
+        schedules=_schedules(schedules, files),
+        ctx_requirements=[
+            {"key": item, "declared-by": "::app::main"} if isinstance(item, str) else item
+            for item in ctx_requirements
+        ],
+        bundle_id=DEFAULT_BUNDLE_ID,
+        created_at=DEFAULT_CREATED_AT,
+        engine_version=engine_version,
+        include_system_handlers=include_system_handlers,
+        bundle_hash=bundle_hash,
+        file_hash_overrides=file_hash_overrides,
+    )
 
 
 def _as_bytes(files: Mapping[str, str | bytes]) -> dict[str, bytes]:
@@ -423,35 +238,33 @@ def make_bundle(
         schedules = DEFAULT_SCHEDULES if schedules is None else schedules
     body = _as_bytes(files)
     res = _as_bytes(resources or {})
-    order = _source_order(body)
+    order = source_order(body)
     bundle_hash = compute_bundle_hash((body[p] for p in order), ((r, res[r]) for r in sorted(res)))
-    entries: list[RawEntry] = []
-    if include_manifest:
-        if manifest_text is None:
-            data = manifest_data(
-                body,
-                handlers or (),
-                schedules or (),
-                project=project,
-                resources=res,
-                ctx_requirements=ctx_requirements,
-                engine_version=engine_version,
-                include_system_handlers=include_system_handlers,
-                file_hash_overrides=file_hash_overrides,
-            )
-            manifest_bytes = to_hot(data).encode("utf-8")
-        else:
-            manifest_bytes = (
-                manifest_text.encode("utf-8") if isinstance(manifest_text, str) else manifest_text
-            )
-        entries.append(RawEntry("manifest.hot", manifest_bytes, method))
-    others = [p for p in body if p not in order]
-    for path in order + others:
-        entries.append(RawEntry(path, body[path], method))
-    for rel in sorted(res):
-        entries.append(RawEntry(f"resources/{rel}", res[rel], method))
-    if include_docs:
-        entries.append(RawEntry("docs/project/docs.json", b'{"namespaces": []}', method))
+    manifest_bytes = None
+    if include_manifest and manifest_text is None:
+        data = manifest_data(
+            body,
+            handlers or (),
+            schedules or (),
+            project=project,
+            resources=res,
+            ctx_requirements=ctx_requirements,
+            engine_version=engine_version,
+            include_system_handlers=include_system_handlers,
+            file_hash_overrides=file_hash_overrides,
+        )
+        manifest_bytes = to_hot(data).encode("utf-8")
+    elif include_manifest:
+        manifest_bytes = (
+            manifest_text.encode("utf-8") if isinstance(manifest_text, str) else manifest_text
+        )
+    entries = bundle_entries(
+        manifest=manifest_bytes,
+        sources=body,
+        resources=res,
+        method=method,
+        include_docs=include_docs,
+    )
     entries.extend(extra_entries)
     return write_zip(entries), bundle_hash
 

@@ -25,6 +25,7 @@ PATHS = [
     "runs",
     "hotlang",
     "hostio",
+    "operations",
 ]
 EXCLUDE = ["*/migrations/*"]
 KINDS = {"function", "class", "method", "property", "import", "unreachable_code"}
@@ -67,6 +68,10 @@ IGNORE_NAMES = [
     "validate_*",
     "clean_*",  # Django form field cleaning
     "store_backend",  # runtime hooks the I/O modules look up by name (hotlang/hostcall.py)
+    "collect",  # prometheus_client collector protocol
+    "response_add",  # admin hooks
+    "delete_model",
+    "delete_queryset",
 ]
 IGNORE_DECORATORS = [
     "@lib",  # hotlang's standard library registry
@@ -80,6 +85,8 @@ IGNORE_DECORATORS = [
     "@extend_schema",
     "@extend_schema_field",
     "@*.setter",
+    "@*.connect",  # Celery and Django signal receivers
+    "@confirmed_action",  # admin actions (hotapi.admin)
 ]
 # Named by string in settings.py (middleware, DRF classes, hooks) or by Celery beat.
 USED_BY_SETTINGS = [
@@ -90,6 +97,7 @@ USED_BY_SETTINGS = [
     "EnvelopeMetadata",
     "HotJSONParser",
     "HotAutoSchema",
+    "AccessLogMiddleware",
     "TrailingSlashMiddleware",
     "RequestIdLogFilter",
     "ApiKeyAuthentication",
@@ -105,6 +113,7 @@ USED_BY_SETTINGS = [
     "HotlangRuntime",
     "_check_configuration",
     "application",
+    "HotAdminSite",
 ]
 
 

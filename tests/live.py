@@ -5,6 +5,7 @@ The child process uses the test database, so tests that talk to it must commit t
 """
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -19,6 +20,17 @@ from django.db import connection
 
 BASE_DIR = Path(settings.BASE_DIR)
 TEST_ENCRYPTION_KEY = "5a" * 32
+
+
+def require_tool(command: str, package: str) -> None:
+    """A test needing a system tool: in CI (``CI`` set, as ``.ci/run`` runs) a missing tool
+    fails the run; on a developer's machine the test is skipped with what to install."""
+    if shutil.which(command):
+        return
+    message = f"{command} is not installed (install {package})"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def free_port() -> int:

@@ -48,7 +48,15 @@ def test_runhot_serves_with_a_printed_key_and_stops_on_sigterm(tmp_path):
                 time.sleep(0.2)
         assert status is not None and status.json()["status"] == "ok"
         assert "server" not in status.headers  # no version banner
+        deadline = time.monotonic() + 30  # printed right after the server answers
+        while "Hot API on" not in (tmp_path / "runhot.log").read_text():
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
         output = (tmp_path / "runhot.log").read_text()
+        assert output.index("HOT_API_KEY=") < output.index("Hot API on")
+        # Once, not once per process; and no notices an operator cannot act on.
+        assert output.count("HOT_ENCRYPTION_KEY is not set") == 1
+        assert "lifespan" not in output and "No hostname was supplied" not in output
         token = re.search(r"HOT_API_KEY=(hot_[0-9a-f]{32}_[0-9a-f]{64})", output).group(1)
         env_info = httpx.get(
             f"http://127.0.0.1:{port}/v1/env", headers={"Authorization": f"Bearer {token}"}
@@ -122,3 +130,26 @@ def test_servers_refuse_to_start_without_shared_secrets_when_debug_is_off(tmp_pa
         )
         assert result.returncode != 0, command
         assert f"{missing} is required when DEBUG is off" in result.stderr, command
+
+
+def test_runhot_on_a_taken_port_says_so_and_uses_up_no_key(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "HOT_STORAGE_DIR"}}
+        env.update(HOT_DATA_DIR=str(tmp_path / "data"), DEBUG="1", HOT_PORT=str(port))
+        result = subprocess.run(
+            [sys.executable, "manage.py", "runhot", "--no-worker"],
+            cwd=BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode != 0
+    assert "Is the port in use?" in result.stderr
+    assert "HOT_API_KEY=" not in result.stdout  # the one showing of a key is not wasted
+    assert "Traceback" not in result.stderr

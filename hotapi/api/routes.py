@@ -6,11 +6,12 @@ from dataclasses import dataclass
 
 from django.core import checks
 from django.urls import URLPattern, URLResolver, get_resolver
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from .permissions import DeclaredPermissions, Rule, rule_for
 
 API_PREFIX = "v1/"
+PUBLIC_DOCS_VIEWS = SpectacularAPIView | SpectacularSwaggerView | SpectacularRedocView
 _METHODS = ("get", "post", "put", "patch", "delete")
 
 
@@ -66,7 +67,9 @@ def api_routes() -> list[ApiRoute]:
         callback = pattern.callback
         if not route.startswith(API_PREFIX) or not hasattr(callback, "cls"):
             continue  # other prefixes are aliases; plain Django views are the 404 fallbacks
-        if issubclass(callback.cls, SpectacularAPIView | SpectacularSwaggerView):
+        if issubclass(
+            callback.cls, SpectacularAPIView | SpectacularSwaggerView | SpectacularRedocView
+        ):
             continue  # public: the OpenAPI document and its viewer
         guarded = _is_guarded(callback.cls)  # a view that replaced the check has no rule
         for method, rule in _method_rules(callback):

@@ -32,6 +32,19 @@ def _count_in_window(key: str) -> int:
         return 1
 
 
+def _window_key(environment_id, now: float) -> tuple[str, int]:
+    window = int(now // WINDOW_SECONDS)
+    return f"hot:rate:{environment_id}:{window}", window
+
+
+def requests_this_hour(environment_id) -> int:
+    """Requests counted in the current window (without Redis: this web process's count)."""
+    key, _ = _window_key(environment_id, time.time())
+    if settings.REDIS_URL:
+        return int(redis_client().get(key) or 0)
+    return local_cache.get(key, 0)
+
+
 class EnvironmentRateThrottle(BaseThrottle):
     def allow_request(self, request, view) -> bool:
         api_key = request.auth
@@ -42,8 +55,8 @@ class EnvironmentRateThrottle(BaseThrottle):
         if limit <= 0:
             return True
         now = time.time()
-        window = int(now // WINDOW_SECONDS)
-        count = _count_in_window(f"hot:rate:{environment.pk}:{window}")
+        key, window = _window_key(environment.pk, now)
+        count = _count_in_window(key)
         self._wait = (window + 1) * WINDOW_SECONDS - now
         return count <= limit
 

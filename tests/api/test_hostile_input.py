@@ -136,9 +136,7 @@ def _concrete(route: str, values: dict) -> str:
     """The route with its parameters filled: named values, else an id (routes added later are
     covered without editing this test)."""
     path = route.lstrip("^").rstrip("$")
-    return "/" + re.sub(
-        r"<(?:\w+:)?(\w+)>", lambda match: values.get(match.group(1), ANY_ID), path
-    )
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda match: values.get(match.group(1), ANY_ID), path)
 
 
 def test_options_on_every_api_route_answers_without_a_server_error(api, project):

@@ -25,10 +25,11 @@ def test_admin_shows_runs_and_cancels(admin_client, api, deployed):
         "/v1/events", {"event_type": "chat.start", "event_data": {"n": 2}}, format="json"
     ).json()["data"]["event_id"]
     (queued,) = event_route(event_id=queued_event)
-    response = admin_client.post(
-        "/admin/runs/run/",
-        {"action": "cancel_runs", "_selected_action": [str(queued), str(run_id)]},
-    )
+    selection = {"action": "cancel_runs", "_selected_action": [str(queued), str(run_id)]}
+    asked = admin_client.post("/admin/runs/run/", selection)
+    assert asked.status_code == 200  # the confirmation page
+    assert Run.objects.get(pk=queued).status == "queued"
+    response = admin_client.post("/admin/runs/run/", {**selection, "confirmed": "yes"})
     assert response.status_code == 302
     assert Run.objects.get(pk=queued).status == "cancelled"
     assert Run.objects.get(pk=run_id).status == "succeeded"

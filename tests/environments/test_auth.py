@@ -133,6 +133,6 @@ def test_admin_issues_a_key_shown_once_and_revokes(admin_client, environment):
     assert client.get("/v1/env").status_code == 200
     admin_client.post(
         "/admin/environments/apikey/",
-        {"action": "revoke_keys", "_selected_action": [str(api_key.pk)]},
+        {"action": "revoke_keys", "_selected_action": [str(api_key.pk)], "confirmed": "yes"},
     )
     assert client.get("/v1/env").status_code == 401

@@ -1,44 +1,64 @@
 """Run the whole service on one machine: migrate, bootstrap, then web + worker (+ beat).
 
 The ASGI server (uvicorn) and a Celery worker with embedded beat run as child processes;
-Ctrl-C or SIGTERM stops both. On first start a ``development`` environment is created and an
-API key printed; later starts print only where the service listens.
+Ctrl-C or SIGTERM stops both. Once the server answers, the URL is printed, and on first start
+a ``development`` environment's API key (never before: a server that cannot start must not
+use up the one showing of a key).
 """
 
+import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 
+import httpx
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from environments.models import ApiKey
 from environments.services import DEFAULT_ENVIRONMENT, api_key_issue, environment_ensure
 from hotapi.checks import ensure_serving_configuration
 
 STOP_TIMEOUT_SECONDS = 15
+READY_TIMEOUT_SECONDS = 60
 
 
 class Command(BaseCommand):
     help = "Migrate, ensure a development environment and key, then run web and worker."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default=settings.HOT_HOST)
-        parser.add_argument("--port", type=int, default=settings.HOT_PORT)
+        parser.add_argument(
+            "--host",
+            default=settings.HOT_HOST,
+            help="Address to listen on (default: HOT_HOST, %(default)s)",
+        )
+        parser.add_argument(
+            "--port",
+            type=int,
+            default=settings.HOT_PORT,
+            help="Port to listen on (default: HOT_PORT, %(default)s)",
+        )
         parser.add_argument("--no-worker", action="store_true", help="Run only the web server")
         parser.add_argument(
             "--concurrency",
             type=int,
             default=settings.HOT_WORKER_CONCURRENCY,
-            help="Celery worker processes",
+            help="Celery worker processes (default: HOT_WORKER_CONCURRENCY, %(default)s)",
         )
 
     def handle(self, *args, host, port, no_worker, concurrency, **options):
         ensure_serving_configuration()
         call_command("migrate", interactive=False, verbosity=0)
+        environment_ensure(name=DEFAULT_ENVIRONMENT)
+        self._supervise(self._commands(host, port, no_worker, concurrency), host, port)
+
+    def _announce(self, host: str, port: int) -> None:
+        """Printed once the server answers: where it is, and the first key."""
         environment = environment_ensure(name=DEFAULT_ENVIRONMENT)
+        url = f"http://{host}:{port}"
         if not ApiKey.objects.filter(environment=environment).exists():
             issued = api_key_issue(environment=environment, name="first key")
             self.stdout.write(
@@ -47,11 +67,28 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(
-                "Existing API keys kept. New key: python manage.py createapikey --env "
-                f"{environment.name}"
+                f"Existing API keys kept. New key: .venv/bin/python manage.py createapikey "
+                f"--env {environment.name} (with the same HOT_DATA_DIR)"
             )
-        self.stdout.write(f"Hot API on http://{host}:{port} (docs at /v1/docs)")
+        self.stdout.write(
+            f"Hot API on {url} (docs at {url}/v1/docs, admin at {url}/admin/, "
+            f"health at {url}/readyz)"
+        )
+        self.stdout.flush()
 
+    @staticmethod
+    def _child_environment() -> dict[str, str]:
+        """Children share one metrics folder (so /metrics adds every process up) and the
+        encryption key (so only this command warns about a generated one)."""
+        metrics_dir = settings.DATA_DIR / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)  # values of earlier runs are stale
+        metrics_dir.mkdir(parents=True)
+        env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
+        env["HOT_ENCRYPTION_KEY"] = settings.HOT_ENCRYPTION_KEY
+        return env
+
+    @staticmethod
+    def _commands(host: str, port: int, no_worker: bool, concurrency: int) -> list[list[str]]:
         commands = [
             [
                 sys.executable,
@@ -62,8 +99,10 @@ class Command(BaseCommand):
                 host,
                 "--port",
                 str(port),
-                "--no-access-log",
+                "--no-access-log",  # the service logs one access line per request itself
                 "--no-server-header",  # no version banner for scanners
+                "--lifespan",
+                "off",
                 "--timeout-graceful-shutdown",
                 "5",
             ],
@@ -84,10 +123,30 @@ class Command(BaseCommand):
                     str(concurrency),
                 ]
             )
-        self._supervise(commands)
+        return commands
 
-    def _supervise(self, commands: list[list[str]]) -> None:
-        children = [subprocess.Popen(command) for command in commands]
+    def _wait_until_serving(self, web: subprocess.Popen, host: str, port: int, stopping) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while not stopping():
+            if web.poll() is not None:
+                raise CommandError(
+                    f"The web server exited (status {web.returncode}) before it served on "
+                    f"{host}:{port}. Is the port in use? Choose another with --port or HOT_PORT."
+                )
+            try:
+                httpx.get(f"http://{host}:{port}/healthz", timeout=1)
+                return
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise CommandError(
+                        f"The web server did not answer on {host}:{port} within "
+                        f"{READY_TIMEOUT_SECONDS} s"
+                    ) from None
+                time.sleep(0.2)
+
+    def _supervise(self, commands: list[list[str]], host: str, port: int) -> None:
+        env = self._child_environment()
+        children = [subprocess.Popen(command, env=env) for command in commands]
         stopping = False
 
         def stop(signum, frame):
@@ -97,6 +156,9 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         try:
+            self._wait_until_serving(children[0], host, port, lambda: stopping)
+            if not stopping:
+                self._announce(host, port)
             while not stopping and all(child.poll() is None for child in children):
                 time.sleep(0.2)
         finally:

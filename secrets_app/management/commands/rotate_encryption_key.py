@@ -4,7 +4,8 @@ Rotation: set HOT_ENCRYPTION_KEY to the new key and HOT_ENCRYPTION_OLD_KEYS to t
 one(s), restart, run this command, then drop the old key once it reports nothing left.
 """
 
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
 
 from secrets_app.crypto import keyring
 from secrets_app.models import ContextVariable
@@ -18,7 +19,10 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=500)
 
     def handle(self, *args, batch_size: int, **options):
-        primary_id, ring = keyring()
+        try:
+            primary_id, ring = keyring()
+        except ImproperlyConfigured as exc:  # no or malformed HOT_ENCRYPTION_KEY
+            raise CommandError(str(exc)) from None
         missing = (
             ContextVariable.objects.exclude(key_id__in=list(ring))
             .values_list("key_id", flat=True)

@@ -1,0 +1,199 @@
+"""The production stack of compose.yaml, started without containers: its own commands for
+migrate, web (two uvicorn workers), worker and beat, with its environment pointed at the test
+database, the broker and an S3 endpoint (moto) instead of the db, redis and s3 services.
+
+CI machines run no container engine; this proves the commands and settings of the compose
+file serve a deploy end to end (``docker compose config`` checks the file itself in CI).
+"""
+
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import boto3
+import httpx
+import pytest
+import yaml
+from django.conf import settings
+
+from builds.bundle.writer import bundle_project
+from environments.services import api_key_issue
+from tests.live import BASE_DIR, TEST_ENCRYPTION_KEY, free_port
+from tests.live import test_database_url as database_url
+from tests.worker import wait_for
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+COMPOSE = yaml.safe_load((BASE_DIR / "compose.yaml").read_text())
+VARIABLE = re.compile(r"\$\{(\w+)(?::([-?])([^}]*))?\}")
+
+
+def interpolate(text: str, values: dict[str, str]) -> str:
+    """Compose's ``${NAME}``, ``${NAME:-default}`` and ``${NAME:?error}``."""
+
+    def replace(match):
+        name, kind, rest = match.groups()
+        if values.get(name):
+            return values[name]
+        if kind == "?":
+            raise AssertionError(f"compose.yaml requires {name}: {rest}")
+        return rest or ""
+
+    return VARIABLE.sub(replace, text).replace("$$", "$")
+
+
+class Stack:
+    def __init__(self, tmp_path: Path, s3_url: str):
+        self.tmp = tmp_path
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.metrics = tmp_path / "metrics"
+        self.metrics.mkdir()
+        dotenv = {  # what an operator writes into .env
+            "SECRET_KEY": settings.SECRET_KEY,
+            "HOT_API_KEY_PEPPER": settings.HOT_API_KEY_PEPPER,  # so keys issued here verify there
+            "HOT_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
+            "POSTGRES_PASSWORD": "unused-here",
+            "HOT_S3_ACCESS_KEY_ID": "test",
+            "HOT_S3_SECRET_ACCESS_KEY": "test",
+        }
+        environment = {
+            name: interpolate(str(value), dotenv)
+            for name, value in COMPOSE["x-app"]["environment"].items()
+        }
+        # The service hosts of the compose network, as this machine has them.
+        environment.update(
+            DATABASE_URL=database_url(),
+            HOT_S3_ENDPOINT_URL=s3_url,
+            PROMETHEUS_MULTIPROC_DIR=str(self.metrics),
+            HOT_CELERY_QUEUE=f"hot-stack-{uuid.uuid4().hex[:8]}",
+            HOT_DATA_DIR=str(tmp_path / "data"),
+            HOT_WORKER_HEARTBEAT_SECONDS="1",
+            PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        )
+        if settings.REDIS_URL:
+            environment["REDIS_URL"] = settings.REDIS_URL
+        else:  # the embedded broker stands in for the redis service
+            environment.pop("REDIS_URL")
+        self.env = {**os.environ, **environment}
+        self.env.pop("HOT_STORAGE_DIR", None)
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.bucket = environment["HOT_S3_BUCKET"]
+
+    def command(self, service: str) -> list[str]:
+        text = interpolate(COMPOSE["services"][service]["command"], {})
+        text = text.replace("--port 4681", f"--port {self.port}")
+        text = text.replace("/metrics", str(self.metrics))
+        text = text.replace("/tmp/celerybeat-schedule", str(self.tmp / "celerybeat-schedule"))
+        return shlex.split(text)
+
+    def run(self, service: str) -> None:
+        result = subprocess.run(
+            self.command(service), cwd=BASE_DIR, env=self.env, capture_output=True, timeout=120
+        )
+        assert result.returncode == 0, result.stderr.decode()
+
+    def start(self, service: str) -> None:
+        log = open(self.tmp / f"{service}.log", "wb")  # noqa: SIM115  (closed with the process)
+        self.processes[service] = subprocess.Popen(
+            self.command(service),
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+
+    def log(self, service: str) -> str:
+        return (self.tmp / f"{service}.log").read_text(errors="replace")
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+@pytest.fixture
+def stack(tmp_path, s3_endpoint):
+    stack = Stack(tmp_path, s3_endpoint)
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    client.create_bucket(Bucket=stack.bucket)  # the s3-bucket service's job
+    try:
+        yield stack
+    finally:
+        stack.stop()
+        for item in client.list_objects_v2(Bucket=stack.bucket).get("Contents", []):
+            client.delete_object(Bucket=stack.bucket, Key=item["Key"])
+        client.delete_bucket(Bucket=stack.bucket)
+
+
+def test_the_compose_services_serve_a_deploy_end_to_end(stack, environment):
+    stack.run("migrate")
+    for service in ("web", "worker", "beat"):
+        stack.start(service)
+
+    def ready() -> bool:
+        try:
+            return httpx.get(f"{stack.url}/readyz", timeout=5).status_code == 200
+        except httpx.HTTPError:  # not listening yet
+            return False
+
+    wait_for(
+        ready,
+        timeout=60,
+        message="readiness (database, broker, S3 storage, worker)",
+    )
+    ready = httpx.get(f"{stack.url}/readyz").json()["checks"]
+    assert ready["storage"]["detail"] == f"bucket {stack.bucket} reachable"
+
+    token = api_key_issue(environment=environment, name="stack").token
+    api = httpx.Client(base_url=f"{stack.url}/v1", headers={"Authorization": f"Bearer {token}"})
+    assert api.post("/projects", json={"name": "hello"}).status_code == 201
+    bundle = bundle_project(BASE_DIR / "examples" / "hello")
+    build = api.post(
+        "/projects/hello/builds",
+        files={"file": ("hello.hot.zip", bundle.data)},
+        data={"hash": bundle.bundle_hash},
+    ).json()["data"]
+    api.post(f"/projects/hello/builds/{build['build_id']}/deploy")
+    wait_for(
+        lambda: (
+            api.get(f"/projects/hello/builds/{build['build_id']}").json()["data"]["runtime_status"]
+            == "ready"
+        ),
+        message="the deploy",
+    )
+    result = api.post("/events", json={"event_type": "user.signup", "event_data": {"name": "Kay"}})
+    event_id = result.json()["data"]["event_id"]
+
+    def finished():
+        runs = api.get(f"/events/{event_id}/runs").json()["data"]
+        return runs and runs[0]["status"] == "succeeded" and runs[0]
+
+    run = wait_for(finished, message="the run")
+    assert run["result"] == {"greeting": "Hello, Kay!"}
+
+    metrics = httpx.get(f"{stack.url}/metrics").text
+    assert "hot_run_duration_seconds_count" in metrics  # from the worker, via the shared folder
+    assert 'hot_deploys_total{outcome="deployed"} 1.0' in metrics
+    assert 'hot_runs{environment="default/testing",status="succeeded"}' in metrics
+    assert '"logger": "hot.access"' in stack.log("web")  # HOT_LOG_FORMAT=json from compose
+    assert all(process.poll() is None for process in stack.processes.values())
