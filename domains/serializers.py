@@ -9,7 +9,7 @@ from .services import challenge_name, challenge_value
 
 
 class DomainCreateSerializer(StrictSerializer):
-    domain = StrictCharField(max_length=260, help_text="A host name, e.g. hooks.example.com.")
+    domain = StrictCharField(max_length=254, help_text="A host name, e.g. hooks.example.com.")
 
 
 class DnsRecordSerializer(serializers.Serializer):
@@ -25,9 +25,9 @@ class DomainSerializer(serializers.ModelSerializer):
     dns_records = serializers.SerializerMethodField()
     routing_domain = serializers.SerializerMethodField()
     created_at = UTCDateTimeField(read_only=True)
-    verified_at = UTCDateTimeField(read_only=True)
-    activated_at = UTCDateTimeField(read_only=True)
-    checked_at = UTCDateTimeField(read_only=True)
+    verified_at = UTCDateTimeField(read_only=True, allow_null=True)
+    activated_at = UTCDateTimeField(read_only=True, allow_null=True)
+    checked_at = UTCDateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = Domain

@@ -4,6 +4,7 @@ from rest_framework.response import Response
 
 from hotapi.api.pagination import paginate
 from hotapi.api.permissions import needs
+from hotapi.api.schema import error_responses
 from hotapi.api.views import EnvironmentScopedViewSet
 
 from . import selectors, services
@@ -30,7 +31,10 @@ class DomainViewSet(EnvironmentScopedViewSet):
         domains = selectors.domain_list(environment=self.environment)
         return paginate(self, domains, DomainSerializer)
 
-    @extend_schema(request=DomainCreateSerializer, responses={201: DomainSerializer})
+    @extend_schema(
+        request=DomainCreateSerializer,
+        responses={201: DomainSerializer, **error_responses(403, 409)},
+    )
     def create(self, request):
         payload = DomainCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)

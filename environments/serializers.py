@@ -44,8 +44,15 @@ class StrictIntegerField(serializers.IntegerField):
 PERMISSIONS_HELP = '{"<type>:<path>": ["<action>", ...]}, e.g. {"stream:*": ["read"]}'
 
 
+def permissions_field() -> serializers.DictField:
+    """A permission map: resource pattern → actions (checked in full by the service)."""
+    return serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), help_text=PERMISSIONS_HELP
+    )
+
+
 class SessionCreateSerializer(StrictSerializer):
-    permissions = serializers.JSONField(help_text=PERMISSIONS_HELP)
+    permissions = permissions_field()
     metadata = serializers.JSONField(required=False, allow_null=True)
     expires_in = StrictIntegerField(
         required=False,
@@ -70,7 +77,7 @@ class IssuedSessionSerializer(SessionSerializer):
 class ServiceKeyCreateSerializer(StrictSerializer):
     name = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=255)
     description = StrictCharField(required=False, allow_null=True, allow_blank=True)
-    permissions = serializers.JSONField(help_text=PERMISSIONS_HELP)
+    permissions = permissions_field()
     metadata = serializers.JSONField(required=False, allow_null=True)
     expires_in = StrictIntegerField(
         required=False, allow_null=True, help_text="Lifetime in seconds; null: never expires."

@@ -5,6 +5,7 @@ from rest_framework.views import APIView
 
 from hotapi.api.pagination import paginate
 from hotapi.api.permissions import needs
+from hotapi.api.schema import error_responses
 from hotapi.api.views import EnvironmentScopedViewSet
 
 from . import selectors, services
@@ -90,7 +91,9 @@ class SessionViewSet(IssuedByApiKeyViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        operation_id="sessions_revoke_all", request=None, responses=RevokedCountSerializer
+        operation_id="sessions_revoke_all",
+        request=None,
+        responses={200: RevokedCountSerializer},
     )
     def revoke_all(self, request):
         revoked = services.sessions_revoke(sessions=selectors.session_list(api_key=self.api_key))
@@ -130,7 +133,10 @@ class ServiceKeyViewSet(IssuedByApiKeyViewSet):
     def retrieve(self, request, service_key_id=None):
         return Response(ServiceKeySerializer(self.get_service_key()).data)
 
-    @extend_schema(request=ServiceKeyUpdateSerializer, responses=ServiceKeySerializer)
+    @extend_schema(
+        request=ServiceKeyUpdateSerializer,
+        responses={200: ServiceKeySerializer, **error_responses(409)},
+    )
     def partial_update(self, request, service_key_id=None):
         payload = ServiceKeyUpdateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -145,7 +151,9 @@ class ServiceKeyViewSet(IssuedByApiKeyViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        operation_id="service_keys_revoke_all", request=None, responses=RevokedCountSerializer
+        operation_id="service_keys_revoke_all",
+        request=None,
+        responses={200: RevokedCountSerializer},
     )
     def revoke_all(self, request):
         keys = selectors.service_key_list(api_key=self.api_key)

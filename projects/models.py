@@ -8,17 +8,26 @@ from hotapi.ids import uuid7
 
 PROJECT_NAME_MAX_LENGTH = 255
 # The `hot` CLI names a project after its directory (`MyApp`, `my_app`, `My App`), so names are
-# what a directory may be called, less what cannot travel in one URL path segment.
-_UNUSABLE = re.compile(r"[/\\\x00-\x1f\x7f]")
+# what a directory may be called, less what cannot travel in one URL path segment: no '/', '\\'
+# or control characters, no whitespace at either end, no leading '.' (so never '.' or '..').
+# Written out (not \s) so the same pattern means the same in Python and in the OpenAPI
+# document's ECMAScript regex.
+_CONTROL = r"\x00-\x1f\x7f-\x9f"
+_END_SPACE = r"\x20\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+PROJECT_NAME_PATTERN = (
+    rf"^[^./\\{_CONTROL}{_END_SPACE}]"
+    rf"(?:[^/\\{_CONTROL}]{{0,{PROJECT_NAME_MAX_LENGTH - 2}}}[^/\\{_CONTROL}{_END_SPACE}])?$"
+)
+PROJECT_NAME_RULE = (
+    f"must be 1-{PROJECT_NAME_MAX_LENGTH} characters without '/', '\\' or control characters, "
+    "not start with '.' nor start or end with whitespace"
+)
+_NAME = re.compile(PROJECT_NAME_PATTERN)
 
 
 def validate_project_name(name: str) -> None:
-    if not name or len(name) > PROJECT_NAME_MAX_LENGTH:
-        raise ValidationError(f"must be 1-{PROJECT_NAME_MAX_LENGTH} characters")
-    if _UNUSABLE.search(name):
-        raise ValidationError("must not contain '/', '\\' or control characters")
-    if name != name.strip() or name in (".", ".."):
-        raise ValidationError("must not start or end with whitespace, nor be '.' or '..'")
+    if not _NAME.fullmatch(name or ""):
+        raise ValidationError(PROJECT_NAME_RULE)
     if parse_uuid(name) is not None:
         # /projects/{ref} reads a UUID as an id, so such a name could never be looked up.
         raise ValidationError("must not have the shape of a UUID")

@@ -1,9 +1,15 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from hotapi.api.serializers import StrictCharField, StrictSerializer, UTCDateTimeField
+from hotapi.api.serializers import StrictRegexField, StrictSerializer, UTCDateTimeField
 
-from .models import PROJECT_NAME_MAX_LENGTH, Project, validate_project_name
+from .models import (
+    PROJECT_NAME_MAX_LENGTH,
+    PROJECT_NAME_PATTERN,
+    PROJECT_NAME_RULE,
+    Project,
+    validate_project_name,
+)
 
 
 def _validate_name(value: str) -> str:
@@ -26,10 +32,10 @@ class ProjectSerializer(serializers.ModelSerializer):
 
 
 class ProjectWriteSerializer(StrictSerializer):
-    name = StrictCharField(
+    name = StrictRegexField(
+        PROJECT_NAME_PATTERN,
         max_length=PROJECT_NAME_MAX_LENGTH,
-        trim_whitespace=False,
         validators=[_validate_name],
-        help_text="What a directory may be called: no '/', '\\' or control characters, no "
-        "surrounding whitespace, not '.' or '..', and not shaped like a UUID",
+        error_messages={"invalid": PROJECT_NAME_RULE},
+        help_text=f"A directory name: {PROJECT_NAME_RULE}; not shaped like a UUID",
     )

@@ -19,7 +19,8 @@ from rest_framework.response import Response
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 500
 MAX_OFFSET = 1_000_000_000
-_DIGITS = re.compile(r"[0-9]{1,18}")  # fits a 64-bit integer
+_DIGITS = re.compile(r"[0-9]+")
+_MAX_DIGITS = 18  # beyond, the value is larger than any maximum here (and than 64 bits)
 
 
 def query_int(request, name: str, default: int, maximum: int, *, clamp: bool = False) -> int:
@@ -29,14 +30,14 @@ def query_int(request, name: str, default: int, maximum: int, *, clamp: bool = F
     raw = request.query_params.get(name)
     if raw is None:
         return default
+    shown = raw if len(raw) <= 40 else raw[:40] + "..."
     if not _DIGITS.fullmatch(raw):
-        shown = raw if len(raw) <= 40 else raw[:40] + "..."
         raise ValidationError({name: [f"must be a non-negative integer, got {shown!r}"]})
-    value = int(raw)
+    value = int(raw) if len(raw) <= _MAX_DIGITS else maximum + 1
     if value > maximum:
         if clamp:
             return maximum
-        raise ValidationError({name: [f"must be at most {maximum}, got {value}"]})
+        raise ValidationError({name: [f"must be at most {maximum}, got {shown}"]})
     return value
 
 

@@ -17,7 +17,8 @@ import httpx
 import pytest
 from django.conf import settings
 
-from environments.services import api_key_issue
+from domains.services import domain_create
+from environments.services import api_key_issue, service_key_create, session_create
 from events.services import EventSource, event_publish
 from runs.execution import execute_run
 from runs.routing import event_route
@@ -57,6 +58,10 @@ def _seed(environment) -> dict[str, str]:
     )
     (run_id,) = event_route(event_id=event.pk)
     execute_run(run_id=run_id)
+    issuer = api_key_issue(environment=environment, name="fuzz-issuer").api_key
+    session = session_create(api_key=issuer, permissions={"stream:*": ["read"]}).session
+    service_key = service_key_create(api_key=issuer, permissions={"event:*": ["create"]})
+    domain = domain_create(environment=environment, domain="hooks.fuzz.example")
     # Projects by id: a rename (PATCH) keeps them reachable.
     return {
         "project_ref": str(project.pk),
@@ -67,6 +72,9 @@ def _seed(environment) -> dict[str, str]:
         "event_id": str(event.pk),
         "stream_id": str(event.stream_id),
         "run_id": str(run_id),
+        "session_id": str(session.pk),
+        "service_key_id": str(service_key.service_key.pk),
+        "domain_id": str(domain.pk),
     }
 
 
@@ -102,6 +110,17 @@ def _config(values: dict[str, str]) -> str:
         "[operations.checks.positive_data_acceptance]",
         "expected-statuses = [200, 201, 400]",
     ]
+    # Which actions each resource type takes (a permission map) and what makes a host name (its
+    # labels, not an IP address) are checked by the service with a message naming the rule; the
+    # schema says the shape (a map of lists of strings, a string of at most 253 characters).
+    for operation_id in ("sessions_create", "service_keys_create", "domains_create"):
+        lines += [
+            "",
+            "[[operations]]",
+            f'include-operation-id = "{operation_id}"',
+            "[operations.checks.positive_data_acceptance]",
+            "expected-statuses = [200, 201, 400, 409]",
+        ]
     return "\n".join(lines) + "\n"
 
 
