@@ -1,10 +1,11 @@
 """Appending to the durable stream log, and waking the web processes that tail it."""
 
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from hotapi.redis_client import redis_client
@@ -14,18 +15,24 @@ from .models import StreamEntry
 
 log = logging.getLogger(__name__)
 
+# After Redis failed, wake-ups are not attempted for this long (each would wait for a timeout).
+REDIS_RETRY_SECONDS = 5.0
+_redis_retry_at = 0.0
+
 
 def notify_appended() -> None:
     """Wake the stream hubs now rather than at their next poll: this process's directly,
     other processes' through Redis when it is configured."""
+    global _redis_retry_at
 
     wake_local_hub()
-    if not settings.REDIS_URL:
+    if not settings.REDIS_URL or time.monotonic() < _redis_retry_at:
         return
     try:
         redis_client().publish(NOTIFY_CHANNEL, b"1")
-    except Exception:  # a missed wake-up only delays delivery until the next poll
-        log.warning("Could not publish a stream wake-up", exc_info=True)
+    except Exception as exc:  # a missed wake-up only delays delivery until the next poll
+        _redis_retry_at = time.monotonic() + REDIS_RETRY_SECONDS
+        log.warning("Could not publish a stream wake-up (%s); hubs poll meanwhile", exc)
 
 
 def prune(*, older_than_days: float, batch: int = 10_000) -> int:
@@ -45,6 +52,25 @@ def prune(*, older_than_days: float, batch: int = 10_000) -> int:
 
 
 def append(*, environment_id, stream_id, kind: str, payload: dict, run_id=None) -> StreamEntry:
+    """Add an entry. On PostgreSQL its transaction must own a transaction id before the entry
+    takes its log id, or the hub's commit horizon (events/hub.py) could miss it in flight:
+    callers inside a transaction have written before; a lone append takes one first."""
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_current_xact_id()")
+            return _insert(environment_id, stream_id, kind, payload, run_id)
+    return _insert(environment_id, stream_id, kind, payload, run_id)
+
+
+def append_many(entries: list[StreamEntry]) -> None:
+    """Add several entries in one statement, inside the caller's transaction (which has
+    written before, see ``append``)."""
+    StreamEntry.objects.bulk_create(entries)
+    transaction.on_commit(notify_appended)
+
+
+def _insert(environment_id, stream_id, kind, payload, run_id) -> StreamEntry:
     entry = StreamEntry.objects.create(
         environment_id=environment_id,
         stream_id=stream_id,

@@ -3,17 +3,18 @@
 import logging
 from datetime import timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from builds.selectors import serving_builds, serving_event_handlers
 from events import streamlog
 from events.models import Event
 from events.services import CALL_EVENT, event_summary
+from hotapi.db import retrying
 
 from .execution import execute_run
 from .models import Run, RunType
-from .services import enqueue_runs, run_create, run_create_failed
+from .retries import retry_policy
+from .services import enqueue_runs, run_create, run_create_failed, run_transaction
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ def _handler_runs(event: Event) -> list[Run]:
             project_id=handler.build.project_id,
             build_id=handler.build_id,
             origin_run_id=event.origin_run_id,
+            retry_policy=retry_policy(handler.meta),
         )
         for handler in selected
     ]
@@ -86,11 +88,19 @@ def event_route(*, event_id, execute_inline: bool = False) -> list:
 
     With ``execute_inline`` (the routing task) a single resulting run is executed right here
     instead of going back through the broker: one hop less for the common one-handler event.
-    Should this worker die first, the sweep enqueues the waiting run."""
-    with transaction.atomic():
-        event = Event.objects.select_for_update().filter(pk=event_id).first()
+    Should this worker die first, the sweep dispatches the waiting run."""
+    runs, inline = _route(event_id, execute_inline)
+    if inline is not None:
+        execute_run(run_id=inline)
+    return [run.pk for run in runs]
+
+
+@retrying()
+def _route(event_id, execute_inline: bool) -> tuple[list[Run], object]:
+    with run_transaction():
+        event = Event.objects.select_for_update(no_key=True).filter(pk=event_id).first()
         if event is None or event.dispatched_at is not None:
-            return []
+            return [], None
         if event.event_type == CALL_EVENT:
             runs = [_call_run(event)]
         else:
@@ -105,16 +115,16 @@ def event_route(*, event_id, execute_inline: bool = False) -> list:
             payload=event_summary(event),
         )
         queued = [run.pk for run in runs if run.status == "queued"]
-        inline = execute_inline and len(queued) == 1
-        if not inline:
-            enqueue_runs(queued)
-    if inline:
-        execute_run(run_id=queued[0])
-    return [run.pk for run in runs]
+        if execute_inline and len(queued) == 1:
+            return runs, queued[0]
+        enqueue_runs(queued)
+    return runs, None
 
 
 def sweep_undispatched(*, older_than_seconds: float = 3.0) -> int:
-    """Route events whose dispatch message was lost (broker down at publish time)."""
+    """Route events whose dispatch message was lost (broker down at publish time, or the
+    broker restarted empty). Callers make sure the work queue is empty first: an event whose
+    message is still waiting in a backlog is not lost."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     pending = list(
         Event.objects.filter(dispatched_at__isnull=True, created_at__lt=cutoff)

@@ -1,10 +1,12 @@
-"""Celery entry points: load by id, call a service. All are idempotent."""
+"""Celery entry points: load by id, call a service. All are idempotent.
 
-from datetime import timedelta
+Periodic work (schedules, retries, the sweep, the lease reaper) is not a Celery task: it runs
+in the maintenance loop (``manage.py runmaintenance``), so it never waits behind user work.
+"""
 
 from celery import shared_task
 
-from . import execution, routing, scheduler, services
+from . import execution, routing
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -21,23 +23,3 @@ def dispatch_event_routing(event_id: str) -> None:
 @shared_task(acks_late=True, ignore_result=True)
 def execute_run(run_id: str) -> str:
     return execution.execute_run(run_id=run_id)
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def scheduler_tick() -> int:
-    return scheduler.scheduler_tick()
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def sweep() -> dict:
-    """Dispatch events and runs whose messages were lost while the broker was unavailable."""
-
-    return {
-        "events": routing.sweep_undispatched(),
-        "runs": services.requeue_stalled_runs(older_than=timedelta(seconds=30)),
-    }
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def reap_leases() -> int:
-    return services.reap_expired_leases()

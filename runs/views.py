@@ -3,6 +3,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from events.selectors import event_get
+from hotapi.api.idempotency import idempotent
 from hotapi.api.pagination import paginate
 from hotapi.api.views import EnvironmentScopedViewSet
 
@@ -10,7 +11,11 @@ from . import selectors, services
 from .serializers import RunSerializer, RunStatsSerializer, RunVariableSerializer
 
 RUN_FILTERS = [
-    OpenApiParameter("status", str, enum=["queued", "running", "succeeded", "failed", "cancelled"]),
+    OpenApiParameter(
+        "status",
+        str,
+        enum=["queued", "running", "succeeded", "failed", "cancelled", "pending_retry"],
+    ),
     OpenApiParameter("type", str, enum=["call", "event", "schedule", "run", "eval", "repl"]),
     OpenApiParameter("time_range", str, description="ISO 8601 duration, e.g. P7D or PT12H"),
     OpenApiParameter("project", str, description="Project name or id"),
@@ -54,6 +59,7 @@ class RunViewSet(EnvironmentScopedViewSet):
         return Response(RunSerializer(services.run_cancel(run=self.get_run())).data)
 
     @extend_schema(request=None, responses={201: RunSerializer})
+    @idempotent
     def rerun(self, request, run_id=None):
         rerun = services.run_rerun(run=self.get_run())
         return Response(RunSerializer(rerun).data, status=status.HTTP_201_CREATED)

@@ -69,6 +69,7 @@ IGNORE_DECORATORS = [
 USED_BY_SETTINGS = [
     "RequestIdMiddleware",
     "TrailingSlashMiddleware",
+    "RateLimitHeadersMiddleware",
     "RequestIdLogFilter",
     "ApiKeyAuthentication",
     "ApiKeyAuthenticationScheme",

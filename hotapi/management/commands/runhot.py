@@ -1,8 +1,10 @@
-"""Run the whole service on one machine: migrate, bootstrap, then web + worker (+ beat).
+"""Run the whole service on one machine: migrate, bootstrap, then web, worker and the
+maintenance loop.
 
-The ASGI server (uvicorn) and a Celery worker with embedded beat run as child processes;
-Ctrl-C or SIGTERM stops both. On first start a ``development`` environment is created and an
-API key printed; later starts print only where the service listens.
+The ASGI server (uvicorn), a Celery worker and the maintenance loop (schedules, retries, the
+lease reaper, the sweep) run as child processes; Ctrl-C or SIGTERM stops them all. On first
+start a ``development`` environment is created and an API key printed; later starts print only
+where the service listens.
 """
 
 import signal
@@ -76,12 +78,14 @@ class Command(BaseCommand):
                     "-A",
                     "hotapi",
                     "worker",
-                    "-B",
                     "--loglevel",
                     "INFO",
                     "--concurrency",
                     str(concurrency),
                 ]
+            )
+            commands.append(
+                [sys.executable, str(settings.BASE_DIR / "manage.py"), "runmaintenance"]
             )
         self._supervise(commands)
 
