@@ -70,7 +70,7 @@ class CommitHorizon:
             if not self.settled:
                 cursor.execute(
                     "SELECT coalesce(bool_and(pg_xact_status(x) <> 'in progress'), true) "
-                    "FROM unnest(pg_snapshot_xip(%s::pg_snapshot)) AS x",
+                    "FROM pg_snapshot_xip(%s::pg_snapshot) AS x",
                     [self._snapshot],
                 )
                 self.settled = cursor.fetchone()[0]

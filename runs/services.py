@@ -431,14 +431,14 @@ def reap_expired_leases() -> int:
 
 
 @retrying()
-def _retry(run_id) -> Run | None:
+def _retry(run_id, now) -> Run | None:
     """Start the next attempt of a ``pending_retry`` run whose time has come: a new run linked
     by ``origin_run_id``; the failed attempt becomes ``failed`` (its outcome was reported when
     it became ``pending_retry``). The (event, route) constraint makes it happen once."""
     with run_transaction():
         run = (
             Run.objects.select_for_update(no_key=True, skip_locked=True, of=("self",))
-            .filter(pk=run_id, status=RunStatus.PENDING_RETRY, next_retry_at__lte=timezone.now())
+            .filter(pk=run_id, status=RunStatus.PENDING_RETRY, next_retry_at__lte=now)
             .first()
         )
         if run is None:
@@ -466,12 +466,13 @@ def _retry(run_id) -> Run | None:
 
 def start_due_retries(*, now=None, batch: int = 200) -> int:
     """Start every retry whose ``next_retry_at`` has come (the maintenance loop's job)."""
+    now = now or timezone.now()
     due = list(
-        Run.objects.filter(status=RunStatus.PENDING_RETRY, next_retry_at__lte=now or timezone.now())
+        Run.objects.filter(status=RunStatus.PENDING_RETRY, next_retry_at__lte=now)
         .order_by("next_retry_at")
         .values_list("pk", flat=True)[:batch]
     )
-    return sum(1 for run_id in due if _retry(run_id) is not None)
+    return sum(1 for run_id in due if _retry(run_id, now) is not None)
 
 
 def retry_successor(run: Run) -> Run | None:

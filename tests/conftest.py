@@ -10,7 +10,11 @@ from environments.services import api_key_issue, environment_ensure
 from projects.models import Project
 
 from .live import TEST_ENCRYPTION_KEY, hot_server, make_hot_server  # noqa: F401  (fixtures)
-from .worker import celery_queue, celery_worker_process  # noqa: F401  (fixtures)
+from .worker import (  # noqa: F401  (fixtures)
+    celery_queue,
+    celery_worker_process,
+    maintenance_process,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +43,12 @@ def _fresh_storage(settings, storage_dir):
     settings.STORAGES = storages
 
 
-PROCESS_FIXTURES = {"celery_worker_process", "hot_server", "make_hot_server"}
+PROCESS_FIXTURES = {
+    "celery_worker_process",
+    "hot_server",
+    "make_hot_server",
+    "maintenance_process",
+}
 
 
 @pytest.fixture(autouse=True)

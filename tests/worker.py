@@ -86,6 +86,44 @@ def celery_worker_process(
     worker.stop()
 
 
+class MaintenanceProcess:
+    """``manage.py runmaintenance`` in a child process, with the test database."""
+
+    def __init__(self, log_path, **env: str):
+        self.log_path = log_path
+        self.log = open(log_path, "wb")  # noqa: SIM115  (closed in stop())
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "runmaintenance"],
+            cwd=BASE_DIR,
+            env=child_environment(**env),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def output(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def maintenance_process(django_db_setup, django_db_blocker, tmp_path, storage_dir, celery_queue):
+    """The maintenance loop for one test (its sweep and reaper would disturb tests that drive
+    them by hand, so it is never shared)."""
+    with django_db_blocker.unblock():
+        loop = MaintenanceProcess(tmp_path / "maintenance.log")
+    yield loop
+    loop.stop()
+
+
 def wait_for(predicate, timeout: float = 30, interval: float = 0.1, message: str = "condition"):
     """Poll ``predicate`` (reading fresh rows each time) until it returns a truthy value."""
     deadline = time.monotonic() + timeout
