@@ -44,43 +44,49 @@ START_SCAN = 1000  # ids below the newest one checked for gaps when a hub starts
 
 
 class CommitHorizon:
-    """PostgreSQL: up to which stream-log id every insert has committed or rolled back."""
+    """Up to which stream-log id every insert has committed or rolled back.
+
+    A horizon is taken when a gap is met (after the rows were read) and checked before the
+    next read, so a transaction that commits in between is seen by that read rather than
+    mistaken for a rollback. On SQLite every gap is final at once (serialized writers: a
+    visible id proves every lower id's transaction had ended before it was written)."""
 
     def __init__(self):
-        self.upto: int | None = None  # the sequence's value when the horizon was taken
-        self._snapshot: str | None = None  # in-flight transactions just after
-        self.settled = False
+        self.settled_upto = 0  # every id up to here is final
+        self._pending: tuple[int, str] | None = None  # (sequence value, snapshot) to settle
 
-    def capture(self, cursor) -> None:
-        cursor.execute(
-            "SELECT pg_sequence_last_value(pg_get_serial_sequence(%s, 'id'))",
-            [StreamEntry._meta.db_table],
-        )
-        self.upto = cursor.fetchone()[0] or 0
-        # A separate statement, so its snapshot is taken after the value was read.
-        cursor.execute("SELECT pg_current_snapshot()::text")
-        self._snapshot = cursor.fetchone()[0]
-        self.settled = False
-
-    def settles(self, gap_id: int) -> bool:
-        """Whether the missing ``gap_id`` is final (its insert rolled back)."""
+    def refresh(self) -> None:
+        """Settle the pending horizon if all of its transactions have ended (call before
+        reading the rows the result is applied to)."""
+        if self._pending is None:
+            return
+        upto, snapshot = self._pending
         with connection.cursor() as cursor:
-            if self.upto is None or gap_id > self.upto:
-                self.capture(cursor)
-            if not self.settled:
+            cursor.execute(
+                "SELECT coalesce(bool_and(pg_xact_status(x) <> 'in progress'), true) "
+                "FROM pg_snapshot_xip(%s::pg_snapshot) AS x",
+                [snapshot],
+            )
+            if cursor.fetchone()[0]:
+                self.settled_upto = max(self.settled_upto, upto)
+                self._pending = None
+
+    def is_final(self, gap_top: int) -> bool:
+        """Whether the gap ending at ``gap_top`` is final; if not, make sure a horizon that
+        covers it will be checked."""
+        if connection.vendor != "postgresql" or gap_top <= self.settled_upto:
+            return True
+        if self._pending is None:
+            with connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT coalesce(bool_and(pg_xact_status(x) <> 'in progress'), true) "
-                    "FROM pg_snapshot_xip(%s::pg_snapshot) AS x",
-                    [self._snapshot],
+                    "SELECT pg_sequence_last_value(pg_get_serial_sequence(%s, 'id'))",
+                    [StreamEntry._meta.db_table],
                 )
-                self.settled = cursor.fetchone()[0]
-        return self.settled and gap_id <= self.upto
-
-
-def gap_is_final(horizon: CommitHorizon, gap_id: int) -> bool:
-    if connection.vendor != "postgresql":
-        return True  # serialized writers: a later visible id proves this one is settled
-    return horizon.settles(gap_id)
+                upto = cursor.fetchone()[0] or 0
+                # A separate statement, so its snapshot is taken after the value was read.
+                cursor.execute("SELECT pg_current_snapshot()::text")
+                self._pending = (upto, cursor.fetchone()[0])
+        return False
 
 
 @dataclass(eq=False)
@@ -238,6 +244,7 @@ class StreamHub:
 
     def poll_once(self) -> int:
         """Deliver committed entries after the cursor, in id order. Returns how many."""
+        self._horizon.refresh()
         rows = list(
             StreamEntry.objects.filter(id__gt=self._cursor)
             .order_by("id")
@@ -247,9 +254,13 @@ class StreamHub:
         expected = self._cursor + 1
         self._waiting_for_gap = False
         for row in rows:
-            if row[0] != expected and not gap_is_final(self._horizon, row[0] - 1):
-                self._waiting_for_gap = True  # an earlier insert may still commit
-                break
+            if row[0] != expected:
+                if not self._horizon.is_final(row[0] - 1):
+                    self._waiting_for_gap = True  # an earlier insert may still commit
+                    break
+                log.info(
+                    "Stream log ids %d..%d were rolled back; passed over", expected, row[0] - 1
+                )
             ready.append(entry_from_row(row))
             expected = row[0] + 1
         if not ready:

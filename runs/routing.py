@@ -86,9 +86,10 @@ def event_route(*, event_id, execute_inline: bool = False) -> list:
     """Create the event's runs once. A repeated dispatch finds the event dispatched and does
     nothing; the (event, route) unique constraint backs that up under any race.
 
-    With ``execute_inline`` (the routing task) a single resulting run is executed right here
-    instead of going back through the broker: one hop less for the common one-handler event.
-    Should this worker die first, the sweep dispatches the waiting run."""
+    With ``execute_inline`` (the routing task) the first resulting run is executed right here
+    and only the others are sent to the broker: the routing message is that run's message, so
+    every run costs one message. Should this worker die first, the sweep dispatches the run,
+    which waits with no message out for it."""
     runs, inline = _route(event_id, execute_inline)
     if inline is not None:
         execute_run(run_id=inline)
@@ -115,10 +116,9 @@ def _route(event_id, execute_inline: bool) -> tuple[list[Run], object]:
             payload=event_summary(event),
         )
         queued = [run.pk for run in runs if run.status == "queued"]
-        if execute_inline and len(queued) == 1:
-            return runs, queued[0]
+        inline = queued.pop(0) if execute_inline and queued else None
         enqueue_runs(queued)
-    return runs, None
+    return runs, inline
 
 
 def sweep_undispatched(*, older_than_seconds: float = 3.0) -> int:

@@ -5,6 +5,7 @@ development server sharing the broker (filesystem folder or Redis).
 """
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -19,7 +20,9 @@ from .live import BASE_DIR, child_environment
 
 
 class WorkerProcess:
-    def __init__(self, queue: str, log_path, *, pool: str = "prefork", **env: str):
+    def __init__(
+        self, queue: str, log_path, *, pool: str = "prefork", concurrency: int = 2, **env: str
+    ):
         self.queue = queue
         self.log_path = log_path
         self.log = open(log_path, "wb")  # noqa: SIM115  (closed in stop())
@@ -34,9 +37,9 @@ class WorkerProcess:
                 "-Q",
                 queue,
                 "--pool",
-                "prefork",
+                pool,
                 "--concurrency",
-                "2",
+                str(concurrency),
                 "--loglevel",
                 "INFO",
                 "--without-gossip",
@@ -48,13 +51,22 @@ class WorkerProcess:
             env=child_environment(**env),
             stdout=self.log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so kill() reaches the pool too
         )
 
     def output(self) -> str:
         self.log.flush()
         return self.log_path.read_text(errors="replace")
 
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes at once: nothing gets to clean up."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
     def stop(self) -> None:
+        if self.process.poll() is not None:
+            self.log.close()
+            return
         self.process.terminate()
         try:
             self.process.wait(timeout=15)

@@ -86,5 +86,7 @@ def test_a_rolled_back_entry_is_passed_over(environment):
         _append(environment, stream, "rolled-back")
         transaction.set_rollback(True)
     later = _append(environment, stream, "later")
-    assert hub.poll_once() == 1
+    # SQLite passes the gap at once; PostgreSQL once it has checked that the inserting
+    # transaction ended (on the next poll).
+    assert hub.poll_once() + hub.poll_once() == 1
     assert [entry.id for entry in delivered] == [later.id]
