@@ -11,7 +11,7 @@ order. The tailer therefore delivers strictly in id order and never passes a mis
 the transaction that took it may still commit. When it meets a gap it records a commit
 horizon: the sequence's last value, then the set of transactions in flight (a snapshot taken
 after it). Every id up to that value was taken by a transaction that had either ended by then
-or is in that set, so once all of them have ended (``pg_xact_status``) a gap below the value is
+or is in that set, so once all of them have ended (as a new snapshot sees it) a gap below the value is
 a rolled-back insert and is passed. Waiting is bounded only by those transactions, however
 slow they are to commit. On SQLite writers are serialized, so a visible id proves every lower
 id committed or rolled back. Subscribers can therefore resume from the last id they saw
@@ -62,9 +62,11 @@ class CommitHorizon:
             return
         upto, snapshot = self._pending
         with connection.cursor() as cursor:
+            # Ended as our next read will see it: by snapshot, not by the commit log (which
+            # says "committed" a moment before a new snapshot stops counting it in flight).
             cursor.execute(
-                "SELECT coalesce(bool_and(pg_xact_status(x) <> 'in progress'), true) "
-                "FROM pg_snapshot_xip(%s::pg_snapshot) AS x",
+                "SELECT coalesce(bool_and(pg_visible_in_snapshot(x, pg_current_snapshot())), true)"
+                " FROM pg_snapshot_xip(%s::pg_snapshot) AS x",
                 [snapshot],
             )
             if cursor.fetchone()[0]:
