@@ -11,8 +11,9 @@ order. The tailer therefore delivers strictly in id order and never passes a mis
 the transaction that took it may still commit. When it meets a gap it records a commit
 horizon: the sequence's last value, then the set of transactions in flight (a snapshot taken
 after it). Every id up to that value was taken by a transaction that had either ended by then
-or is in that set, so once all of them have ended (as a new snapshot sees it) a gap below the value is
-a rolled-back insert and is passed. Waiting is bounded only by those transactions, however
+or is in that set (every transaction that appends has written, so owns a transaction id,
+before it takes a log id). Once a new snapshot sees all of them ended, a gap below the value
+is a rolled-back insert and is passed. Waiting is bounded only by those transactions, however
 slow they are to commit. On SQLite writers are serialized, so a visible id proves every lower
 id committed or rolled back. Subscribers can therefore resume from the last id they saw
 (``Last-Event-ID``) without losing or reordering anything.
