@@ -9,14 +9,13 @@ connection.
 Ids are assigned when rows are inserted, but on PostgreSQL transactions may commit out of id
 order. The tailer therefore delivers strictly in id order and never passes a missing id while
 the transaction that took it may still commit. When it meets a gap it records a commit
-horizon: the sequence's last value, then the set of transactions in flight (a snapshot taken
-after it). Every id up to that value was taken by a transaction that had either ended by then
-or is in that set (every transaction that appends has written, so owns a transaction id,
-before it takes a log id). Once a new snapshot sees all of them ended, a gap below the value
-is a rolled-back insert and is passed. Waiting is bounded only by those transactions, however
-slow they are to commit. On SQLite writers are serialized, so a visible id proves every lower
-id committed or rolled back. Subscribers can therefore resume from the last id they saw
-(``Last-Event-ID``) without losing or reordering anything.
+horizon: the sequence's last value, then the transactions holding a write lock on the log.
+Every id up to that value was taken by one of them or by a transaction already over, so once
+none of them holds the lock any more a gap below the value is a rolled-back insert and is
+passed. Waiting is bounded only by those transactions, however slow they are to commit. On
+SQLite writers are serialized, so a visible id proves every lower id committed or rolled back.
+Subscribers can therefore resume from the last id they saw (``Last-Event-ID``) without losing
+or reordering anything.
 """
 
 import asyncio
@@ -44,35 +43,48 @@ REDIS_RETRY_SECONDS = 5.0
 START_SCAN = 1000  # ids below the newest one checked for gaps when a hub starts
 
 
-class CommitHorizon:
-    """Up to which stream-log id every insert has committed or rolled back.
+# Transactions writing to the stream log hold this lock from before their insert takes an id
+# (the parser takes it) until after their commit is visible to new snapshots.
+_WRITERS = (
+    "SELECT {} FROM pg_locks WHERE locktype = 'relation' AND mode = 'RowExclusiveLock'"
+    " AND granted AND relation = %s::regclass"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
 
-    A horizon is taken when a gap is met (after the rows were read) and checked before the
-    next read, so a transaction that commits in between is seen by that read rather than
+
+class CommitHorizon:
+    """Up to which stream-log id every insert has committed or rolled back (PostgreSQL).
+
+    When a gap is met (after the rows were read) the horizon records the sequence's last value,
+    then the transactions holding a write lock on the log at that moment: every id up to the
+    value was taken by one of them or by a transaction already over. It is settled once none
+    of them still holds the lock (released only after its commit became visible), which is
+    checked before the next read, so a commit in between is seen by that read rather than
     mistaken for a rollback. On SQLite every gap is final at once (serialized writers: a
     visible id proves every lower id's transaction had ended before it was written)."""
 
     def __init__(self):
         self.settled_upto = 0  # every id up to here is final
-        self._pending: tuple[int, str] | None = None  # (sequence value, snapshot) to settle
+        self._pending: tuple[int, list[str]] | None = None  # (sequence value, writers)
 
     def refresh(self) -> None:
-        """Settle the pending horizon if all of its transactions have ended (call before
-        reading the rows the result is applied to)."""
+        """Settle the pending horizon if all of its writers are done (call before reading the
+        rows the result is applied to)."""
         if self._pending is None:
             return
-        upto, snapshot = self._pending
-        with connection.cursor() as cursor:
-            # Ended as our next read will see it: by snapshot, not by the commit log (which
-            # says "committed" a moment before a new snapshot stops counting it in flight).
-            cursor.execute(
-                "SELECT coalesce(bool_and(pg_visible_in_snapshot(x, pg_current_snapshot())), true)"
-                " FROM pg_snapshot_xip(%s::pg_snapshot) AS x",
-                [snapshot],
-            )
-            if cursor.fetchone()[0]:
-                self.settled_upto = max(self.settled_upto, upto)
-                self._pending = None
+        upto, writers = self._pending
+        if writers:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT NOT EXISTS ("
+                    + _WRITERS.format("1")
+                    + " AND virtualtransaction = ANY(%s))",
+                    [StreamEntry._meta.db_table, writers],
+                )
+                if not cursor.fetchone()[0]:
+                    return
+        self.settled_upto = max(self.settled_upto, upto)
+        self._pending = None
 
     def is_final(self, gap_top: int) -> bool:
         """Whether the gap ending at ``gap_top`` is final; if not, make sure a horizon that
@@ -80,15 +92,15 @@ class CommitHorizon:
         if connection.vendor != "postgresql" or gap_top <= self.settled_upto:
             return True
         if self._pending is None:
+            table = StreamEntry._meta.db_table
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT pg_sequence_last_value(pg_get_serial_sequence(%s, 'id'))",
-                    [StreamEntry._meta.db_table],
+                    "SELECT pg_sequence_last_value(pg_get_serial_sequence(%s, 'id'))", [table]
                 )
                 upto = cursor.fetchone()[0] or 0
-                # A separate statement, so its snapshot is taken after the value was read.
-                cursor.execute("SELECT pg_current_snapshot()::text")
-                self._pending = (upto, cursor.fetchone()[0])
+                # A separate statement, so the writers are read after the value.
+                cursor.execute(_WRITERS.format("virtualtransaction"), [table])
+                self._pending = (upto, [row[0] for row in cursor.fetchall()])
         return False
 
 

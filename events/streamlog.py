@@ -5,7 +5,7 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from hotapi.redis_client import redis_client
@@ -51,26 +51,13 @@ def prune(*, older_than_days: float, batch: int = 10_000) -> int:
         deleted += StreamEntry.objects.filter(id__in=ids).delete()[0]
 
 
-def append(*, environment_id, stream_id, kind: str, payload: dict, run_id=None) -> StreamEntry:
-    """Add an entry. On PostgreSQL its transaction must own a transaction id before the entry
-    takes its log id, or the hub's commit horizon (events/hub.py) could miss it in flight:
-    callers inside a transaction have written before; a lone append takes one first."""
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_current_xact_id()")
-            return _insert(environment_id, stream_id, kind, payload, run_id)
-    return _insert(environment_id, stream_id, kind, payload, run_id)
-
-
 def append_many(entries: list[StreamEntry]) -> None:
-    """Add several entries in one statement, inside the caller's transaction (which has
-    written before, see ``append``)."""
+    """Add several entries in one statement."""
     StreamEntry.objects.bulk_create(entries)
     transaction.on_commit(notify_appended)
 
 
-def _insert(environment_id, stream_id, kind, payload, run_id) -> StreamEntry:
+def append(*, environment_id, stream_id, kind: str, payload: dict, run_id=None) -> StreamEntry:
     entry = StreamEntry.objects.create(
         environment_id=environment_id,
         stream_id=stream_id,
