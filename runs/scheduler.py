@@ -58,7 +58,9 @@ def fire_schedule(*, schedule_id, now) -> int:
     with run_transaction():
         rows = Schedule.objects.filter(pk=schedule_id, next_fire_at__lte=now)
         if connection.features.has_select_for_update_skip_locked:
-            rows = rows.select_for_update(skip_locked=True)
+            # Only the schedule row, and FOR NO KEY UPDATE: locking the build or project (or
+            # FOR UPDATE) would conflict with the foreign-key checks of runs being created.
+            rows = rows.select_for_update(skip_locked=True, no_key=True, of=("self",))
         schedule = rows.select_related("build__project").first()
         if schedule is None or not schedule.build.deployed:
             return 0  # fired meanwhile by another scheduler, or undeployed

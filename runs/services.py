@@ -2,10 +2,11 @@
 counters.
 
 Lock order (the same in every transaction here, so none can deadlock with another):
-the event row (routing) → the environment row → run rows → status counters, last. Rows that
-foreign keys point at (environment, run, event) are locked ``FOR NO KEY UPDATE``: it serializes
-claims without conflicting with the ``FOR KEY SHARE`` lock PostgreSQL's foreign-key checks
-take when another transaction inserts a run, a stream entry or a variable referencing them.
+the schedule row (scheduler) or the event row (routing) → the environment row → run rows →
+status counters, last. Rows that foreign keys point at (environment, run, event, schedule,
+build, project) are only ever locked ``FOR NO KEY UPDATE``: it serializes claims without
+conflicting with the ``FOR KEY SHARE`` lock PostgreSQL's foreign-key checks take when another
+transaction inserts a run, a stream entry or a variable referencing them.
 Counter changes are collected during the transaction and applied at its end, netted, in one
 order (see ``run_transaction``). A deadlock or serialization failure that still happens is
 retried by ``hotapi.db.retrying``, never turned into an outcome.
@@ -303,6 +304,8 @@ def run_claim(*, run_id, worker: str) -> Run | None:
 def run_pull_next(*, environment_id, worker: str) -> Run | None:
     """Claim the oldest run of an environment that waits for a slot (no message out for it),
     if a slot is free: how a worker that just freed a slot carries on without a message."""
+    if not _waiting_runs(environment_id).exists():  # the common case: one look at an index
+        return None
     with run_transaction():
         environment = _lock_environment(environment_id)
         if environment is None or _running(environment_id) >= environment.max_concurrent_runs:
