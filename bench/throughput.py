@@ -34,7 +34,6 @@ if __package__ in (None, ""):  # run as a script: make ``bench`` importable
 
 from bench._common import (
     DEFAULT_POSTGRES_URL,
-    REPO,
     Server,
     exit_on_sigterm,
     free_port,
@@ -43,7 +42,7 @@ from bench._common import (
     service_env,
     temp_dir,
 )
-from bench._services import Worker, events_setup, wait_until
+from bench._services import Worker, events_setup, run_client, wait_until
 
 TARGET_SHARE = 0.25
 BATCH = 500
@@ -183,15 +182,7 @@ def measure(args, workers: int) -> dict:
             cmd += ["--token", setup["token"], "--event-type", setup["event_type"]]
             cmd += ["--events", str(args.events), "--tasks", str(args.tasks)]
             cmd += ["--warmup", str(args.warmup), "--redis-url", redis_url]
-            out = subprocess.run(
-                cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=args.timeout
-            )
-            if out.returncode != 0:
-                print((data_dir / "worker.log").read_text(errors="replace")[-3000:])
-                raise RuntimeError(f"client failed:\n{out.stderr[-4000:]}")
-            if worker.process.poll() is not None or server.process.poll() is not None:
-                raise RuntimeError("the server or the worker died during the run")
-    row = json.loads(out.stdout.strip().splitlines()[-1])
+            row = run_client(cmd, env, data_dir, server, worker, timeout=args.timeout)
     row["workers"] = workers
     row["share"] = row["hot_per_s"] / row["empty_per_s"]
     row["messages_per_run"] = row["messages"] / row["runs"]

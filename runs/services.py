@@ -433,6 +433,25 @@ def reap_expired_leases() -> int:
 # --- retries ---------------------------------------------------------------------------------
 
 
+def _follow_up(run: Run, *, route_key: str, retry_attempt: int = 0) -> Run:
+    """A new run of ``run``'s function with the same input, on its stream and event, linked by
+    ``origin_run_id`` and under the same retry policy."""
+    return run_create(
+        environment_id=run.environment_id,
+        stream_id=run.stream_id,
+        event_id=run.event_id,
+        route_key=route_key,
+        run_type=run.run_type,
+        function=run.function,
+        args=run.args,
+        project_id=run.project_id,
+        build_id=run.build_id,
+        origin_run_id=run.pk,
+        retry_policy=run.retry_policy,
+        retry_attempt=retry_attempt,
+    )
+
+
 @retrying()
 def _retry(run_id, now) -> Run | None:
     """Start the next attempt of a ``pending_retry`` run whose time has come: a new run linked
@@ -446,20 +465,7 @@ def _retry(run_id, now) -> Run | None:
         )
         if run is None:
             return None
-        retry = run_create(
-            environment_id=run.environment_id,
-            stream_id=run.stream_id,
-            event_id=run.event_id,
-            route_key=f"retry:{run.pk}",
-            run_type=run.run_type,
-            function=run.function,
-            args=run.args,
-            project_id=run.project_id,
-            build_id=run.build_id,
-            origin_run_id=run.pk,
-            retry_policy=run.retry_policy,
-            retry_attempt=run.retry_attempt + 1,
-        )
+        retry = _follow_up(run, route_key=f"retry:{run.pk}", retry_attempt=run.retry_attempt + 1)
         run.next_retry_at = None
         _move(run, RunStatus.FAILED)
         run.save(update_fields=["status", "next_retry_at"])
@@ -508,19 +514,8 @@ def run_cancel(*, run: Run) -> Run:
 def run_rerun(*, run: Run) -> Run:
     """A new run of the same function with the same input, linked by origin_run_id."""
     with run_transaction():
-        rerun = run_create(
-            environment_id=run.environment_id,
-            stream_id=run.stream_id,
-            event_id=run.event_id,
-            route_key=f"rerun:{timezone.now().timestamp()}:{random.getrandbits(32):08x}",
-            run_type=run.run_type,
-            function=run.function,
-            args=run.args,
-            project_id=run.project_id,
-            build_id=run.build_id,
-            origin_run_id=run.id,
-            retry_policy=run.retry_policy,
-        )
+        route_key = f"rerun:{timezone.now().timestamp()}:{random.getrandbits(32):08x}"
+        rerun = _follow_up(run, route_key=route_key)
         enqueue_runs([rerun.pk])
     return rerun
 

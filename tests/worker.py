@@ -19,7 +19,29 @@ from hotapi.celery import app as celery_app
 from .live import BASE_DIR, child_environment
 
 
-class WorkerProcess:
+class ChildProcess:
+    """A child process of a test with its log file."""
+
+    process: subprocess.Popen
+    log_path = None
+    log = None
+
+    def output(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+class WorkerProcess(ChildProcess):
     def __init__(
         self, queue: str, log_path, *, pool: str = "prefork", concurrency: int = 2, **env: str
     ):
@@ -54,26 +76,10 @@ class WorkerProcess:
             start_new_session=True,  # its own process group, so kill() reaches the pool too
         )
 
-    def output(self) -> str:
-        self.log.flush()
-        return self.log_path.read_text(errors="replace")
-
     def kill(self) -> None:
         """SIGKILL the worker and its pool processes at once: nothing gets to clean up."""
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process.poll() is not None:
-            self.log.close()
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
 
 
 @pytest.fixture(scope="session")
@@ -98,7 +104,7 @@ def celery_worker_process(
     worker.stop()
 
 
-class MaintenanceProcess:
+class MaintenanceProcess(ChildProcess):
     """``manage.py runmaintenance`` in a child process, with the test database."""
 
     def __init__(self, log_path, **env: str):
@@ -111,19 +117,6 @@ class MaintenanceProcess:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-
-    def output(self) -> str:
-        self.log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
 
 
 @pytest.fixture
