@@ -3,7 +3,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from hotapi.api.exceptions import api_error
-from hotapi.api.idempotency import idempotent
+from hotapi.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from hotapi.api.pagination import paginate
 from hotapi.api.views import EnvironmentScopedViewSet
 
@@ -30,7 +30,11 @@ class EventViewSet(EnvironmentScopedViewSet):
     def list(self, request):
         return paginate(self, selectors.event_list(environment=self.environment), EventSerializer)
 
-    @extend_schema(request=EventPublishSerializer, responses={201: EventSerializer})
+    @extend_schema(
+        request=EventPublishSerializer,
+        responses={201: EventSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
     @idempotent
     def create(self, request):
         payload = EventPublishSerializer(data=request.data)
@@ -46,6 +50,7 @@ class EventViewSet(EnvironmentScopedViewSet):
         operation_id="events_batch",
         request=EventBatchSerializer,
         responses={200: EventBatchResultSerializer(many=True)},
+        parameters=[IDEMPOTENCY_KEY],
     )
     @idempotent
     def batch(self, request):

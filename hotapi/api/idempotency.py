@@ -19,12 +19,19 @@ from functools import wraps
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
 
 from hotapi.errors import Conflict, InvalidInput
 from hotapi.models import IdempotencyRecord
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="Replay the first answer to a retried request (24 h); see docs/api.md",
+)
 REPLAYED_HEADER = "Idempotent-Replayed"
 _VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
