@@ -36,7 +36,9 @@ def prepare_bench_environment(**limits):
 
     call_command("migrate", verbosity=0, interactive=False)
     token = issue_key()
-    Environment.objects.filter(name="bench").update(requests_per_hour=QUOTA, **limits)
+    Environment.objects.filter(name="bench").update(
+        requests_per_hour=QUOTA, requests_per_second=0, **limits
+    )
     return token, Environment.objects.get(name="bench")
 
 

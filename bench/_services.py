@@ -87,6 +87,18 @@ class Worker(ChildProcess):
         self.pid = self.process.pid
 
 
+def run_client(cmd: list[str], env: dict[str, str], data_dir: Path, *processes, timeout: float):
+    """Run a benchmark's client process; return the JSON of its last line. Fails (with the
+    worker's log) if it fails or if any of ``processes`` (server, worker) died meanwhile."""
+    out = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    if out.returncode != 0:
+        print((data_dir / "worker.log").read_text(errors="replace")[-3000:])
+        raise RuntimeError(f"client failed:\n{out.stderr[-4000:]}")
+    if any(process.process.poll() is not None for process in processes):
+        raise RuntimeError("the server or the worker died during the run")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..100)."""
     if not values:

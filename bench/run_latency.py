@@ -37,7 +37,14 @@ from bench._common import (
     service_env,
     temp_dir,
 )
-from bench._services import DEFAULT_REDIS_URL, Worker, events_setup, percentile, redis_db
+from bench._services import (
+    DEFAULT_REDIS_URL,
+    Worker,
+    events_setup,
+    percentile,
+    redis_db,
+    run_client,
+)
 
 TARGET_RATIO = 3.0
 
@@ -222,15 +229,7 @@ def measure(args, label: str, env: dict[str, str], data_dir: Path) -> dict:
         cmd += ["--token", setup["token"], "--event-type", setup["event_type"]]
         cmd += ["--events", str(args.events), "--warmup", str(args.warmup)]
         cmd += ["--block", str(args.block)]
-        out = subprocess.run(
-            cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=args.timeout
-        )
-        if out.returncode != 0:
-            print((data_dir / "worker.log").read_text(errors="replace")[-3000:])
-            raise RuntimeError(f"client failed:\n{out.stderr[-4000:]}")
-        if worker.process.poll() is not None or server.process.poll() is not None:
-            raise RuntimeError("the server or the worker died during the run")
-    data = json.loads(out.stdout.strip().splitlines()[-1])
+        data = run_client(cmd, env, data_dir, server, worker, timeout=args.timeout)
     cmd = [sys.executable, "-m", "bench.run_latency", "--probe", "--token", setup["token"]]
     cmd += ["--event-type", setup["event_type"], "--probes", str(args.probes)]
     probe = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)

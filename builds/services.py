@@ -190,7 +190,7 @@ def _record_build(project, info, build_id, build_type, client_hash, stored_key) 
         except DeployError as exc:
             raise InvalidInput(str(exc), details={"file": [str(exc)]}) from None
         build.inspection = {**build.inspection, "functions": preparation.functions}
-        project = Project.objects.select_for_update().get(pk=project.pk)
+        project = Project.objects.select_for_update(no_key=True).get(pk=project.pk)
         _activate(project, build, sequence=_next_sequence(project), warnings=preparation.warnings)
     return build
 
@@ -216,8 +216,8 @@ def deploy_request(*, build: Build) -> DeployQueued:
     """Queue a deploy of ``build``; the currently deployed build keeps serving meanwhile."""
     from .tasks import deploy_build
 
-    project = Project.objects.select_for_update().get(pk=build.project_id)
-    build = Build.objects.select_for_update().get(pk=build.pk)
+    project = Project.objects.select_for_update(no_key=True).get(pk=build.project_id)
+    build = Build.objects.select_for_update(no_key=True).get(pk=build.pk)
     sequence = _next_sequence(project)
     Build.objects.filter(
         project=project, runtime_status__in=[RuntimeStatus.PENDING, RuntimeStatus.LOADING]
@@ -265,7 +265,7 @@ def _activate(project: Project, build: Build, *, sequence: int, warnings: list[s
 
 def deploy_fail(*, build_id, sequence: int, error: str) -> None:
     with transaction.atomic():
-        build = Build.objects.select_for_update().filter(pk=build_id).first()
+        build = Build.objects.select_for_update(no_key=True).filter(pk=build_id).first()
         if build is None or build.deployment_sequence != sequence:
             return
         build.runtime_error = error
@@ -306,8 +306,8 @@ def _deploy_execute(*, build_id, sequence: int) -> str:
         log.info("Deploy of build %s could not be prepared: %s", build.pk, exc)
         return "failed"
     with transaction.atomic():
-        project = Project.objects.select_for_update().get(pk=build.project_id)
-        build = Build.objects.select_for_update().get(pk=build.pk)
+        project = Project.objects.select_for_update(no_key=True).get(pk=build.project_id)
+        build = Build.objects.select_for_update(no_key=True).get(pk=build.pk)
         if not _still_newest(project, sequence) or build.deployment_sequence != sequence:
             if not build.deployed:
                 build.runtime_status = RuntimeStatus.SUPERSEDED

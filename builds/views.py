@@ -6,6 +6,7 @@ from rest_framework import status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
+from hotapi.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from hotapi.api.pagination import paginate
 from hotapi.api.permissions import needs
 from hotapi.api.schema import error_responses
@@ -107,7 +108,8 @@ class ProjectBuildViewSet(ProjectChildViewSet):
             content_type="application/zip",
         )
 
-    @extend_schema(request=None, responses=DeployResultSerializer)
+    @extend_schema(request=None, responses=DeployResultSerializer, parameters=[IDEMPOTENCY_KEY])
+    @idempotent
     def deploy(self, request, project_ref=None, build_id=None):
         build = selectors.build_get(project=self.get_project(), build_id=build_id)
         return Response(DeployResultSerializer(services.deploy_request(build=build)).data)

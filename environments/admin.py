@@ -44,6 +44,7 @@ class EnvironmentAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "requests_per_hour",
+                    "requests_per_second",
                     "max_concurrent_runs",
                     "storage_limit_bytes",
                     "compute_seconds_per_month",

@@ -38,6 +38,10 @@ class Environment(models.Model):
     requests_per_hour = models.PositiveIntegerField(
         default=100_000, help_text="API requests allowed per hour across all keys (429 beyond)."
     )
+    requests_per_second = models.PositiveIntegerField(
+        default=100,
+        help_text="Burst limit: API requests allowed in any one second (0: no burst limit).",
+    )
     max_concurrent_runs = models.PositiveIntegerField(
         default=50, help_text="Runs executing at once; further runs wait their turn."
     )

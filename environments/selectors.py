@@ -33,6 +33,7 @@ def environment_quota(*, environment: Environment) -> dict:
         "compute_used_percent": _percent(compute, environment.compute_seconds_per_month),
         "storage_used_percent": _percent(storage, environment.storage_limit_bytes),
         "requests_per_hour": environment.requests_per_hour,
+        "requests_per_second": environment.requests_per_second,
         "max_concurrent_runs": environment.max_concurrent_runs,
     }
 

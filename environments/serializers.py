@@ -25,6 +25,9 @@ class QuotaSerializer(serializers.Serializer):
     requests_per_hour = serializers.IntegerField(
         help_text="API requests allowed per hour for the environment (429 beyond)."
     )
+    requests_per_second = serializers.IntegerField(
+        help_text="Burst limit: API requests allowed in any one second (0: none; 429 beyond)."
+    )
     max_concurrent_runs = serializers.IntegerField(
         help_text="Runs that may execute at once; further runs wait."
     )

@@ -7,10 +7,15 @@ subscriptions of its stream or environment. It wakes on Redis pub/sub when ``RED
 connection.
 
 Ids are assigned when rows are inserted, but on PostgreSQL transactions may commit out of id
-order. The tailer therefore delivers strictly in id order: when it sees a gap after its cursor
-it waits (up to ``GAP_TIMEOUT``) for the missing ids to commit before passing them, and then
-treats the gap as a rolled-back insert. Subscribers can therefore resume from the last id they
-saw (``Last-Event-ID``) without losing or reordering anything.
+order. The tailer therefore delivers strictly in id order and never passes a missing id while
+the transaction that took it may still commit. When it meets a gap it records a commit
+horizon: the sequence's last value, then the transactions holding a write lock on the log.
+Every id up to that value was taken by one of them or by a transaction already over, so once
+none of them holds the lock any more a gap below the value is a rolled-back insert and is
+passed. Waiting is bounded only by those transactions, however slow they are to commit. On
+SQLite writers are serialized, so a visible id proves every lower id committed or rolled back.
+Subscribers can therefore resume from the last id they saw (``Last-Event-ID``) without losing
+or reordering anything.
 """
 
 import asyncio
@@ -31,10 +36,72 @@ from .models import StreamEntry
 log = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "hot:stream-log"  # appends publish here (events/streamlog.py) to wake hubs
-GAP_TIMEOUT = 2.0
 BATCH = 1000
 SUBSCRIBER_BUFFER = 5000
 REDIS_SAFETY_POLL = 1.0
+REDIS_RETRY_SECONDS = 5.0
+START_SCAN = 1000  # ids below the newest one checked for gaps when a hub starts
+
+
+# Transactions writing to the stream log hold this lock from before their insert takes an id
+# (the parser takes it) until after their commit is visible to new snapshots.
+_WRITERS = (
+    "SELECT {} FROM pg_locks WHERE locktype = 'relation' AND mode = 'RowExclusiveLock'"
+    " AND granted AND relation = %s::regclass"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+
+
+class CommitHorizon:
+    """Up to which stream-log id every insert has committed or rolled back (PostgreSQL).
+
+    When a gap is met (after the rows were read) the horizon records the sequence's last value,
+    then the transactions holding a write lock on the log at that moment: every id up to the
+    value was taken by one of them or by a transaction already over. It is settled once none
+    of them still holds the lock (released only after its commit became visible), which is
+    checked before the next read, so a commit in between is seen by that read rather than
+    mistaken for a rollback. On SQLite every gap is final at once (serialized writers: a
+    visible id proves every lower id's transaction had ended before it was written)."""
+
+    def __init__(self):
+        self.settled_upto = 0  # every id up to here is final
+        self._pending: tuple[int, list[str]] | None = None  # (sequence value, writers)
+
+    def refresh(self) -> None:
+        """Settle the pending horizon if all of its writers are done (call before reading the
+        rows the result is applied to)."""
+        if self._pending is None:
+            return
+        upto, writers = self._pending
+        if writers:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT NOT EXISTS ("
+                    + _WRITERS.format("1")
+                    + " AND virtualtransaction = ANY(%s))",
+                    [StreamEntry._meta.db_table, writers],
+                )
+                if not cursor.fetchone()[0]:
+                    return
+        self.settled_upto = max(self.settled_upto, upto)
+        self._pending = None
+
+    def is_final(self, gap_top: int) -> bool:
+        """Whether the gap ending at ``gap_top`` is final; if not, make sure a horizon that
+        covers it will be checked."""
+        if connection.vendor != "postgresql" or gap_top <= self.settled_upto:
+            return True
+        if self._pending is None:
+            table = StreamEntry._meta.db_table
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_sequence_last_value(pg_get_serial_sequence(%s, 'id'))", [table]
+                )
+                upto = cursor.fetchone()[0] or 0
+                # A separate statement, so the writers are read after the value.
+                cursor.execute(_WRITERS.format("virtualtransaction"), [table])
+                self._pending = (upto, [row[0] for row in cursor.fetchall()])
+        return False
 
 
 @dataclass(eq=False)
@@ -128,8 +195,8 @@ class StreamHub:
         self._by_stream: dict[str, set[Subscription]] = defaultdict(set)
         self._by_environment: dict[str, set[Subscription]] = defaultdict(set)
         self._cursor: int | None = None
-        self._gap_at: int | None = None
-        self._gap_since = 0.0
+        self._horizon = CommitHorizon()
+        self._waiting_for_gap = False
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -165,13 +232,13 @@ class StreamHub:
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 return
-            self._cursor = StreamEntry.objects.aggregate(last=Max("id"))["last"] or 0
+            self._cursor = _start_cursor()
             connection.close()  # the caller's thread must not keep a connection for this
             self._thread = threading.Thread(target=self._run, name="hot-stream-hub", daemon=True)
             self._thread.start()
 
     def _run(self) -> None:
-        redis_wait = self._redis_waiter()
+        waiter = RedisWaiter() if settings.REDIS_URL else None
         interval = settings.HOT_STREAM_POLL_SECONDS
         while True:
             try:
@@ -183,35 +250,16 @@ class StreamHub:
                 time.sleep(1)
             if delivered:
                 continue  # there may be more
-            if redis_wait is not None:
-                redis_wait(REDIS_SAFETY_POLL if self._gap_at is None else interval)
-            else:
-                self._wake.wait(interval)
-                self._wake.clear()
-
-    def _redis_waiter(self):
-        if not settings.REDIS_URL:
-            return None
-        try:
-            pubsub = redis_client().pubsub(ignore_subscribe_messages=True)
-            pubsub.subscribe(NOTIFY_CHANNEL)
-        except Exception:
-            log.warning("Redis pub/sub unavailable; the stream hub polls instead", exc_info=True)
-            return None
-
-        def wait(timeout: float) -> None:
-            try:
-                message = pubsub.get_message(timeout=timeout)
-                while message is not None:  # coalesce a burst of wake-ups into one poll
-                    message = pubsub.get_message(timeout=0)
-            except Exception:
-                log.warning("Redis pub/sub failed; polling", exc_info=True)
-                time.sleep(settings.HOT_STREAM_POLL_SECONDS)
-
-        return wait
+            if waiter is not None and waiter.wait(
+                REDIS_SAFETY_POLL if not self._waiting_for_gap else interval
+            ):
+                continue
+            self._wake.wait(interval)
+            self._wake.clear()
 
     def poll_once(self) -> int:
         """Deliver committed entries after the cursor, in id order. Returns how many."""
+        self._horizon.refresh()
         rows = list(
             StreamEntry.objects.filter(id__gt=self._cursor)
             .order_by("id")
@@ -219,19 +267,17 @@ class StreamHub:
         )
         ready: list[Entry] = []
         expected = self._cursor + 1
-        now = time.monotonic()
-        waiting = False
+        self._waiting_for_gap = False
         for row in rows:
             if row[0] != expected:
-                if self._gap_at != expected:
-                    self._gap_at, self._gap_since = expected, now
-                if now - self._gap_since < GAP_TIMEOUT:
-                    waiting = True  # an earlier insert may still commit: wait for it
+                if not self._horizon.is_final(row[0] - 1):
+                    self._waiting_for_gap = True  # an earlier insert may still commit
                     break
+                log.info(
+                    "Stream log ids %d..%d were rolled back; passed over", expected, row[0] - 1
+                )
             ready.append(entry_from_row(row))
             expected = row[0] + 1
-        if not waiting:
-            self._gap_at = None
         if not ready:
             return 0
         self._dispatch(ready)
@@ -257,6 +303,64 @@ class StreamHub:
                 loop.call_soon_threadsafe(_set_all, events)
             except RuntimeError:  # the loop is closed: its connections are gone
                 pass
+
+
+class RedisWaiter:
+    """Waits for a wake-up on Redis pub/sub; while Redis is down it reports failure at once,
+    so the hub polls the database instead, and it resubscribes every few seconds."""
+
+    def __init__(self):
+        self._pubsub = None
+        self._retry_at = 0.0
+        self._failing = False
+
+    def wait(self, timeout: float) -> bool:
+        """True after a wake-up or ``timeout``; False when Redis cannot be used now."""
+        if time.monotonic() < self._retry_at:
+            return False
+        try:
+            if self._pubsub is None:
+                self._pubsub = redis_client().pubsub(ignore_subscribe_messages=True)
+                self._pubsub.subscribe(NOTIFY_CHANNEL)
+            message = self._pubsub.get_message(timeout=timeout)
+            while message is not None:  # coalesce a burst of wake-ups into one poll
+                message = self._pubsub.get_message(timeout=0)
+        except Exception as exc:
+            if not self._failing:
+                log.warning("Redis pub/sub unavailable (%s); the stream hub polls", exc)
+            self._failing = True
+            self._retry_at = time.monotonic() + REDIS_RETRY_SECONDS
+            self._close()
+            return False
+        if self._failing:
+            log.warning("Redis pub/sub is back; the stream hub waits for wake-ups again")
+            self._failing = False
+        return True
+
+    def _close(self) -> None:
+        try:
+            if self._pubsub is not None:
+                self._pubsub.close()
+        except Exception:  # the connection is already broken
+            log.debug("closing a broken pub/sub connection", exc_info=True)
+        self._pubsub = None
+
+
+def _start_cursor() -> int:
+    """Where a starting hub begins: just before the first missing id among the newest ones
+    (which may still commit), else the newest id."""
+    newest = StreamEntry.objects.aggregate(last=Max("id"))["last"] or 0
+    ids = list(
+        StreamEntry.objects.filter(id__gt=newest - START_SCAN)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    expected = ids[0] if ids else newest
+    for entry_id in ids:
+        if entry_id != expected:
+            return expected - 1
+        expected = entry_id + 1
+    return newest
 
 
 def _set_all(events: list[asyncio.Event]) -> None:

@@ -38,3 +38,19 @@ class EventPublishSerializer(StrictSerializer):
     )
     event_data = serializers.JSONField(allow_null=True)
     stream_id = StrictUUIDField(required=False)
+
+
+class EventBatchSerializer(StrictSerializer):
+    events = serializers.ListField(
+        child=serializers.JSONField(),
+        min_length=1,
+        max_length=1000,
+        help_text="Up to 1,000 publish bodies ({event_type, event_data, stream_id?}).",
+    )
+
+
+class EventBatchResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the item in the request.")
+    status = serializers.IntegerField(help_text="201 when published, else the error's status.")
+    event = EventSerializer(required=False, help_text="The published event.")
+    error = serializers.DictField(required=False, help_text="{code, message[, details]}")

@@ -12,12 +12,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from hotapi.errors import Forbidden, InvalidInput, NotFound
+from hotapi.errors import DomainError, Forbidden, InvalidInput, NotFound
 from hotapi.jsonvalues import find_unstorable
 
 from . import streamlog
 from .dispatch import event_committed
-from .models import Event, Stream
+from .models import Event, Stream, StreamEntry
 
 CALL_EVENT = "hot:call"
 SCHEDULE_EVENT = "hot:schedule"
@@ -137,3 +137,65 @@ def event_publish(
         event_id = str(event.id)
         transaction.on_commit(lambda: event_committed(event_id))
     return event
+
+
+MAX_BATCH_EVENTS = 1000
+
+
+def _batch_stream(environment, stream_id, known: dict) -> Stream:
+    if stream_id is None:
+        return Stream(environment=environment)  # created with the batch
+    if stream_id not in known:
+        known[stream_id] = stream_resolve(environment=environment, stream_id=stream_id)
+    return known[stream_id]
+
+
+@transaction.atomic
+def event_publish_batch(*, environment, items: list[dict], source: EventSource) -> list:
+    """Publish many events in one transaction. ``items`` are validated publish bodies; the
+    result has, per item and in order, its ``Event`` or the ``DomainError`` that refused it
+    (a reserved type, another environment's stream). Refused items do not stop the others."""
+    results: list = [None] * len(items)
+    accepted: list[tuple[int, Event]] = []
+    known_streams: dict = {}
+    now = timezone.now()
+    for index, item in enumerate(items):
+        try:
+            check_publishable(item["event_type"], source=source)
+            stream = _batch_stream(environment, item.get("stream_id"), known_streams)
+        except DomainError as exc:
+            results[index] = exc
+            continue
+        event = Event(
+            environment=environment,
+            stream=stream,
+            event_type=item["event_type"],
+            event_data=item["event_data"],
+            event_time=now,
+        )
+        accepted.append((index, event))
+    Stream.objects.bulk_create(
+        [event.stream for _, event in accepted if event.stream._state.adding]
+    )
+    Event.objects.bulk_create([event for _, event in accepted])
+    streamlog.append_many(
+        [
+            StreamEntry(
+                environment_id=environment.id,
+                stream_id=event.stream_id,
+                kind="event:created",
+                payload=event_summary(event),
+            )
+            for _, event in accepted
+        ]
+    )
+    event_ids = [str(event.id) for _, event in accepted]
+
+    def hand_over():
+        for event_id in event_ids:
+            event_committed(event_id)
+
+    transaction.on_commit(hand_over)
+    for index, event in accepted:
+        results[index] = event
+    return results

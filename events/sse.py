@@ -36,7 +36,9 @@ from .serializers import EventPublishSerializer
 from .sse_schema import ENV_RESPONSE, STREAM_RESPONSE, SUBSCRIBE_WITH_EVENT_RESPONSE
 from .stream_slots import StreamSlot, stream_slot_acquire
 
-RUN_KINDS = ("run:start", "run:stop", "run:fail", "run:cancel")
+# ``run:retry``: a run failed and will be retried (it is ``pending_retry``); its next attempt
+# is a new run on the same stream, for the same event, with ``origin_run_id`` pointing back.
+RUN_KINDS = ("run:start", "run:stop", "run:fail", "run:cancel", "run:retry")
 STREAM_KINDS = (*RUN_KINDS, "stream:data", "run:log")
 ENV_KINDS = (*RUN_KINDS, "event:created", "event:handled")
 REPLAY_RUN_ENTRIES = 200
@@ -109,8 +111,11 @@ def _env_frame(entry: Entry) -> bytes:
     }
     if entry.kind != "run:start":
         data["duration_ms"] = run.get("duration_ms")
-    if entry.kind == "run:fail":
+    if entry.kind in ("run:fail", "run:retry"):
         data["error"] = entry.payload.get("error")
+    if entry.kind == "run:retry":
+        data["retry_attempt"] = run.get("retry_attempt")
+        data["next_retry_at"] = run.get("next_retry_at")
     if entry.kind == "run:cancel":
         data["reason"] = entry.payload.get("error")
     return sse(entry.kind, data, entry.id)

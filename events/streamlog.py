@@ -1,6 +1,7 @@
 """Appending to the durable stream log, and waking the web processes that tail it."""
 
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -14,18 +15,24 @@ from .models import StreamEntry
 
 log = logging.getLogger(__name__)
 
+# After Redis failed, wake-ups are not attempted for this long (each would wait for a timeout).
+REDIS_RETRY_SECONDS = 5.0
+_redis_retry_at = 0.0
+
 
 def notify_appended() -> None:
     """Wake the stream hubs now rather than at their next poll: this process's directly,
     other processes' through Redis when it is configured."""
+    global _redis_retry_at
 
     wake_local_hub()
-    if not settings.REDIS_URL:
+    if not settings.REDIS_URL or time.monotonic() < _redis_retry_at:
         return
     try:
         redis_client().publish(NOTIFY_CHANNEL, b"1")
-    except Exception:  # a missed wake-up only delays delivery until the next poll
-        log.warning("Could not publish a stream wake-up", exc_info=True)
+    except Exception as exc:  # a missed wake-up only delays delivery until the next poll
+        _redis_retry_at = time.monotonic() + REDIS_RETRY_SECONDS
+        log.warning("Could not publish a stream wake-up (%s); hubs poll meanwhile", exc)
 
 
 def prune(*, older_than_days: float, batch: int = 10_000) -> int:
@@ -42,6 +49,12 @@ def prune(*, older_than_days: float, batch: int = 10_000) -> int:
         if not ids:
             return deleted
         deleted += StreamEntry.objects.filter(id__in=ids).delete()[0]
+
+
+def append_many(entries: list[StreamEntry]) -> None:
+    """Add several entries in one statement."""
+    StreamEntry.objects.bulk_create(entries)
+    transaction.on_commit(notify_appended)
 
 
 def append(*, environment_id, stream_id, kind: str, payload: dict, run_id=None) -> StreamEntry:

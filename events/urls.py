@@ -5,6 +5,7 @@ from .views import EventViewSet
 
 urlpatterns = [
     path("events", EventViewSet.as_view({"get": "list", "post": "create"}), name="event-list"),
+    path("events/batch", EventViewSet.as_view({"post": "batch"}), name="event-batch"),
     path("events/<str:event_id>", EventViewSet.as_view({"get": "retrieve"}), name="event-detail"),
     path(
         "streams/subscribe-with-event",

@@ -2,13 +2,27 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
+from hotapi.api.exceptions import api_error
+from hotapi.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from hotapi.api.pagination import paginate
-from hotapi.api.permissions import body_field, needs
+from hotapi.api.permissions import body_field, body_items_field, needs
 from hotapi.api.schema import error_responses
 from hotapi.api.views import EnvironmentScopedViewSet, LargeBodyMixin
 
 from . import selectors, services
-from .serializers import EventPublishSerializer, EventSerializer
+from .serializers import (
+    EventBatchResultSerializer,
+    EventBatchSerializer,
+    EventPublishSerializer,
+    EventSerializer,
+)
+
+
+def _item_error(status_code: int, code: str, message: str, details=None) -> dict:
+    error = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    return {"status": status_code, "error": error}
 
 
 @extend_schema(tags=["events"])
@@ -19,6 +33,8 @@ class EventViewSet(LargeBodyMixin, EnvironmentScopedViewSet):
         "list": needs("event", "read"),
         "retrieve": needs("event", "read"),
         "create": needs("event", "create", path=body_field("event_type")),
+        # Every event of a batch must be one the token may publish (else 403, nothing done).
+        "batch": needs("event", "create", path=body_items_field("events", "event_type")),
     }
 
     def list(self, request):
@@ -26,7 +42,8 @@ class EventViewSet(LargeBodyMixin, EnvironmentScopedViewSet):
 
     @extend_schema(
         request=EventPublishSerializer,
-        responses={201: EventSerializer, **error_responses(403)},
+        responses={201: EventSerializer, **error_responses(403, 409)},
+        parameters=[IDEMPOTENCY_KEY],
         examples=[
             OpenApiExample(
                 "A signup",
@@ -43,6 +60,7 @@ class EventViewSet(LargeBodyMixin, EnvironmentScopedViewSet):
             ),
         ],
     )
+    @idempotent
     def create(self, request):
         payload = EventPublishSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -52,6 +70,52 @@ class EventViewSet(LargeBodyMixin, EnvironmentScopedViewSet):
             **payload.validated_data,
         )
         return Response(EventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="events_batch",
+        request=EventBatchSerializer,
+        responses={200: EventBatchResultSerializer(many=True)},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @idempotent
+    def batch(self, request):
+        """Publish up to 1,000 events in one transaction; each item gets its own result, in
+        request order (a refused item does not stop the others)."""
+        payload = EventBatchSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        results: list[dict] = []
+        valid: list[tuple[int, dict]] = []
+        for index, item in enumerate(payload.validated_data["events"]):
+            body = EventPublishSerializer(data=item)
+            if body.is_valid():
+                valid.append((index, body.validated_data))
+            else:
+                results.append(
+                    {
+                        "index": index,
+                        **_item_error(400, "bad_request", "Invalid event", body.errors),
+                    }
+                )
+        published = services.event_publish_batch(
+            environment=self.environment,
+            items=[item for _, item in valid],
+            source=services.EventSource.CLIENT,
+        )
+        for (index, _), outcome in zip(valid, published, strict=True):
+            if isinstance(outcome, Exception):
+                error = api_error(outcome)
+                results.append(
+                    {
+                        "index": index,
+                        **_item_error(error.status_code, error.error_code, str(error.detail)),
+                    }
+                )
+            else:
+                results.append(
+                    {"index": index, "status": 201, "event": EventSerializer(outcome).data}
+                )
+        results.sort(key=lambda result: result["index"])
+        return Response(results)
 
     def retrieve(self, request, event_id=None):
         event = selectors.event_get(environment=self.environment, event_id=event_id)

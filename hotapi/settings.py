@@ -160,6 +160,7 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "hotapi.api.guards.NoStoreMiddleware",
     "hotapi.api.guards.NulGuardMiddleware",
+    "hotapi.api.throttling.RateLimitHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (the admin's CSS and JS, the self-hosted docs UI) under any server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -246,6 +247,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, Redis ---------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL") or None
+# Request-path Redis calls (rate limits, stream wake-ups) give up after this long and the
+# request goes on without Redis (see hotapi/redis_client.py).
+HOT_REDIS_SOCKET_TIMEOUT = env_float("HOT_REDIS_SOCKET_TIMEOUT", 0.25)
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -287,7 +291,8 @@ STORAGES = {
 }
 
 # --- Celery ---------------------------------------------------------------------------------
-# Periodic work (Celery beat): the scheduler tick, the sweep for lost messages, the lease reaper.
+# Periodic work runs in the maintenance loop (`manage.py runmaintenance`), not in Celery beat:
+# the scheduler tick (also starts due retries), the sweep for lost messages, the lease reaper.
 HOT_SCHEDULER_TICK_SECONDS = env_float("HOT_SCHEDULER_TICK_SECONDS", 1)
 HOT_SWEEP_INTERVAL_SECONDS = env_float("HOT_SWEEP_INTERVAL_SECONDS", 3)
 HOT_REAPER_INTERVAL_SECONDS = env_float("HOT_REAPER_INTERVAL_SECONDS", 5)
@@ -304,6 +309,17 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
         "polling_interval": 0.1,
     }
+else:
+    # An unreachable broker must not hold a request: publishing fails fast, the event is
+    # committed anyway and the sweep dispatches it later.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1}
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 # Processes that should share work must name the same queue (tests use a private one).
 CELERY_TASK_DEFAULT_QUEUE = env_str("HOT_CELERY_QUEUE", "celery")
 CELERY_TASK_ACKS_LATE = True
@@ -313,36 +329,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # Django's LOGGING (with request ids) applies
-CELERY_BEAT_SCHEDULE = {
-    "hot-scheduler-tick": {
-        "task": "runs.tasks.scheduler_tick",
-        "schedule": HOT_SCHEDULER_TICK_SECONDS,
-        "options": {"expires": 5},
-    },
-    "hot-sweep": {
-        "task": "runs.tasks.sweep",
-        "schedule": HOT_SWEEP_INTERVAL_SECONDS,
-        "options": {"expires": 10},
-    },
-    "hot-prune-stream-log": {
-        "task": "events.tasks.prune_stream_log",
-        "schedule": 3600.0,
-        "options": {"expires": 600},
-    },
-    "hot-reaper": {
-        "task": "runs.tasks.reap_leases",
-        "schedule": HOT_REAPER_INTERVAL_SECONDS,
-        "options": {"expires": 10},
-    },
-    "hot-prune-sessions": {
-        "task": "environments.tasks.prune_sessions",
-        "schedule": 3600.0,
-        "options": {"expires": 600},
-    },
-}
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -433,6 +421,18 @@ HOT_STORE_SEARCH_SCAN_LIMIT = env_int("HOT_STORE_SEARCH_SCAN_LIMIT", 50_000)
 HOT_RUN_LEASE_SECONDS = env_int("HOT_RUN_LEASE_SECONDS", 30)
 # Each worker process reuses the month's summed run time this long when checking the quota.
 HOT_COMPUTE_QUOTA_CACHE_SECONDS = env_float("HOT_COMPUTE_QUOTA_CACHE_SECONDS", 10)
+# A worker keeps trying to record a finished run's outcome this long while the database is
+# unreachable (renewing the lease meanwhile) before giving the run up to the reaper.
+HOT_RUN_RECORD_RETRY_SECONDS = env_float("HOT_RUN_RECORD_RETRY_SECONDS", 300)
+# A queued run's message is taken for lost (and the run re-dispatched) when it is older than
+# this and the work queue is empty.
+HOT_RUN_REDISPATCH_SECONDS = env_float("HOT_RUN_REDISPATCH_SECONDS", 60)
+# Limits on Hot's `meta {retry: ...}` (as Hot names them).
+HOT_RETRY_MAX_ATTEMPTS = env_int("HOT_RETRY_MAX_ATTEMPTS", 10)
+HOT_RETRY_MAX_DELAY_MS = env_int("HOT_RETRY_MAX_DELAY_MS", 3_600_000)
+HOT_RETRY_DEFAULT_DELAY_MS = env_int("HOT_RETRY_DEFAULT_DELAY_MS", 1_000)
+# Idempotency-Key: how long a key's first answer is replayed.
+HOT_IDEMPOTENCY_KEY_TTL_SECONDS = env_int("HOT_IDEMPOTENCY_KEY_TTL_SECONDS", 24 * 3600)
 # How often each web process's stream hub polls the stream log without Redis wake-ups.
 HOT_STREAM_POLL_SECONDS = env_float("HOT_STREAM_POLL_SECONDS", 0.1)
 HOT_STREAM_RETENTION_DAYS = env_float("HOT_STREAM_RETENTION_DAYS", 7)

@@ -18,6 +18,7 @@ from builds.preparation import build_resources, prepared_program
 from events import streamlog
 from events.models import Stream
 from events.services import EventSource, event_publish
+from hotapi.db import run_with_retries
 from hotapi.errors import DomainError
 from hotapi.ids import uuid7
 from hotapi.runtime import get_runtime
@@ -31,14 +32,14 @@ from .models import Run, RunStatus, RunVariable
 
 log = logging.getLogger(__name__)
 
+CANCEL_CHECK_INTERVAL = 0.25
+HEARTBEAT_RETRY_SECONDS = 1.0
+
 
 def worker_name() -> str:
-    """This process, as recorded on the runs it claims: read when claiming, because prefork
-    pools import this module before forking their children."""
+    """Host and process id of the process executing (computed per call: prefork children
+    must not inherit their parent's id)."""
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-CANCEL_CHECK_INTERVAL = 0.25
 
 
 class PlatformHooks:
@@ -192,9 +193,16 @@ class LeaseKeeper:
 
     def _loop(self):
         interval = max(0.5, settings.HOT_RUN_LEASE_SECONDS / 3)
+        wait = interval
         try:
-            while not self._stop.wait(interval):
-                services.heartbeat(run_id=self.run_id)
+            while not self._stop.wait(wait):
+                try:
+                    services.heartbeat(run_id=self.run_id)
+                    wait = interval
+                except Exception:  # the database is unreachable: try again soon
+                    log.warning("Could not renew the lease of run %s", self.run_id, exc_info=True)
+                    connection.close()
+                    wait = min(interval, HEARTBEAT_RETRY_SECONDS)
         finally:
             connection.close()
 
@@ -230,38 +238,56 @@ def _variables(hooks: PlatformHooks, captured) -> list[RunVariable]:
     return rows
 
 
-def execute_run(*, run_id) -> str:
-    """Claim and execute one run. Returns the final status, or why nothing ran."""
-    close_old_connections()
-    run = services.run_claim(run_id=run_id, worker=worker_name())
-    if run is None:
-        return "not-claimed"
+def _record(run: Run, **outcome) -> None:
+    """Record the outcome, through deadlocks and database restarts: ``run_finish`` checks the
+    run's state under a lock, so repeating it after an unknown outcome is safe. The lease keeps
+    being renewed meanwhile (by the caller's ``LeaseKeeper``)."""
+    run_with_retries(
+        lambda: services.run_finish(run_id=run.pk, **outcome),
+        what=f"recording run {run.pk}",
+        reconnect_for=settings.HOT_RUN_RECORD_RETRY_SECONDS,
+    )
+
+
+def _execute(run: Run) -> str:
     hooks = PlatformHooks(run)
-    try:
-        with LeaseKeeper(run.pk), closing(hooks):
+    with LeaseKeeper(run.pk), closing(hooks):
+        try:
             if run.build is None:
                 raise RuntimeError("the run has no build to execute")
             prepared = prepared_program(run.build)
             outcome = get_runtime().execute(
                 prepared, run.function, run.args, hooks=hooks, limits=get_runtime().limits()
             )
-    except Exception as exc:  # the worker survives anything the run does
-        # The exception may quote a context value: the log and the run get it masked.
-        trace = "".join(traceback.format_exception(exc))
-        log.error("Run %s could not be executed\n%s", run.pk, mask_secrets(trace, hooks.secrets))
-        services.run_finish(
-            run_id=run.pk,
-            status=RunStatus.FAILED,
-            error=mask_secrets(f"Run could not be executed: {exc}", hooks.secrets),
+        except Exception as exc:  # the worker survives anything the run does
+            # The exception may quote a context value: the log and the run get it masked.
+            trace = "".join(traceback.format_exception(exc))
+            log.error(
+                "Run %s could not be executed\n%s", run.pk, mask_secrets(trace, hooks.secrets)
+            )
+            error = mask_secrets(f"Run could not be executed: {exc}", hooks.secrets)
+            _record(run, status=RunStatus.FAILED, error=error)
+            return RunStatus.FAILED
+        status = outcome.status if outcome.status in RunStatus.values else RunStatus.FAILED
+        _record(
+            run,
+            status=status,
+            result=mask_secrets(outcome.result, hooks.secrets),
+            error=mask_secrets(outcome.error or "", hooks.secrets),
+            variables=_variables(hooks, outcome.variables),
         )
-        return RunStatus.FAILED
-    status = outcome.status if outcome.status in RunStatus.values else RunStatus.FAILED
-    result = mask_secrets(outcome.result, hooks.secrets)
-    services.run_finish(
-        run_id=run.pk,
-        status=status,
-        result=result,
-        error=mask_secrets(outcome.error or "", hooks.secrets),
-        variables=_variables(hooks, outcome.variables),
-    )
+    return status
+
+
+def execute_run(*, run_id) -> str:
+    """Claim and execute one run, then, while its environment has runs waiting for a slot,
+    carry on with those (no message is sent for them). Returns the first run's final status,
+    or why nothing ran."""
+    close_old_connections()
+    run = services.run_claim(run_id=run_id, worker=worker_name())
+    if run is None:
+        return "not-claimed"
+    status = _execute(run)
+    while run := services.run_pull_next(environment_id=run.environment_id, worker=worker_name()):
+        _execute(run)
     return status

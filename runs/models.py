@@ -22,6 +22,7 @@ class RunStatus(models.TextChoices):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    PENDING_RETRY = "pending_retry"  # failed; a new attempt starts at next_retry_at
 
 
 TERMINAL_STATUSES = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
@@ -57,10 +58,17 @@ class Run(models.Model):
     start_time = models.DateTimeField(null=True, blank=True)
     stop_time = models.DateTimeField(null=True, blank=True)
     duration_ms = models.PositiveBigIntegerField(null=True, blank=True)
+    # When the run's one broker message was sent; None while no message is out for it (not
+    # sent yet, or consumed while the environment had no free slot: it then waits to be pulled).
     enqueued_at = models.DateTimeField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=255, blank=True, default="")
     cancel_requested = models.BooleanField(default=False)
+    # Retries (Hot's ``meta {retry: ...}``): the policy is copied from the handler when the run
+    # is created, so later attempts do not depend on what is deployed by then.
+    retry_policy = models.JSONField(null=True, blank=True)
+    retry_attempt = models.PositiveSmallIntegerField(default=0)
+    next_retry_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -83,6 +91,11 @@ class Run(models.Model):
                 fields=["environment", "created_at"],
                 condition=Q(status="queued"),
                 name="run_queued",
+            ),
+            models.Index(
+                fields=["next_retry_at"],
+                condition=Q(status="pending_retry"),
+                name="run_retry_due",
             ),
         ]
 

@@ -3,17 +3,18 @@
 import logging
 from datetime import timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from builds.selectors import serving_builds, serving_event_handlers
 from events import streamlog
 from events.models import Event
 from events.services import CALL_EVENT, event_summary
+from hotapi.db import retrying
 
 from .execution import execute_run
 from .models import Run, RunType
-from .services import enqueue_runs, run_create, run_create_failed
+from .retries import retry_policy
+from .services import enqueue_runs, run_create, run_create_failed, run_transaction
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ def _handler_runs(event: Event) -> list[Run]:
             project_id=handler.build.project_id,
             build_id=handler.build_id,
             origin_run_id=event.origin_run_id,
+            retry_policy=retry_policy(handler.meta),
         )
         for handler in selected
     ]
@@ -84,13 +86,22 @@ def event_route(*, event_id, execute_inline: bool = False) -> list:
     """Create the event's runs once. A repeated dispatch finds the event dispatched and does
     nothing; the (event, route) unique constraint backs that up under any race.
 
-    With ``execute_inline`` (the routing task) a single resulting run is executed right here
-    instead of going back through the broker: one hop less for the common one-handler event.
-    Should this worker die first, the sweep enqueues the waiting run."""
-    with transaction.atomic():
-        event = Event.objects.select_for_update().filter(pk=event_id).first()
+    With ``execute_inline`` (the routing task) the first resulting run is executed right here
+    and only the others are sent to the broker: the routing message is that run's message, so
+    every run costs one message. Should this worker die first, the sweep dispatches the run,
+    which waits with no message out for it."""
+    runs, inline = _route(event_id, execute_inline)
+    if inline is not None:
+        execute_run(run_id=inline)
+    return [run.pk for run in runs]
+
+
+@retrying()
+def _route(event_id, execute_inline: bool) -> tuple[list[Run], object]:
+    with run_transaction():
+        event = Event.objects.select_for_update(no_key=True).filter(pk=event_id).first()
         if event is None or event.dispatched_at is not None:
-            return []
+            return [], None
         if event.event_type == CALL_EVENT:
             runs = [_call_run(event)]
         else:
@@ -105,16 +116,15 @@ def event_route(*, event_id, execute_inline: bool = False) -> list:
             payload=event_summary(event),
         )
         queued = [run.pk for run in runs if run.status == "queued"]
-        inline = execute_inline and len(queued) == 1
-        if not inline:
-            enqueue_runs(queued)
-    if inline:
-        execute_run(run_id=queued[0])
-    return [run.pk for run in runs]
+        inline = queued.pop(0) if execute_inline and queued else None
+        enqueue_runs(queued)
+    return runs, inline
 
 
 def sweep_undispatched(*, older_than_seconds: float = 3.0) -> int:
-    """Route events whose dispatch message was lost (broker down at publish time)."""
+    """Route events whose dispatch message was lost (broker down at publish time, or the
+    broker restarted empty). Callers make sure the work queue is empty first: an event whose
+    message is still waiting in a backlog is not lost."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     pending = list(
         Event.objects.filter(dispatched_at__isnull=True, created_at__lt=cutoff)

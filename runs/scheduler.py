@@ -16,10 +16,12 @@ from django.utils import timezone
 from builds.bundle import latest_fire, next_fire
 from builds.models import Schedule
 from events.services import SCHEDULE_EVENT, EventSource, event_publish
+from hotapi.db import retrying
 from hotapi.timestamps import utc_timestamp
 
 from .models import RunType, ScheduleFire
-from .services import enqueue_runs, run_create
+from .retries import retry_policy
+from .services import enqueue_runs, run_create, run_transaction
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +53,14 @@ def scheduler_tick(*, now=None) -> int:
     return sum(fire_schedule(schedule_id=schedule_id, now=now) for schedule_id in due_ids)
 
 
+@retrying()
 def fire_schedule(*, schedule_id, now) -> int:
-    with transaction.atomic():
+    with run_transaction():
         rows = Schedule.objects.filter(pk=schedule_id, next_fire_at__lte=now)
         if connection.features.has_select_for_update_skip_locked:
-            rows = rows.select_for_update(skip_locked=True)
+            # Only the schedule row, and FOR NO KEY UPDATE: locking the build or project (or
+            # FOR UPDATE) would conflict with the foreign-key checks of runs being created.
+            rows = rows.select_for_update(skip_locked=True, no_key=True, of=("self",))
         schedule = rows.select_related("build__project").first()
         if schedule is None or not schedule.build.deployed:
             return 0  # fired meanwhile by another scheduler, or undeployed
@@ -100,4 +105,5 @@ def _schedule_run(schedule: Schedule, due, now, backfill: bool):
         args=[argument],
         project_id=project.id,
         build_id=schedule.build_id,
+        retry_policy=retry_policy(schedule.meta),
     )

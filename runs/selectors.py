@@ -142,6 +142,7 @@ def run_stats(*, environment) -> dict:
         "failed": totals[RunStatus.FAILED],
         "cancelled": totals[RunStatus.CANCELLED],
         "queued": totals[RunStatus.QUEUED],
+        "pending_retry": totals[RunStatus.PENDING_RETRY],
     }
 
 

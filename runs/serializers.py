@@ -17,7 +17,7 @@ class RunSerializer(serializers.ModelSerializer):
     start_time = UTCDateTimeField(read_only=True, allow_null=True)
     stop_time = UTCDateTimeField(read_only=True, allow_null=True)
     created_at = UTCDateTimeField(read_only=True)
-    retry_attempt = serializers.SerializerMethodField()
+    next_retry_at = UTCDateTimeField(read_only=True, allow_null=True)
     result = serializers.JSONField(read_only=True, allow_null=True)
 
     class Meta:
@@ -37,6 +37,7 @@ class RunSerializer(serializers.ModelSerializer):
             "project_id",
             "project_name",
             "retry_attempt",
+            "next_retry_at",
             "function",
             "duration_ms",
             "created_at",
@@ -44,9 +45,6 @@ class RunSerializer(serializers.ModelSerializer):
 
     def get_project_name(self, run: Run) -> str | None:
         return run.project.name if run.project_id else None
-
-    def get_retry_attempt(self, run: Run) -> int:
-        return 0  # runs are not retried automatically (yet)
 
 
 def run_json(run: Run) -> dict:
@@ -81,3 +79,6 @@ class RunStatsSerializer(serializers.Serializer):
     failed = serializers.IntegerField()
     cancelled = serializers.IntegerField()
     queued = serializers.IntegerField(help_text="Runs waiting for a worker slot (extension).")
+    pending_retry = serializers.IntegerField(
+        help_text="Failed runs whose next attempt is scheduled (extension)."
+    )

@@ -1,7 +1,23 @@
-"""Run lifecycle: create, claim a worker slot, finish, cancel, rerun; status counters."""
+"""Run lifecycle: create, dispatch, claim a worker slot, finish, retry, cancel, rerun; status
+counters.
+
+Lock order (the same in every transaction here, so none can deadlock with another):
+the schedule row (scheduler) or the event row (routing) → the environment row → run rows →
+status counters, last. Rows that foreign keys point at (environment, run, event, schedule,
+build, project) are only ever locked ``FOR NO KEY UPDATE``: it serializes claims without
+conflicting with the ``FOR KEY SHARE`` lock PostgreSQL's foreign-key checks take when another
+transaction inserts a run, a stream entry or a variable referencing them.
+Counter changes are collected during the transaction and applied at its end, netted, in one
+order (see ``run_transaction``). A deadlock or serialization failure that still happens is
+retried by ``hotapi.db.retrying``, never turned into an outcome.
+"""
 
 import logging
 import random
+import threading
+from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.conf import settings
@@ -12,9 +28,11 @@ from django.utils import timezone
 from environments.models import Environment
 from events import streamlog
 from hotapi import metrics
+from hotapi.db import retrying
 from hotapi.errors import Conflict
 
 from .models import TERMINAL_STATUSES, Run, RunCounter, RunStatus, RunType, RunVariable
+from .retries import retries_left, retry_delay
 from .selectors import compute_quota_refusal
 from .serializers import run_json
 
@@ -26,6 +44,7 @@ TERMINAL_KIND = {
     RunStatus.FAILED: "run:fail",
     RunStatus.CANCELLED: "run:cancel",
 }
+RETRY_KIND = "run:retry"
 
 
 def failure_result(message: str, err=None) -> dict:
@@ -33,19 +52,63 @@ def failure_result(message: str, err=None) -> dict:
     return {"$type": "::hot::run/Failure", "$val": {"msg": message, "err": err}}
 
 
-# --- counters --------------------------------------------------------------------------------
+# --- transactions and counters ---------------------------------------------------------------
+
+_pending_counts: ContextVar[dict | None] = ContextVar("hot_run_counts", default=None)
+_thread_slot = threading.local()
+
+
+def _slot() -> int:
+    """One counter slot per thread: a transaction only ever touches its own slot's rows."""
+    if not hasattr(_thread_slot, "value"):
+        _thread_slot.value = random.randrange(COUNTER_SLOTS)
+    return _thread_slot.value
+
+
+def _apply_counts(deltas: dict) -> None:
+    slot = _slot()
+    for (environment_id, status), delta in sorted(deltas.items()):
+        if not delta:
+            continue
+        rows = RunCounter.objects.filter(environment_id=environment_id, status=status, slot=slot)
+        if not rows.update(count=F("count") + delta):
+            RunCounter.objects.get_or_create(
+                environment_id=environment_id, status=status, slot=slot
+            )
+            rows.update(count=F("count") + delta)
+
+
+@contextmanager
+def run_transaction():
+    """A transaction whose status-counter changes are applied at its end, netted and in one
+    order. Nested uses join the outer one (and forget their changes if they roll back)."""
+    deltas = _pending_counts.get()
+    if deltas is not None:
+        saved = dict(deltas)
+        try:
+            with transaction.atomic():
+                yield
+        except BaseException:
+            deltas.clear()
+            deltas.update(saved)
+            raise
+        return
+    deltas = defaultdict(int)
+    token = _pending_counts.set(deltas)
+    try:
+        with transaction.atomic():
+            yield
+            _apply_counts(deltas)
+    finally:
+        _pending_counts.reset(token)
 
 
 def _count(environment_id, status: str, delta: int) -> None:
-    slot = random.randrange(COUNTER_SLOTS)
-    updated = RunCounter.objects.filter(
-        environment_id=environment_id, status=status, slot=slot
-    ).update(count=F("count") + delta)
-    if not updated:
-        counter, _ = RunCounter.objects.get_or_create(
-            environment_id=environment_id, status=status, slot=slot
-        )
-        RunCounter.objects.filter(pk=counter.pk).update(count=F("count") + delta)
+    deltas = _pending_counts.get()
+    if deltas is None:
+        _apply_counts({(str(environment_id), str(status)): delta})
+    else:
+        deltas[(str(environment_id), str(status))] += delta
 
 
 def _move(run: Run, new_status: str) -> None:
@@ -105,7 +168,7 @@ def _log_run(run: Run, kind: str) -> None:
     )
 
 
-# --- create ----------------------------------------------------------------------------------
+# --- create and dispatch ---------------------------------------------------------------------
 
 
 def run_create(
@@ -120,6 +183,8 @@ def run_create(
     project_id=None,
     build_id=None,
     origin_run_id=None,
+    retry_policy=None,
+    retry_attempt: int = 0,
 ) -> Run:
     run = Run.objects.create(
         environment_id=environment_id,
@@ -132,6 +197,8 @@ def run_create(
         project_id=project_id,
         build_id=build_id,
         origin_run_id=origin_run_id,
+        retry_policy=retry_policy,
+        retry_attempt=retry_attempt,
     )
     _count(environment_id, RunStatus.QUEUED, +1)
     log.info(
@@ -147,38 +214,89 @@ def run_create(
 def run_create_failed(*, message: str, **fields) -> Run:
     """A run that could not start (e.g. ``hot:call`` of an unknown function): it is recorded
     and reported on its stream like any failure, so waiting callers get an answer."""
-    run = run_create(**fields)
-    now = timezone.now()
-    run.start_time = run.stop_time = now
-    run.duration_ms = 0
-    run.error = message
-    run.result = failure_result(message)
-    _move(run, RunStatus.FAILED)
-    run.save()
-    _log_run(run, "run:start")
-    _log_run(run, "run:fail")
-    _report_finish(run)
+    with run_transaction():
+        run = run_create(**fields)
+        now = timezone.now()
+        run.start_time = run.stop_time = now
+        run.duration_ms = 0
+        run.error = message
+        run.result = failure_result(message)
+        _move(run, RunStatus.FAILED)
+        run.save()
+        _log_run(run, "run:start")
+        _log_run(run, "run:fail")
+        _report_finish(run)
     return run
 
 
 def enqueue_runs(run_ids: list) -> None:
-    """Send runs to the workers after commit; the sweep re-sends what the broker missed."""
+    """Dispatch runs: one broker message each, sent after the caller's transaction commits.
+
+    ``enqueued_at`` is written in that transaction, so a run is never sent twice by two
+    dispatchers; if the broker refuses, it is cleared again and the sweep dispatches the run
+    later."""
     if not run_ids:
         return
+    now = timezone.now()
+    Run.objects.filter(pk__in=run_ids, status=RunStatus.QUEUED).update(enqueued_at=now)
 
     def send():
         from .tasks import execute_run
 
-        now = timezone.now()
         for run_id in run_ids:
             try:
                 execute_run.delay(str(run_id))
             except Exception:
-                log.warning("Could not enqueue run %s; the sweep will retry", run_id)
-                continue
-            Run.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(enqueued_at=now)
+                log.warning("Could not enqueue run %s; the sweep will dispatch it", run_id)
+                Run.objects.filter(pk=run_id, status=RunStatus.QUEUED, enqueued_at=now).update(
+                    enqueued_at=None
+                )
 
     transaction.on_commit(send)
+
+
+def _waiting_runs(environment_id):
+    """Queued runs with no message out for them, oldest first."""
+    return Run.objects.filter(
+        environment_id=environment_id,
+        status=RunStatus.QUEUED,
+        enqueued_at__isnull=True,
+        cancel_requested=False,
+    ).order_by("created_at")
+
+
+def _lock_environment(environment_id=None, *, run_id=None) -> Environment | None:
+    rows = Environment.objects.select_for_update(no_key=True, of=("self",))
+    if run_id is not None:
+        return rows.filter(runs__id=run_id).first()
+    return rows.filter(pk=environment_id).first()
+
+
+def _running(environment_id) -> int:
+    return Run.objects.filter(environment_id=environment_id, status=RunStatus.RUNNING).count()
+
+
+@retrying()
+def dispatch_waiting_runs(*, environment_id) -> int:
+    """Send a message for waiting runs of an environment, as many as it has free slots not
+    already promised to a message in flight. Returns how many were dispatched."""
+    with run_transaction():
+        environment = _lock_environment(environment_id)
+        if environment is None:
+            return 0
+        in_flight = Run.objects.filter(
+            environment_id=environment_id, status=RunStatus.QUEUED, enqueued_at__isnull=False
+        ).count()
+        free = environment.max_concurrent_runs - _running(environment_id) - in_flight
+        if free <= 0:
+            return 0
+        waiting = list(
+            _waiting_runs(environment_id)
+            .select_for_update(no_key=True, skip_locked=True, of=("self",))
+            .values_list("pk", flat=True)[:free]
+        )
+        enqueue_runs(waiting)
+    return len(waiting)
 
 
 # --- claim and finish ------------------------------------------------------------------------
@@ -188,41 +306,14 @@ def lease_duration() -> timedelta:
     return timedelta(seconds=settings.HOT_RUN_LEASE_SECONDS)
 
 
-def run_claim(*, run_id, worker: str) -> Run | None:
-    """Move a queued run to running if the environment has a free slot. Returns None when the
-    run is not queued (a duplicate message) or the environment is at max_concurrent_runs (the
-    run stays queued and is started when a slot frees)."""
-    with transaction.atomic():
-        # Claims of one environment are serialized so the concurrency limit holds.
-        environment = (
-            Environment.objects.select_for_update(of=("self",)).filter(runs__id=run_id).first()
-        )
-        if environment is None:
-            return None
-        if (refusal := compute_quota_refusal(environment=environment)) is not None:
-            return _refuse_queued(run_id, refusal)
-        running = Run.objects.filter(
-            environment_id=environment.id, status=RunStatus.RUNNING
-        ).count()
-        if running >= environment.max_concurrent_runs:
-            return None
-        now = timezone.now()
-        claimed = Run.objects.filter(
-            pk=run_id, status=RunStatus.QUEUED, cancel_requested=False
-        ).update(
-            status=RunStatus.RUNNING,
-            start_time=now,
-            lease_expires_at=now + lease_duration(),
-            worker=worker,
-        )
-        run = Run.objects.select_related("project", "build").get(pk=run_id)
-        if not claimed:
-            if run.status == RunStatus.QUEUED:  # cancelled before it started
-                _finish(run, RunStatus.CANCELLED, error="Cancelled before it started")
-            return None
-        _count(environment.id, RunStatus.QUEUED, -1)
-        _count(environment.id, RunStatus.RUNNING, +1)
-        _log_run(run, "run:start")
+def _start(run: Run, worker: str) -> Run:
+    now = timezone.now()
+    run.start_time = now
+    run.lease_expires_at = now + lease_duration()
+    run.worker = worker
+    _move(run, RunStatus.RUNNING)
+    run.save(update_fields=["status", "start_time", "lease_expires_at", "worker"])
+    _log_run(run, "run:start")
     log.info(
         "Run %s started: %s on %s",
         run.id,
@@ -233,39 +324,98 @@ def run_claim(*, run_id, worker: str) -> Run | None:
     return run
 
 
-def _refuse_queued(run_id, reason: str) -> None:
-    """A queued run that may not start ends failed with ``reason`` (running runs finish)."""
-    run = Run.objects.select_related("project").get(pk=run_id)
-    if run.status == RunStatus.QUEUED:
-        _finish(run, RunStatus.FAILED, error=reason)
+def _refused_by_quota(environment, run: Run) -> bool:
+    """Over its monthly compute quota, an environment starts no run: ``run`` (queued) ends
+    failed with the reason; running runs finish."""
+    refusal = compute_quota_refusal(environment=environment)
+    if refusal is None:
+        return False
+    _finish(run, RunStatus.FAILED, error=refusal)
+    return True
 
 
-def _finish(run: Run, status: str, *, result=None, error: str = "") -> None:
+@retrying()
+def run_claim(*, run_id, worker: str) -> Run | None:
+    """Move a queued run to running if the environment has a free slot. Returns None when the
+    run is not queued (a duplicate message, or another worker pulled it) or the environment is
+    at max_concurrent_runs: the run then waits, with no message out for it, until a finishing
+    worker pulls it (``run_pull_next``) or the reaper or sweep dispatches it."""
+    with run_transaction():
+        environment = _lock_environment(run_id=run_id)
+        if environment is None:
+            return None
+        run = (
+            Run.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("project", "build")
+            .get(pk=run_id)
+        )
+        if run.status != RunStatus.QUEUED:
+            return None
+        if run.cancel_requested:
+            _finish(run, RunStatus.CANCELLED, error="Cancelled before it started")
+            return None
+        if _refused_by_quota(environment, run):
+            return None
+        if _running(environment.id) >= environment.max_concurrent_runs:
+            if run.enqueued_at is not None:
+                run.enqueued_at = None
+                run.save(update_fields=["enqueued_at"])
+            return None
+        return _start(run, worker)
+
+
+@retrying()
+def run_pull_next(*, environment_id, worker: str) -> Run | None:
+    """Claim the oldest run of an environment that waits for a slot (no message out for it),
+    if a slot is free: how a worker that just freed a slot carries on without a message."""
+    if not _waiting_runs(environment_id).exists():  # the common case: one look at an index
+        return None
+    with run_transaction():
+        environment = _lock_environment(environment_id)
+        if environment is None or _running(environment_id) >= environment.max_concurrent_runs:
+            return None
+        run = (
+            _waiting_runs(environment_id)
+            .select_for_update(no_key=True, skip_locked=True, of=("self",))
+            .select_related("project", "build")
+            .first()
+        )
+        if run is None or _refused_by_quota(environment, run):
+            return None
+        return _start(run, worker)
+
+
+def _stop(run: Run, *, result, error: str) -> None:
     now = timezone.now()
     run.stop_time = now
     if run.start_time is None:
         run.start_time = now
     run.duration_ms = int((now - run.start_time).total_seconds() * 1000)
-    run.result = (
-        result
-        if result is not None
-        else (failure_result(error) if status != RunStatus.SUCCEEDED else None)
-    )
+    run.result = result
     run.error = error
     run.lease_expires_at = None
+
+
+_FINISH_FIELDS = [
+    "status",
+    "start_time",
+    "stop_time",
+    "duration_ms",
+    "result",
+    "error",
+    "lease_expires_at",
+    "cancel_requested",
+    "next_retry_at",
+]
+
+
+def _finish(run: Run, status: str, *, result=None, error: str = "") -> None:
+    if result is None and status != RunStatus.SUCCEEDED:
+        result = failure_result(error)
+    _stop(run, result=result, error=error)
+    run.next_retry_at = None
     _move(run, status)
-    run.save(
-        update_fields=[
-            "status",
-            "start_time",
-            "stop_time",
-            "duration_ms",
-            "result",
-            "error",
-            "lease_expires_at",
-            "cancel_requested",
-        ]
-    )
+    run.save(update_fields=_FINISH_FIELDS)
     _log_run(run, TERMINAL_KIND[status])
     _report_finish(run)
 
@@ -290,35 +440,38 @@ def _report_finish(run: Run) -> None:
     )
 
 
+def _conclude(run: Run, status: str, *, result=None, error: str = "") -> None:
+    """End a running run: a failure with retries left becomes ``pending_retry``."""
+    if (
+        status != RunStatus.FAILED
+        or run.cancel_requested
+        or not retries_left(run.retry_policy, run.retry_attempt)
+    ):
+        _finish(run, status, result=result, error=error)
+        return
+    _stop(run, result=result if result is not None else failure_result(error), error=error)
+    run.next_retry_at = run.stop_time + retry_delay(run.retry_policy, run.retry_attempt)
+    _move(run, RunStatus.PENDING_RETRY)
+    run.save(update_fields=_FINISH_FIELDS)
+    _log_run(run, RETRY_KIND)
+
+
+@retrying()
 def run_finish(*, run_id, status: str, result=None, error: str = "", variables=()) -> bool:
     """Record the outcome of a running run. False when it was already ended (e.g. by the
-    lease reaper), in which case nothing changes."""
-    with transaction.atomic():
-        run = Run.objects.select_for_update(of=("self",)).select_related("project").get(pk=run_id)
+    lease reaper), in which case nothing changes; so it is safe to call again after a lost
+    connection left its first attempt's outcome unknown."""
+    with run_transaction():
+        run = (
+            Run.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("project")
+            .get(pk=run_id)
+        )
         if run.status != RunStatus.RUNNING:
             return False
         RunVariable.objects.bulk_create(variables, batch_size=500)
-        _finish(run, status, result=result, error=error)
-        environment_id = run.environment_id
-    start_queued_runs(environment_id=environment_id)
+        _conclude(run, status, result=result, error=error)
     return True
-
-
-def start_queued_runs(*, environment_id) -> None:
-    """Enqueue the oldest waiting runs of an environment, as many as there are free slots."""
-    waiting_runs = Run.objects.filter(
-        environment_id=environment_id, status=RunStatus.QUEUED, cancel_requested=False
-    )
-    if not waiting_runs.exists():  # the common case: one cheap look at a partial index
-        return
-    environment = Environment.objects.get(pk=environment_id)
-    running = Run.objects.filter(environment_id=environment_id, status=RunStatus.RUNNING).count()
-    free = environment.max_concurrent_runs - running
-    if free <= 0:
-        return
-    waiting = list(waiting_runs.order_by("created_at").values_list("pk", flat=True)[:free])
-    with transaction.atomic():
-        enqueue_runs(waiting)
 
 
 def heartbeat(*, run_id) -> bool:
@@ -330,75 +483,162 @@ def heartbeat(*, run_id) -> bool:
     )
 
 
+@retrying()
+def _reap(run_id) -> str | None:
+    """End one run whose lease expired; returns its environment id, or None if it was not
+    (any longer) expired."""
+    with run_transaction():
+        run = (
+            Run.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("project")
+            .get(pk=run_id)
+        )
+        if run.status != RunStatus.RUNNING or run.lease_expires_at >= timezone.now():
+            return None
+        message = (
+            f"The worker running this run stopped responding (lease expired; worker "
+            f"{run.worker or 'unknown'})"
+        )
+        _conclude(run, RunStatus.FAILED, error=message)
+        return run.environment_id
+
+
 def reap_expired_leases() -> int:
-    """End runs whose worker stopped renewing its lease (killed, crashed, lost)."""
-    reaped = 0
+    """End runs whose worker stopped renewing its lease (killed, crashed, lost): retried under
+    the handler's retry policy, failed otherwise, the cause kept either way. The freed slots
+    go to waiting runs."""
     expired = Run.objects.filter(
         status=RunStatus.RUNNING, lease_expires_at__lt=timezone.now()
     ).values_list("pk", flat=True)[:500]
-    for run_id in list(expired):
-        with transaction.atomic():
-            run = (
-                Run.objects.select_for_update(of=("self",)).select_related("project").get(pk=run_id)
-            )
-            if run.status != RunStatus.RUNNING or run.lease_expires_at >= timezone.now():
-                continue
-            message = (
-                f"The worker running this run stopped responding (lease expired; worker "
-                f"{run.worker or 'unknown'})"
-            )
-            _finish(run, RunStatus.FAILED, error=message)
-            environment_id = run.environment_id
-        reaped += 1
-        start_queued_runs(environment_id=environment_id)
-    return reaped
+    reaped = [_reap(run_id) for run_id in list(expired)]
+    environments = {environment_id for environment_id in reaped if environment_id is not None}
+    for environment_id in environments:
+        dispatch_waiting_runs(environment_id=environment_id)
+    return sum(1 for environment_id in reaped if environment_id is not None)
+
+
+# --- retries ---------------------------------------------------------------------------------
+
+
+def _follow_up(run: Run, *, route_key: str, retry_attempt: int = 0) -> Run:
+    """A new run of ``run``'s function with the same input, on its stream and event, linked by
+    ``origin_run_id`` and under the same retry policy."""
+    return run_create(
+        environment_id=run.environment_id,
+        stream_id=run.stream_id,
+        event_id=run.event_id,
+        route_key=route_key,
+        run_type=run.run_type,
+        function=run.function,
+        args=run.args,
+        project_id=run.project_id,
+        build_id=run.build_id,
+        origin_run_id=run.pk,
+        retry_policy=run.retry_policy,
+        retry_attempt=retry_attempt,
+    )
+
+
+@retrying()
+def _retry(run_id, now) -> Run | None:
+    """Start the next attempt of a ``pending_retry`` run whose time has come: a new run linked
+    by ``origin_run_id``; the failed attempt becomes ``failed`` (its outcome was reported when
+    it became ``pending_retry``). The (event, route) constraint makes it happen once."""
+    with run_transaction():
+        run = (
+            Run.objects.select_for_update(no_key=True, skip_locked=True, of=("self",))
+            .filter(pk=run_id, status=RunStatus.PENDING_RETRY, next_retry_at__lte=now)
+            .first()
+        )
+        if run is None:
+            return None
+        retry = _follow_up(run, route_key=f"retry:{run.pk}", retry_attempt=run.retry_attempt + 1)
+        run.next_retry_at = None
+        _move(run, RunStatus.FAILED)
+        run.save(update_fields=["status", "next_retry_at"])
+        enqueue_runs([retry.pk])
+    return retry
+
+
+def start_due_retries(*, now=None, batch: int = 200) -> int:
+    """Start every retry whose ``next_retry_at`` has come (the maintenance loop's job)."""
+    now = now or timezone.now()
+    due = list(
+        Run.objects.filter(status=RunStatus.PENDING_RETRY, next_retry_at__lte=now)
+        .order_by("next_retry_at")
+        .values_list("pk", flat=True)[:batch]
+    )
+    return sum(1 for run_id in due if _retry(run_id, now) is not None)
+
+
+def retry_successor(run: Run) -> Run | None:
+    """The next attempt of ``run``, if one was started."""
+    return Run.objects.filter(origin_run_id=run.pk, route_key=f"retry:{run.pk}").first()
 
 
 # --- cancel and rerun ------------------------------------------------------------------------
 
 
 def run_cancel(*, run: Run) -> Run:
-    with transaction.atomic():
-        run = Run.objects.select_for_update(of=("self",)).select_related("project").get(pk=run.pk)
+    with run_transaction():
+        run = (
+            Run.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("project")
+            .get(pk=run.pk)
+        )
         if run.status in TERMINAL_STATUSES:
             raise Conflict(f"Run already {run.status}")
         run.cancel_requested = True
         if run.status == RunStatus.QUEUED:
             _finish(run, RunStatus.CANCELLED, error="Cancelled before it started")
+        elif run.status == RunStatus.PENDING_RETRY:
+            _finish(run, RunStatus.CANCELLED, error="Cancelled before its retry")
         else:
             run.save(update_fields=["cancel_requested"])
     return run
 
 
-@transaction.atomic
 def run_rerun(*, run: Run) -> Run:
     """A new run of the same function with the same input, linked by origin_run_id."""
-    rerun = run_create(
-        environment_id=run.environment_id,
-        stream_id=run.stream_id,
-        event_id=run.event_id,
-        route_key=f"rerun:{timezone.now().timestamp()}:{random.getrandbits(32):08x}",
-        run_type=run.run_type,
-        function=run.function,
-        args=run.args,
-        project_id=run.project_id,
-        build_id=run.build_id,
-        origin_run_id=run.id,
-    )
-    enqueue_runs([rerun.pk])
+    with run_transaction():
+        route_key = f"rerun:{timezone.now().timestamp()}:{random.getrandbits(32):08x}"
+        rerun = _follow_up(run, route_key=route_key)
+        enqueue_runs([rerun.pk])
     return rerun
 
 
-def requeue_stalled_runs(*, older_than: timedelta) -> int:
-    """Queued runs whose message may have been lost (broker down at enqueue time)."""
-    cutoff = timezone.now() - older_than
-    stalled = Run.objects.filter(status=RunStatus.QUEUED, cancel_requested=False).filter(
-        enqueued_at__isnull=True, created_at__lt=cutoff
-    ) | Run.objects.filter(status=RunStatus.QUEUED, enqueued_at__lt=cutoff)
-    environments = set(stalled.values_list("environment_id", flat=True)[:1000])
-    for environment_id in environments:
-        start_queued_runs(environment_id=environment_id)
-    return len(environments)
+# --- lost messages ---------------------------------------------------------------------------
+
+
+def dispatch_stalled_runs(
+    *, waiting_for: timedelta, lost_after: timedelta, queue_empty: bool
+) -> int:
+    """The sweep's share for runs: environments with runs waiting for a slot longer than
+    ``waiting_for`` get them dispatched; a message older than ``lost_after`` is taken for lost
+    (the broker restarted empty, or a killed worker had reserved it) only while the work queue
+    is empty (``queue_empty``), since otherwise it may simply still be waiting there."""
+    now = timezone.now()
+    environments = set(
+        _waiting_runs_everywhere()
+        .filter(created_at__lt=now - waiting_for)
+        .values_list("environment_id", flat=True)
+        .distinct()[:1000]
+    )
+    stale = Run.objects.filter(status=RunStatus.QUEUED, enqueued_at__lt=now - lost_after)
+    if queue_empty and stale.exists():
+        lost = list(stale.values_list("pk", "environment_id")[:1000])
+        log.warning("Re-dispatching %d run(s) whose message was lost", len(lost))
+        Run.objects.filter(pk__in=[pk for pk, _ in lost], status=RunStatus.QUEUED).update(
+            enqueued_at=None
+        )
+        environments.update(environment_id for _, environment_id in lost)
+    return sum(dispatch_waiting_runs(environment_id=env_id) for env_id in environments)
+
+
+def _waiting_runs_everywhere():
+    return Run.objects.filter(
+        status=RunStatus.QUEUED, enqueued_at__isnull=True, cancel_requested=False
+    )
 
 
 RUN_TYPES = [choice for choice, _ in RunType.choices]

@@ -1,5 +1,12 @@
 """``GET /v1/runs/{id}/subscribe``: ``run:update`` events, on the SSE machinery of
-``events/sse.py``."""
+``events/sse.py``.
+
+The subscription follows the run's retries, as the official SDK's ``runs.wait`` expects: a
+failed attempt that will be retried is ``pending_retry`` (not terminal), and its next attempt's
+updates follow on the same connection, each with that attempt's ``run_id``; the stream ends
+with the last attempt's outcome. Subscribing to an attempt that was already retried starts
+from the newest attempt.
+"""
 
 from drf_spectacular.utils import extend_schema
 
@@ -11,9 +18,15 @@ from hotapi.api.permissions import needs, url_id
 from .models import TERMINAL_STATUSES
 from .selectors import run_get
 from .serializers import run_json
+from .services import retry_successor
+
+
+def _is_retry_of(run: dict, watched: str) -> bool:
+    return run.get("origin_run_id") == watched and (run.get("retry_attempt") or 0) > 0
 
 
 async def run_updates(subscription, *, run_id: str, snapshot: dict):
+    watched = run_id
     try:
         yield sse("run:update", {"run": snapshot}, subscription.cursor)
         if snapshot["status"] in TERMINAL_STATUSES:
@@ -23,9 +36,13 @@ async def run_updates(subscription, *, run_id: str, snapshot: dict):
                 yield item
                 continue
             for entry in item:
-                if entry.run_id != run_id or entry.kind not in RUN_KINDS:
+                if entry.kind not in RUN_KINDS:
                     continue
                 run = entry.payload["run"]
+                if entry.run_id != watched:
+                    if not _is_retry_of(run, watched):
+                        continue
+                    watched = entry.run_id  # the next attempt
                 yield entry.frame(
                     "run", lambda e=entry: sse("run:update", {"run": e.payload["run"]}, e.id)
                 )
@@ -37,8 +54,8 @@ async def run_updates(subscription, *, run_id: str, snapshot: dict):
 
 @extend_schema(tags=["runs"])
 class RunSubscribeView(SSEView):
-    """``run:update`` events: the current state first, then every change; closes after the
-    run ends."""
+    """``run:update`` events: the current state first, then every change, following retries;
+    closes after the run (or its last retry) ends."""
 
     permission_rules = {"get": needs("run", "read", path=url_id("run_id"))}
 
@@ -57,5 +74,7 @@ class RunSubscribeView(SSEView):
         run = run_get(environment=request.auth.environment, run_id=run_id)
         subscription = get_hub().subscribe(stream_id=run.stream_id)
         run = run_get(environment=request.auth.environment, run_id=run_id)  # after subscribing
+        while (successor := retry_successor(run)) is not None:
+            run = successor
         generator = run_updates(subscription, run_id=str(run.id), snapshot=run_json(run))
         return self.stream_response(generator, subscription)

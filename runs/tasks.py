@@ -1,13 +1,27 @@
-"""Celery entry points: load by id, call a service. All are idempotent."""
+"""Celery entry points: load by id, call a service. All are idempotent.
 
-from datetime import timedelta
+Periodic work (schedules, retries, the sweep, the lease reaper) is not a Celery task: it runs
+in the maintenance loop (``manage.py runmaintenance``), so it never waits behind user work.
+"""
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
-from . import execution, routing, scheduler, services
+from . import execution, routing
+
+# The database was unreachable (deadlocks are retried inside the transaction): try again in a
+# moment rather than leave the work to the sweep. Both tasks are safe to repeat.
+ON_DATABASE_LOSS = {
+    "acks_late": True,
+    "ignore_result": True,
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 1,
+    "retry_backoff_max": 10,
+    "max_retries": 12,
+}
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(**ON_DATABASE_LOSS)
 def route_event(event_id: str) -> list:
     """Create the runs of a published event (idempotent)."""
     return [str(run_id) for run_id in routing.event_route(event_id=event_id, execute_inline=True)]
@@ -18,26 +32,6 @@ def dispatch_event_routing(event_id: str) -> None:
     route_event.delay(event_id)
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(**ON_DATABASE_LOSS)
 def execute_run(run_id: str) -> str:
     return execution.execute_run(run_id=run_id)
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def scheduler_tick() -> int:
-    return scheduler.scheduler_tick()
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def sweep() -> dict:
-    """Dispatch events and runs whose messages were lost while the broker was unavailable."""
-
-    return {
-        "events": routing.sweep_undispatched(),
-        "runs": services.requeue_stalled_runs(older_than=timedelta(seconds=30)),
-    }
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def reap_leases() -> int:
-    return services.reap_expired_leases()

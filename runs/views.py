@@ -3,6 +3,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from events.selectors import event_get
+from hotapi.api.idempotency import IDEMPOTENCY_KEY, idempotent
 from hotapi.api.pagination import paginate
 from hotapi.api.permissions import needs, url_id
 from hotapi.api.schema import error_responses
@@ -84,7 +85,8 @@ class RunViewSet(EnvironmentScopedViewSet):
     def cancel(self, request, run_id=None):
         return Response(RunSerializer(services.run_cancel(run=self.get_run())).data)
 
-    @extend_schema(request=None, responses={201: RunSerializer})
+    @extend_schema(request=None, responses={201: RunSerializer}, parameters=[IDEMPOTENCY_KEY])
+    @idempotent
     def rerun(self, request, run_id=None):
         rerun = services.run_rerun(run=self.get_run())
         return Response(RunSerializer(rerun).data, status=status.HTTP_201_CREATED)

@@ -11,7 +11,11 @@ from projects.models import Project
 
 from .live import TEST_ENCRYPTION_KEY, hot_server, make_hot_server  # noqa: F401  (fixtures)
 from .s3 import s3_endpoint  # noqa: F401  (fixture)
-from .worker import celery_queue, celery_worker_process  # noqa: F401  (fixtures)
+from .worker import (  # noqa: F401  (fixtures)
+    celery_queue,
+    celery_worker_process,
+    maintenance_process,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +44,12 @@ def _fresh_storage(settings, storage_dir):
     settings.STORAGES = storages
 
 
-PROCESS_FIXTURES = {"celery_worker_process", "hot_server", "make_hot_server"}
+PROCESS_FIXTURES = {
+    "celery_worker_process",
+    "hot_server",
+    "make_hot_server",
+    "maintenance_process",
+}
 
 
 @pytest.fixture(autouse=True)

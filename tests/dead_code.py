@@ -99,6 +99,7 @@ USED_BY_SETTINGS = [
     "HotAutoSchema",
     "AccessLogMiddleware",
     "TrailingSlashMiddleware",
+    "RateLimitHeadersMiddleware",
     "RequestIdLogFilter",
     "ApiKeyAuthentication",
     "ApiKeyAuthenticationScheme",

@@ -5,6 +5,7 @@ development server sharing the broker (filesystem folder or Redis).
 """
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -18,8 +19,32 @@ from hotapi.celery import app as celery_app
 from .live import BASE_DIR, child_environment
 
 
-class WorkerProcess:
-    def __init__(self, queue: str, log_path, *, pool: str = "prefork", **env: str):
+class ChildProcess:
+    """A child process of a test with its log file."""
+
+    process: subprocess.Popen
+    log_path = None
+    log = None
+
+    def output(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+class WorkerProcess(ChildProcess):
+    def __init__(
+        self, queue: str, log_path, *, pool: str = "prefork", concurrency: int = 2, **env: str
+    ):
         self.queue = queue
         self.log_path = log_path
         self.log = open(log_path, "wb")  # noqa: SIM115  (closed in stop())
@@ -34,9 +59,9 @@ class WorkerProcess:
                 "-Q",
                 queue,
                 "--pool",
-                "prefork",
+                pool,
                 "--concurrency",
-                "2",
+                str(concurrency),
                 "--loglevel",
                 "INFO",
                 "--without-gossip",
@@ -48,20 +73,13 @@ class WorkerProcess:
             env=child_environment(**env),
             stdout=self.log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so kill() reaches the pool too
         )
 
-    def output(self) -> str:
-        self.log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes at once: nothing gets to clean up."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -84,6 +102,31 @@ def celery_worker_process(
         worker = WorkerProcess(celery_queue, tmp_path_factory.mktemp("worker") / "worker.log")
     yield worker
     worker.stop()
+
+
+class MaintenanceProcess(ChildProcess):
+    """``manage.py runmaintenance`` in a child process, with the test database."""
+
+    def __init__(self, log_path, **env: str):
+        self.log_path = log_path
+        self.log = open(log_path, "wb")  # noqa: SIM115  (closed in stop())
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "runmaintenance"],
+            cwd=BASE_DIR,
+            env=child_environment(**env),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+@pytest.fixture
+def maintenance_process(django_db_setup, django_db_blocker, tmp_path, storage_dir, celery_queue):
+    """The maintenance loop for one test (its sweep and reaper would disturb tests that drive
+    them by hand, so it is never shared)."""
+    with django_db_blocker.unblock():
+        loop = MaintenanceProcess(tmp_path / "maintenance.log")
+    yield loop
+    loop.stop()
 
 
 def wait_for(predicate, timeout: float = 30, interval: float = 0.1, message: str = "condition"):

@@ -8,21 +8,17 @@ address (``REMOTE_ADDR``: run the server with ``--forwarded-allow-ips`` behind a
 the budget, the address gets 429 for the rest of the hour before anything else runs, valid key
 or not: a guess that happens to succeed must gain nothing.
 
-Counts are shared (Redis) like the environment throttle's; each process remembers the
-addresses it found over budget, so a blocked request costs no round trip. If Redis fails, the
-request is let through and a warning logged.
+Counts are shared (Redis) like the environment throttle's, and fall back to per-process
+counts the same way while Redis is down; each process remembers the addresses it found over
+budget, so a blocked request costs no round trip.
 """
-
-import logging
-import time
 
 from django.conf import settings
 
 from .exceptions import json_error_response
 from .middleware import is_api_path
-from .throttling import WINDOW_SECONDS, _count_in_window
+from .throttling import HOUR, clock, count_request
 
-log = logging.getLogger(__name__)
 _MAX_REMEMBERED = 10_000
 
 
@@ -36,7 +32,7 @@ class UnauthenticatedThrottleMiddleware:
         if limit <= 0 or not is_api_path(request.path_info):
             return self.get_response(request)
         address = request.META.get("REMOTE_ADDR", "")
-        now = time.time()
+        now = clock()
         until = self._blocked_until.get(address, 0)
         if until > now:
             return self._refuse(request, until - now)
@@ -47,16 +43,10 @@ class UnauthenticatedThrottleMiddleware:
         return response
 
     def _count(self, address: str, now: float, limit: int) -> None:
-        window = int(now // WINDOW_SECONDS)
-        try:
-            count = _count_in_window(f"hot:rate:anon:{address}:{window}")
-        except Exception:  # a counter outage must not take the API down
-            log.warning("Could not count an unauthenticated request; letting it through")
-            return
-        if count > limit:
+        if count_request(f"anon:{address}", 0, now).hour_count > limit:
             if len(self._blocked_until) >= _MAX_REMEMBERED:
                 self._blocked_until = {a: t for a, t in self._blocked_until.items() if t > now}
-            self._blocked_until[address] = (window + 1) * WINDOW_SECONDS
+            self._blocked_until[address] = (int(now // HOUR) + 1) * HOUR
 
     @staticmethod
     def _refuse(request, wait: float):

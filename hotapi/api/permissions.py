@@ -30,7 +30,8 @@ from hotapi.access import WILDCARD
 
 from .authentication import INVALID_KEY_MESSAGE
 
-PathOf = Callable[[object, object], str]  # (request, view) -> path
+# (request, view) -> the path, or the paths of several resources that must all be allowed
+PathOf = Callable[[object, object], str | list[str]]
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,13 @@ class Requirement:
     action: str
     path: str | PathOf = WILDCARD
 
-    def resource(self, request, view) -> str:
-        path = self.path(request, view) if callable(self.path) else self.path
-        return f"{self.resource_type}:{path}"
+    def resources(self, request, view) -> list[str]:
+        paths = self.path(request, view) if callable(self.path) else self.path
+        return [f"{self.resource_type}:{path}" for path in _as_list(paths)]
+
+
+def _as_list(paths: str | list[str]) -> list[str]:
+    return paths if isinstance(paths, list) else [paths]
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,20 @@ def body_field(field: str) -> PathOf:
     return _labelled(f"<{field}>", path)
 
 
+def body_items_field(items: str, field: str) -> PathOf:
+    """``field`` of every object in the list ``items`` of the JSON body (a batch): each must
+    be allowed. Malformed items are left to the view's validation, which answers per item."""
+
+    def paths(request, view) -> list[str]:
+        listed = _body(request).get(items)
+        if not isinstance(listed, list):
+            raise exceptions.ValidationError({items: ["Expected a list of objects"]})
+        values = {item.get(field) for item in listed if isinstance(item, dict)}
+        return sorted(value for value in values if isinstance(value, str) and value)
+
+    return _labelled(f"<{items}[].{field}>", paths)
+
+
 def body_id(field: str) -> PathOf:
     """An optional UUID field of the JSON body; without it the request makes a new one, which
     only a grant on the whole type covers (``*``)."""
@@ -147,9 +166,9 @@ class DeclaredPermissions(BasePermission):
         for requirement in rule.requirements:
             if credential.covers_type(requirement.resource_type, requirement.action):
                 continue  # granted for every resource of the type: no need to read the path
-            resource = requirement.resource(request, view)
-            if not credential.allows(resource, requirement.action):
-                raise exceptions.PermissionDenied(
-                    f"This token lacks '{requirement.action}' on '{resource}'"
-                )
+            for resource in requirement.resources(request, view):
+                if not credential.allows(resource, requirement.action):
+                    raise exceptions.PermissionDenied(
+                        f"This token lacks '{requirement.action}' on '{resource}'"
+                    )
         return True

@@ -1,64 +1,181 @@
-"""Per-environment request quota: an atomic fixed-window counter.
+"""Per-environment request limits: an hourly quota and a per-second burst limit.
 
-DRF's SimpleRateThrottle reads, modifies and writes the history, which overshoots under
-concurrency. With ``REDIS_URL`` the count is one pipelined ``INCR`` + ``EXPIRE NX`` on a
-process-wide client (Django's cache would open a connection per request thread under ASGI);
-without Redis it is ``cache.incr`` in local memory, i.e. per web process.
+Both are atomic fixed windows. With ``REDIS_URL`` one Lua call counts a request in both
+windows (a request refused by the burst limit is not charged to the hourly quota); without
+Redis, or while Redis cannot be reached, the counts are kept in the process (so per web
+process: the limits then hold per process, not across them). Redis trouble is logged once per
+outage and never fails a request: the limiter fails open to its local count, and after a
+failure it leaves Redis alone for ``REDIS_RETRY_SECONDS`` so requests do not each wait for a
+timeout.
+
+Every throttled response carries ``X-RateLimit-Limit``, ``-Remaining`` and ``-Reset`` (epoch
+seconds at which the hourly window ends), added by ``RateLimitHeadersMiddleware``. A 429 says
+``Retry-After``: the wait until the window that refused the request ends, rounded up to a
+whole second (1 for the burst limit, so the official SDK's automatic retry succeeds).
 """
 
+import logging
+import math
+import threading
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache as local_cache
 from rest_framework.throttling import BaseThrottle
 
 from hotapi.redis_client import redis_client
 
-WINDOW_SECONDS = 3600
+log = logging.getLogger(__name__)
+
+HOUR = 3600
+REDIS_RETRY_SECONDS = 5.0
+
+# KEYS: the second's counter, the hour's counter. ARGV: burst limit (0: none), hour TTL.
+# Returns {count in the hour, 1 if the burst limit refused the request}.
+_COUNT_SCRIPT = """
+local burst = tonumber(ARGV[1])
+if burst > 0 then
+  local second = redis.call('INCR', KEYS[1])
+  if second == 1 then redis.call('EXPIRE', KEYS[1], 2) end
+  if second > burst then
+    return {tonumber(redis.call('GET', KEYS[2]) or '0'), 1}
+  end
+end
+local hour = redis.call('INCR', KEYS[2])
+if hour == 1 then redis.call('EXPIRE', KEYS[2], ARGV[2]) end
+return {hour, 0}
+"""
 
 
-def _count_in_window(key: str) -> int:
-    if settings.REDIS_URL:
-        pipeline = redis_client().pipeline(transaction=False)
-        pipeline.incr(key)
-        pipeline.expire(key, WINDOW_SECONDS + 5, nx=True)
-        count, _ = pipeline.execute()
-        return count
-    local_cache.add(key, 0, WINDOW_SECONDS + 5)
-    try:
-        return local_cache.incr(key)
-    except ValueError:  # expired between add and incr
-        local_cache.add(key, 1, WINDOW_SECONDS + 5)
-        return 1
+@dataclass
+class Counted:
+    hour_count: int
+    burst_refused: bool
 
 
-def _window_key(environment_id, now: float) -> tuple[str, int]:
-    window = int(now // WINDOW_SECONDS)
-    return f"hot:rate:{environment_id}:{window}", window
+class LocalCounters:
+    """Fixed-window counters in this process: the fallback when Redis is absent or down."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._counts: dict[str, tuple[int, float]] = {}
+        self._next_prune = 0.0
+
+    def count(self, second_key: str, hour_key: str, burst: int, now: float) -> Counted:
+        with self._lock:
+            if now >= self._next_prune:
+                self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
+                self._next_prune = now + 60
+            if burst > 0:
+                second = self._incr(second_key, now + 2)
+                if second > burst:
+                    return Counted(self._counts.get(hour_key, (0, 0))[0], True)
+            return Counted(self._incr(hour_key, now + HOUR + 5), False)
+
+    def peek(self, key: str, now: float) -> int:
+        with self._lock:
+            value, expiry = self._counts.get(key, (0, now))
+            return value if expiry > now else 0
+
+    def _incr(self, key: str, expires: float) -> int:
+        value, expiry = self._counts.get(key, (0, expires))
+        self._counts[key] = (value + 1, expiry)
+        return value + 1
+
+
+clock = time.time  # the wall clock the windows follow
+_local = LocalCounters()
+_redis_state = {"retry_at": 0.0, "failing": False}
+_script = None
+
+
+def _count_in_redis(second_key: str, hour_key: str, burst: int) -> Counted:
+    global _script
+    if _script is None:
+        _script = redis_client().register_script(_COUNT_SCRIPT)
+    hour, refused = _script(keys=[second_key, hour_key], args=[burst, HOUR + 5])
+    return Counted(int(hour), bool(refused))
+
+
+def _hour_key(subject, now: float) -> str:
+    return f"hot:rate:{subject}:{int(now // HOUR)}"
+
+
+def count_request(subject, burst: int, now: float) -> Counted:
+    """Count one request of ``subject`` (an environment id, or ``anon:<address>`` for requests
+    without valid credentials) in its second and hour windows."""
+    second_key = f"hot:rate:{subject}:s:{int(now)}"
+    hour_key = _hour_key(subject, now)
+    if settings.REDIS_URL and time.monotonic() >= _redis_state["retry_at"]:
+        try:
+            counted = _count_in_redis(second_key, hour_key, burst)
+        except Exception as exc:
+            _redis_state["retry_at"] = time.monotonic() + REDIS_RETRY_SECONDS
+            if not _redis_state["failing"]:
+                _redis_state["failing"] = True
+                log.warning("Rate limiter: Redis unavailable (%s); counting per process", exc)
+        else:
+            if _redis_state["failing"]:
+                _redis_state["failing"] = False
+                log.warning("Rate limiter: Redis is back")
+            return counted
+    return _local.count(second_key, hour_key, burst, now)
 
 
 def requests_this_hour(environment_id) -> int:
-    """Requests counted in the current window (without Redis: this web process's count)."""
-    key, _ = _window_key(environment_id, time.time())
-    if settings.REDIS_URL:
-        return int(redis_client().get(key) or 0)
-    return local_cache.get(key, 0)
+    """Requests counted in the current hour (without Redis: this web process's count)."""
+    now = clock()
+    key = _hour_key(environment_id, now)
+    if settings.REDIS_URL and not _redis_state["failing"]:
+        try:
+            return int(redis_client().get(key) or 0)
+        except Exception:
+            log.warning("Could not read the request count from Redis", exc_info=True)
+    return _local.peek(key, now)
 
 
 class EnvironmentRateThrottle(BaseThrottle):
     def allow_request(self, request, view) -> bool:
-        api_key = request.auth
-        if api_key is None:
+        credential = request.auth
+        if credential is None:
             return True
-        environment = api_key.environment
-        limit = environment.requests_per_hour
-        if limit <= 0:
+        environment = credential.environment
+        hourly, burst = environment.requests_per_hour, environment.requests_per_second
+        if hourly <= 0 and burst <= 0:
             return True
-        now = time.time()
-        key, window = _window_key(environment.pk, now)
-        count = _count_in_window(key)
-        self._wait = (window + 1) * WINDOW_SECONDS - now
-        return count <= limit
+        now = clock()
+        counted = count_request(environment.pk, burst, now)
+        reset = (int(now // HOUR) + 1) * HOUR
+        if hourly > 0:
+            # Read by RateLimitHeadersMiddleware from the Django request.
+            request._request.rate_limit = {
+                "limit": hourly,
+                "remaining": max(0, hourly - counted.hour_count),
+                "reset": reset,
+            }
+        if counted.burst_refused:
+            self._wait = math.ceil(now) - now or 1.0
+            return False
+        if hourly > 0 and counted.hour_count > hourly:
+            self._wait = reset - now
+            return False
+        return True
 
     def wait(self) -> float:
         return self._wait
+
+
+class RateLimitHeadersMiddleware:
+    """Adds the ``X-RateLimit-*`` headers the throttle computed to the response."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        limits = getattr(request, "rate_limit", None)
+        if limits is not None:
+            response["X-RateLimit-Limit"] = str(limits["limit"])
+            response["X-RateLimit-Remaining"] = str(limits["remaining"])
+            response["X-RateLimit-Reset"] = str(limits["reset"])
+        return response

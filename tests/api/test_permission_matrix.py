@@ -61,6 +61,7 @@ EXPECTED = {
     ("GET", "v1/projects/<str:project_ref>/schedules"): "build:* read",
     ("GET", "v1/events"): "event:* read",
     ("POST", "v1/events"): "event:<event_type> create",
+    ("POST", "v1/events/batch"): "event:<events[].event_type> create",
     ("GET", "v1/events/<str:event_id>"): "event:* read",
     ("GET", "v1/events/<str:event_id>/runs"): "event:* read & run:* read",
     (
@@ -95,8 +96,10 @@ VALUES = {
     "domain_id": str(uuid.uuid4()),
     "event_type": "order.placed",
 }
+VALUES["events[].event_type"] = VALUES["event_type"]  # the event types of a batch
 BODIES = {
     "v1/events": {"event_type": VALUES["event_type"], "event_data": {}},
+    "v1/events/batch": {"events": [{"event_type": VALUES["event_type"], "event_data": {}}]},
     "v1/streams/subscribe-with-event": {
         "event_type": VALUES["event_type"],
         "event_data": {},

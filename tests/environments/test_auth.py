@@ -111,6 +111,7 @@ def test_quota_fields(api, environment):
         "compute_used_percent": 0,
         "storage_used_percent": 0,
         "requests_per_hour": 1234,
+        "requests_per_second": 100,
         "max_concurrent_runs": 7,
     }
 

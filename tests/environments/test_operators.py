@@ -18,7 +18,6 @@ from environments.services import (
     session_create,
     sessions_prune,
 )
-from environments.tasks import prune_sessions
 
 pytestmark = pytest.mark.django_db
 
@@ -116,6 +115,6 @@ def test_old_sessions_are_pruned(environment, settings):
     keep = session_create(api_key=issuer, permissions={}).session
     old = session_create(api_key=issuer, permissions={}).session
     Session.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(days=8))
-    assert prune_sessions() == 1
+    assert sessions_prune() == 1
     assert list(Session.objects.values_list("pk", flat=True)) == [keep.pk]
     assert sessions_prune() == 0

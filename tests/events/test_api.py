@@ -293,13 +293,13 @@ def test_stream_log_retention(api):
     from django.utils import timezone
 
     from events.models import StreamEntry
-    from events.tasks import prune_stream_log
+    from events.streamlog import prune
 
     api.post("/v1/events", {"event_type": "a.b", "event_data": {}}, format="json")
     api.post("/v1/events", {"event_type": "a.c", "event_data": {}}, format="json")
     old = StreamEntry.objects.order_by("id").first()
     StreamEntry.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=30))
-    assert prune_stream_log() == 1
+    assert prune(older_than_days=7) == 1
     assert not StreamEntry.objects.filter(pk=old.pk).exists()
     assert StreamEntry.objects.count() == 1
 

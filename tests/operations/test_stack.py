@@ -1,5 +1,5 @@
 """The production stack of compose.yaml, started without containers: its own commands for
-migrate, web (two uvicorn workers), worker and beat, with its environment pointed at the test
+migrate, web (two uvicorn workers), worker and maintenance, with its environment pointed at the test
 database, the broker and an S3 endpoint (moto) instead of the db, redis and s3 services.
 
 CI machines run no container engine; this proves the commands and settings of the compose
@@ -147,7 +147,7 @@ def stack(tmp_path, s3_endpoint):
 
 def test_the_compose_services_serve_a_deploy_end_to_end(stack, environment):
     stack.run("migrate")
-    for service in ("web", "worker", "beat"):
+    for service in ("web", "worker", "maintenance"):
         stack.start(service)
 
     def ready() -> bool:

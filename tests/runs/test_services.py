@@ -477,23 +477,21 @@ def test_concurrent_routing_of_one_event_creates_its_runs_once(environment, buil
 
 
 @pytest.mark.django_db
-def test_finishing_a_run_enqueues_the_waiting_one(
-    environment, build, monkeypatch, django_capture_on_commit_callbacks
+def test_a_run_refused_a_slot_waits_without_a_message_and_is_pulled_once_one_frees(
+    environment, build
 ):
     environment.max_concurrent_runs = 1
     environment.save()
     first, second = _two_runs(environment)
+    Run.objects.filter(pk=second.pk).update(enqueued_at=timezone.now())  # its message arrives
     assert services.run_claim(run_id=first.pk, worker="w1") is not None
-    enqueued = []
-    monkeypatch.setattr("runs.tasks.execute_run.delay", lambda run_id: enqueued.append(run_id))
-    with django_capture_on_commit_callbacks(execute=True):
-        services.start_queued_runs(environment_id=environment.id)
-    assert enqueued == []  # no free slot yet
-    with django_capture_on_commit_callbacks(execute=True):
-        services.run_finish(run_id=first.pk, status=RunStatus.SUCCEEDED, result=1)
-    assert enqueued == [str(second.pk)]
-    assert Run.objects.get(pk=second.pk).enqueued_at is not None
-    assert services.run_claim(run_id=second.pk, worker="w2").status == RunStatus.RUNNING
+    assert services.run_claim(run_id=second.pk, worker="w2") is None
+    assert Run.objects.get(pk=second.pk).enqueued_at is None  # no message out for it now
+    assert services.run_pull_next(environment_id=environment.id, worker="w1") is None  # full
+    assert services.run_finish(run_id=first.pk, status=RunStatus.SUCCEEDED, result=1)
+    pulled = services.run_pull_next(environment_id=environment.id, worker="w1")
+    assert pulled.pk == second.pk and pulled.status == RunStatus.RUNNING
+    assert services.run_pull_next(environment_id=environment.id, worker="w1") is None
 
 
 @pytest.mark.django_db
@@ -627,7 +625,14 @@ def test_stats_match_the_runs_after_transitions(api, environment, build):
     services.run_rerun(run=Run.objects.get(pk=b.pk))
     stats = api.get("/v1/runs/stats").json()["data"]
     actual = {status: Run.objects.filter(status=status).count() for status in RunStatus.values}
-    assert actual == {"queued": 2, "running": 1, "succeeded": 1, "failed": 3, "cancelled": 1}
+    assert actual == {
+        "queued": 2,
+        "running": 1,
+        "succeeded": 1,
+        "failed": 3,
+        "cancelled": 1,
+        "pending_retry": 0,
+    }
     assert stats == {"total_runs": Run.objects.count(), **actual}
     assert f.status == RunStatus.QUEUED
 

@@ -1,9 +1,10 @@
-"""Run the whole service on one machine: migrate, bootstrap, then web + worker (+ beat).
+"""Run the whole service on one machine: migrate, bootstrap, then web, worker and the
+maintenance loop.
 
-The ASGI server (uvicorn) and a Celery worker with embedded beat run as child processes;
-Ctrl-C or SIGTERM stops both. Once the server answers, the URL is printed, and on first start
-a ``development`` environment's API key (never before: a server that cannot start must not
-use up the one showing of a key).
+The ASGI server (uvicorn), a Celery worker and the maintenance loop (schedules, retries, the
+lease reaper, the sweep) run as child processes; Ctrl-C or SIGTERM stops them all. Once the
+server answers, the URL is printed, and on first start a ``development`` environment's API key
+(never before: a server that cannot start must not use up the one showing of a key).
 """
 
 import os
@@ -116,12 +117,14 @@ class Command(BaseCommand):
                     "-A",
                     "hotapi",
                     "worker",
-                    "-B",
                     "--loglevel",
                     "INFO",
                     "--concurrency",
                     str(concurrency),
                 ]
+            )
+            commands.append(
+                [sys.executable, str(settings.BASE_DIR / "manage.py"), "runmaintenance"]
             )
         return commands
 

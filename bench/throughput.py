@@ -1,0 +1,235 @@
+"""Benchmark 7: sustained end-to-end throughput (events published → runs succeeded per second,
+trivial handler) against the throughput of an empty Celery task on the same broker and worker,
+with 1 and 2 worker processes; and broker messages per run.
+
+Both run on PostgreSQL (a throwaway database) and a Redis server this script starts on a free
+port (so its command statistics count only this benchmark's messages). For each worker count
+a fresh worker consumes one queue; the client (a child process) first sends ``--tasks`` empty
+tasks and waits for the last result, then publishes ``--events`` events through ``POST
+/v1/events/batch`` (so publishing is not the bottleneck) and waits until every run has
+succeeded. Throughput = items / (last done − first sent). Messages per run = Redis ``LPUSH``
+calls during the event phase / runs. Goal: ≥ 25 % of the empty-task throughput, exactly one
+message per run.
+
+    .venv/bin/python bench/throughput.py                  # 1 and 2 worker processes
+    .venv/bin/python bench/throughput.py --events 3000 --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make ``bench`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import (
+    DEFAULT_POSTGRES_URL,
+    Server,
+    exit_on_sigterm,
+    free_port,
+    postgres_database,
+    print_machine,
+    service_env,
+    temp_dir,
+)
+from bench._services import Worker, events_setup, run_client, wait_until
+
+TARGET_SHARE = 0.25
+BATCH = 500
+
+
+@contextlib.contextmanager
+def redis_server(data_dir: Path) -> Iterator[str]:
+    """A private ``redis-server`` (nothing saved) on a free port; yields its URL."""
+    import redis
+
+    if shutil.which("redis-server") is None:
+        raise SystemExit("redis-server is not installed")
+    port = free_port()
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+        + ["--appendonly", "no", "--logfile", str(data_dir / "redis.log")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        client = redis.Redis(port=port)
+        wait_until(lambda: _ping(client), 10, "redis-server")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _ping(client) -> bool:
+    try:
+        return bool(client.ping())
+    except Exception:
+        return False
+
+
+def lpush_calls(url: str) -> int:
+    import redis
+
+    stats = redis.Redis.from_url(url).info("commandstats")
+    return int(stats.get("cmdstat_lpush", {}).get("calls", 0))
+
+
+# --- the client (child process, service environment) ----------------------------------------
+
+
+def client_main(args) -> None:
+    import django
+    import httpx
+
+    django.setup()
+    from bench._celery_app import empty
+    from runs.models import Run
+
+    # Empty tasks: all sent as fast as the client can, then every result awaited.
+    began = time.perf_counter()
+    results = [empty.apply_async() for _ in range(args.tasks)]
+    for result in results:
+        result.get(timeout=300)
+    empty_seconds = time.perf_counter() - began
+
+    client = httpx.Client(
+        base_url=args.url, headers={"Authorization": f"Bearer {args.token}"}, timeout=120
+    )
+    messages_before = lpush_calls(args.redis_url)
+    began = time.perf_counter()
+    for start in range(0, args.events, BATCH):
+        items = [
+            {"event_type": args.event_type, "event_data": {"n": n}}
+            for n in range(start, min(args.events, start + BATCH))
+        ]
+        response = client.post("/v1/events/batch", json={"events": items})
+        response.raise_for_status()
+    published = time.perf_counter() - began
+    wait_until(
+        lambda: Run.objects.filter(status="succeeded").count() >= args.events + args.warmup,
+        600,
+        "the runs",
+        interval=0.05,
+    )
+    hot_seconds = time.perf_counter() - began
+    runs = Run.objects.count() - args.warmup
+    not_succeeded = Run.objects.exclude(status="succeeded").count()
+    messages = lpush_calls(args.redis_url) - messages_before
+    print(
+        json.dumps(
+            {
+                "empty_per_s": args.tasks / empty_seconds,
+                "hot_per_s": args.events / hot_seconds,
+                "publish_seconds": published,
+                "runs": runs,
+                "not_succeeded": not_succeeded,
+                "messages": messages,
+            }
+        )
+    )
+
+
+def warm_up(url: str, token: str, event_type: str, count: int) -> None:
+    import httpx
+
+    items = [{"event_type": event_type, "event_data": {"warmup": n}} for n in range(count)]
+    response = httpx.post(
+        f"{url}/v1/events/batch",
+        json={"events": items},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
+    response.raise_for_status()
+
+
+# --- the orchestration (parent) --------------------------------------------------------------
+
+
+def measure(args, workers: int) -> dict:
+    print(f"\n== {workers} worker process(es) ==", flush=True)
+    queue = f"hot-bench-{uuid.uuid4().hex[:8]}"
+    with (
+        temp_dir(args.tmp) as data_dir,
+        redis_server(data_dir) as redis_url,
+        postgres_database(args.postgres_url) as database_url,
+    ):
+        env = service_env(
+            data_dir,
+            database_url,
+            HOT_CELERY_QUEUE=queue,
+            HOT_BENCH_RESULT_BACKEND=redis_url,
+            REDIS_URL=redis_url,
+            CELERY_BROKER_URL=redis_url,
+        )
+        setup = events_setup(env, "--deploy")
+        with (
+            Server(env, data_dir / "uvicorn.log") as server,
+            Worker(env, data_dir / "worker.log", concurrency=workers) as worker,
+        ):
+            warm_up(server.url, setup["token"], setup["event_type"], args.warmup)
+            cmd = [sys.executable, "-m", "bench.throughput", "--client", "--url", server.url]
+            cmd += ["--token", setup["token"], "--event-type", setup["event_type"]]
+            cmd += ["--events", str(args.events), "--tasks", str(args.tasks)]
+            cmd += ["--warmup", str(args.warmup), "--redis-url", redis_url]
+            row = run_client(cmd, env, data_dir, server, worker, timeout=args.timeout)
+    row["workers"] = workers
+    row["share"] = row["hot_per_s"] / row["empty_per_s"]
+    row["messages_per_run"] = row["messages"] / row["runs"]
+    print(
+        f"  empty task: {row['empty_per_s']:.0f}/s   events → runs succeeded: "
+        f"{row['hot_per_s']:.1f}/s ({100 * row['share']:.0f}%)   publish took "
+        f"{row['publish_seconds']:.1f} s   messages/run {row['messages_per_run']:.3f}"
+        f"   not succeeded: {row['not_succeeded']}"
+    )
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--tasks", type=int, default=3000)
+    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
+    parser.add_argument("--tmp", help="parent of the temporary directory")
+    parser.add_argument("--timeout", type=float, default=1200)
+    parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--token", help=argparse.SUPPRESS)
+    parser.add_argument("--event-type", help=argparse.SUPPRESS)
+    parser.add_argument("--redis-url", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.client:
+        client_main(args)
+        return
+
+    exit_on_sigterm()
+    print_machine()
+    rows = [measure(args, workers) for workers in args.workers]
+    print(f"\nloadavg after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    print(
+        "\n| Worker processes | empty task/s | events → runs succeeded/s | share | target ≥ 25% "
+        "| broker messages per run |\n|---:|---:|---:|---:|---|---:|"
+    )
+    for row in rows:
+        verdict = "met" if row["share"] >= TARGET_SHARE else "**missed**"
+        print(
+            f"| {row['workers']} | {row['empty_per_s']:.0f} | {row['hot_per_s']:.1f} | "
+            f"**{100 * row['share']:.0f}%** | {verdict} | {row['messages_per_run']:.3f} |"
+        )
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hotapi.settings")
+    main()

@@ -1,0 +1,121 @@
+"""Rate limits: the hourly quota and the per-second burst limit, their headers, failing open
+when Redis is unreachable, and the official SDK's retry on 429 against a live server."""
+
+import time
+
+import httpx
+import pytest
+from hot import HotClient
+
+from environments.services import api_key_issue
+from hotapi import redis_client as redis_client_module
+from hotapi.api import throttling
+from tests.live import free_port
+
+HOUR = 3600
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    """Requests in one test land in the same second, at a known moment."""
+    moment = {"now": 1_900_000_000.25}
+    monkeypatch.setattr(throttling, "clock", lambda: moment["now"])
+    return moment
+
+
+@pytest.mark.django_db
+def test_every_response_carries_the_hourly_quota(api, environment, frozen):
+    environment.requests_per_hour = 10
+    environment.save()
+    first = api.get("/v1/env")
+    second = api.get("/v1/projects")
+    assert first["X-RateLimit-Limit"] == second["X-RateLimit-Limit"] == "10"
+    assert (first["X-RateLimit-Remaining"], second["X-RateLimit-Remaining"]) == ("9", "8")
+    reset = int(first["X-RateLimit-Reset"])
+    assert reset % HOUR == 0 and 0 < reset - frozen["now"] <= HOUR
+
+
+@pytest.mark.django_db
+def test_the_hourly_quota_says_when_its_window_ends(api, environment, frozen):
+    environment.requests_per_hour = 2
+    environment.save()
+    api.get("/v1/env")
+    api.get("/v1/env")
+    refused = api.get("/v1/env")
+    assert refused.status_code == 429 and refused["X-RateLimit-Remaining"] == "0"
+    wait = int(refused["Retry-After"])
+    assert wait == refused.json()["error"]["retry_after"]
+    assert wait == int(refused["X-RateLimit-Reset"]) - int(frozen["now"])
+
+
+@pytest.mark.django_db
+def test_the_burst_limit_refuses_for_one_second_only(api, environment, frozen):
+    environment.requests_per_second = 3
+    environment.save()
+    assert [api.get("/v1/env").status_code for _ in range(3)] == [200] * 3
+    refused = api.get("/v1/env")
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "1" and refused.json()["error"]["retry_after"] == 1
+    # A request refused by the burst limit is not charged to the hourly quota.
+    assert refused["X-RateLimit-Remaining"] == str(environment.requests_per_hour - 3)
+    frozen["now"] += 1
+    assert api.get("/v1/env").status_code == 200
+
+
+@pytest.mark.django_db
+def test_unlimited_environments_get_no_headers(api, environment):
+    environment.requests_per_hour = 0
+    environment.requests_per_second = 0
+    environment.save()
+    response = api.get("/v1/env")
+    assert response.status_code == 200 and "X-RateLimit-Limit" not in response
+
+
+@pytest.fixture
+def unreachable_redis(settings, monkeypatch):
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+    redis_client_module.redis_client.cache_clear()
+    monkeypatch.setattr(throttling, "_script", None)
+    monkeypatch.setattr(throttling, "_redis_state", {"retry_at": 0.0, "failing": False})
+    monkeypatch.setattr(throttling, "_local", throttling.LocalCounters())
+    yield
+    redis_client_module.redis_client.cache_clear()
+
+
+@pytest.mark.django_db
+def test_the_limiter_fails_open_to_a_local_count_when_redis_is_down(
+    api, environment, unreachable_redis, caplog, frozen
+):
+    environment.requests_per_hour = 3
+    environment.save()
+    started = time.monotonic()
+    statuses = [api.get("/v1/env").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]  # still limited, per process
+    assert time.monotonic() - started < 2  # one short timeout, then Redis is left alone
+    warnings = [r for r in caplog.records if "Redis unavailable" in r.getMessage()]
+    assert len(warnings) == 1
+
+
+# --- the official SDK against a live server --------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_the_sdk_retries_a_burst_429_and_succeeds(make_hot_server, environment):
+    environment.requests_per_second = 2
+    environment.save()
+    server = make_hot_server()
+    token = api_key_issue(environment=environment, name="sdk").token
+    statuses: list[int] = []
+    http = httpx.Client(
+        timeout=10,
+        event_hooks={"response": [lambda response: statuses.append(response.status_code)]},
+    )
+    with HotClient(token=token, base_url=server.url, client=http) as sdk:
+        started = time.monotonic()
+        names = [sdk.env.get()["name"] for _ in range(6)]
+        elapsed = time.monotonic() - started
+    http.close()
+    assert names == ["testing"] * 6
+    assert 429 in statuses  # the limit was hit, and the SDK's retry got through
+    assert elapsed < 10  # waits of a second, not of the hour
