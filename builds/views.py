@@ -108,7 +108,11 @@ class ProjectBuildViewSet(ProjectChildViewSet):
             content_type="application/zip",
         )
 
-    @extend_schema(request=None, responses=DeployResultSerializer, parameters=[IDEMPOTENCY_KEY])
+    @extend_schema(
+        request=None,
+        responses={200: DeployResultSerializer, **error_responses(409)},
+        parameters=[IDEMPOTENCY_KEY],
+    )
     @idempotent
     def deploy(self, request, project_ref=None, build_id=None):
         build = selectors.build_get(project=self.get_project(), build_id=build_id)

@@ -42,7 +42,7 @@ class EventPublishSerializer(StrictSerializer):
 
 class EventBatchSerializer(StrictSerializer):
     events = serializers.ListField(
-        child=serializers.JSONField(),
+        child=serializers.DictField(),
         min_length=1,
         max_length=1000,
         help_text="Up to 1,000 publish bodies ({event_type, event_data, stream_id?}).",

@@ -1,11 +1,11 @@
 from django.urls import path
 
 from .sse import EnvSubscribeView, StreamSubscribeView, SubscribeWithEventView
-from .views import EventViewSet
+from .views import EventBatchView, EventViewSet
 
 urlpatterns = [
     path("events", EventViewSet.as_view({"get": "list", "post": "create"}), name="event-list"),
-    path("events/batch", EventViewSet.as_view({"post": "batch"}), name="event-batch"),
+    path("events/batch", EventBatchView.as_view(), name="event-batch"),
     path("events/<str:event_id>", EventViewSet.as_view({"get": "retrieve"}), name="event-detail"),
     path(
         "streams/subscribe-with-event",

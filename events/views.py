@@ -1,6 +1,7 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from hotapi.api.exceptions import api_error
 from hotapi.api.idempotency import IDEMPOTENCY_KEY, idempotent
@@ -33,8 +34,6 @@ class EventViewSet(LargeBodyMixin, EnvironmentScopedViewSet):
         "list": needs("event", "read"),
         "retrieve": needs("event", "read"),
         "create": needs("event", "create", path=body_field("event_type")),
-        # Every event of a batch must be one the token may publish (else 403, nothing done).
-        "batch": needs("event", "create", path=body_items_field("events", "event_type")),
     }
 
     def list(self, request):
@@ -71,14 +70,33 @@ class EventViewSet(LargeBodyMixin, EnvironmentScopedViewSet):
         )
         return Response(EventSerializer(event).data, status=status.HTTP_201_CREATED)
 
+    def retrieve(self, request, event_id=None):
+        event = selectors.event_get(environment=self.environment, event_id=event_id)
+        return Response(EventSerializer(event).data)
+
+
+@extend_schema(tags=["events"])
+class EventBatchView(LargeBodyMixin, APIView):
+    """``POST /v1/events/batch``: not a list, so not paginated (its own view, not an action of
+    the events viewset)."""
+
+    # Every event of a batch must be one the token may publish (else 403, nothing done).
+    permission_rules = {
+        "post": needs("event", "create", path=body_items_field("events", "event_type"))
+    }
+
+    @property
+    def environment(self):
+        return self.request.auth.environment
+
     @extend_schema(
         operation_id="events_batch",
         request=EventBatchSerializer,
-        responses={200: EventBatchResultSerializer(many=True)},
+        responses={200: EventBatchResultSerializer(many=True), **error_responses(403, 409)},
         parameters=[IDEMPOTENCY_KEY],
     )
     @idempotent
-    def batch(self, request):
+    def post(self, request):
         """Publish up to 1,000 events in one transaction; each item gets its own result, in
         request order (a refused item does not stop the others)."""
         payload = EventBatchSerializer(data=request.data)
@@ -116,7 +134,3 @@ class EventViewSet(LargeBodyMixin, EnvironmentScopedViewSet):
                 )
         results.sort(key=lambda result: result["index"])
         return Response(results)
-
-    def retrieve(self, request, event_id=None):
-        event = selectors.event_get(environment=self.environment, event_id=event_id)
-        return Response(EventSerializer(event).data)

@@ -85,7 +85,11 @@ class RunViewSet(EnvironmentScopedViewSet):
     def cancel(self, request, run_id=None):
         return Response(RunSerializer(services.run_cancel(run=self.get_run())).data)
 
-    @extend_schema(request=None, responses={201: RunSerializer}, parameters=[IDEMPOTENCY_KEY])
+    @extend_schema(
+        request=None,
+        responses={201: RunSerializer, **error_responses(409)},
+        parameters=[IDEMPOTENCY_KEY],
+    )
     @idempotent
     def rerun(self, request, run_id=None):
         rerun = services.run_rerun(run=self.get_run())

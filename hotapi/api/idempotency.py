@@ -26,14 +26,16 @@ from hotapi.errors import Conflict, InvalidInput
 from hotapi.models import IdempotencyRecord
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
+_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"  # 1-255 visible ASCII characters
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     str,
     OpenApiParameter.HEADER,
     description="Replay the first answer to a retried request (24 h); see docs/api.md",
+    pattern=_KEY_PATTERN,
 )
 REPLAYED_HEADER = "Idempotent-Replayed"
-_VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_VALID_KEY = re.compile(_KEY_PATTERN)
 
 
 class _NotStored(Exception):
@@ -84,7 +86,7 @@ def idempotent(view_method):
         key = request.META.get(HEADER)
         if key is None:
             return view_method(view, request, *args, **kwargs)
-        if not _VALID_KEY.match(key):
+        if not _VALID_KEY.fullmatch(key):
             raise InvalidInput("Idempotency-Key must be 1-255 visible ASCII characters")
         environment_id = request.auth.environment.pk
         try:

@@ -28,9 +28,14 @@ class UTCDateTimeField(serializers.DateTimeField):
 
 
 class StrictCharField(serializers.CharField):
-    """A string field that refuses numbers and booleans instead of coercing them to text."""
+    """A string field that refuses numbers and booleans instead of coercing them to text, and
+    keeps the value as sent (no trimming), so ``maxLength`` means what the schema says."""
 
     default_error_messages = {"not_a_string": "must be a string"}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         if not isinstance(data, str):

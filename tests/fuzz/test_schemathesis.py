@@ -119,15 +119,17 @@ def _config(values: dict[str, str]) -> str:
             "[[operations]]",
             f'include-operation-id = "{operation_id}"',
             "[operations.checks.positive_data_acceptance]",
-            "expected-statuses = [200, 201, 400, 409]",
+            "expected-statuses = [200, 201, 400, 409, 429]",
         ]
     return "\n".join(lines) + "\n"
 
 
 def test_schemathesis_finds_nothing(make_hot_server, environment, tmp_path):
     values = _seed(environment)
-    environment.requests_per_hour = 0  # no limit: the fuzzer sends thousands of requests
-    environment.save(update_fields=["requests_per_hour"])
+    # No limits: the fuzzer sends thousands of requests, many at once.
+    environment.requests_per_hour = 0
+    environment.requests_per_second = 0
+    environment.save(update_fields=["requests_per_hour", "requests_per_second"])
     token = api_key_issue(environment=environment, name="fuzz").token
     server = make_hot_server(
         HOT_SSE_STREAM_SECONDS="1",
