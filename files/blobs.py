@@ -1,0 +1,261 @@
+"""Large payloads as blobs: what is kept out of database rows, and how it comes back.
+
+Before a payload (event data, a run result, a captured variable, a task's arguments) is
+written to its row, ``spill`` walks it bottom-up: each string or Bytes value, and then each
+object or array (the whole payload included), whose JSON is at least
+``HOT_BLOB_THRESHOLD_BYTES`` is stored as a blob object and replaced by a reference in Hot's
+shape::
+
+    {"$type": "::hot::blob/BlobRef",
+     "$val": {"id", "object-id", "hash-alg": "sha256", "hash", "size", "content-type",
+              "encoding": "string" | "bytes" | "json", "preview"?}}
+
+Rows stay small whatever clients send; the payload's small parts stay readable in place.
+``Rehydrator`` puts the values back where payloads leave the service: the API's responses
+(within a budget per response, ``HOT_BLOB_INLINE_MAX_BYTES``: past it the references are
+shown, and ``GET /v1/blobs/{id}/download`` serves them) and the arguments a run executes with
+(always whole). A reference resolves only to a blob of the same environment: one found in
+client data that names another environment's blob is left as it is.
+
+Blobs are not counted in the storage quota (they hold what would otherwise be in the rows, as
+in Hot), and they stay as long as their environment.
+"""
+
+import hashlib
+import json
+import logging
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from . import storage
+from .models import Blob, BlobEncoding
+
+log = logging.getLogger(__name__)
+
+BLOB_REF_TYPE = "::hot::blob/BlobRef"
+BYTES_TYPE = "::hot::type/Bytes"
+PREVIEW_CHARS = 120
+CONTENT_TYPES = {
+    BlobEncoding.STRING: "text/plain; charset=utf-8",
+    BlobEncoding.BYTES: "application/octet-stream",
+    BlobEncoding.JSON: "application/json",
+}
+
+
+def is_blob_ref(value) -> bool:
+    return isinstance(value, dict) and value.get("$type") == BLOB_REF_TYPE
+
+
+def contains_blob_ref(value) -> bool:
+    if isinstance(value, dict):
+        return is_blob_ref(value) or any(contains_blob_ref(item) for item in value.values())
+    if isinstance(value, list):
+        return any(contains_blob_ref(item) for item in value)
+    return False
+
+
+def _is_bytes(value) -> bool:
+    return (
+        isinstance(value, dict)
+        and value.get("$type") == BYTES_TYPE
+        and isinstance(value.get("$val"), list)
+        and len(value) == 2
+    )
+
+
+def _scalar_size(value) -> int:
+    if isinstance(value, str):
+        return len(value.encode()) + 2
+    return len(json.dumps(value, default=str))
+
+
+@dataclass
+class Spill:
+    """What a spill stored: the blob rows to record and their objects."""
+
+    environment_id: object
+    source: str
+    threshold: int
+    blobs: list[Blob] = field(default_factory=list)
+
+    def store(self, data: bytes, encoding: str, preview: str | None = None) -> dict:
+        blob = Blob(
+            id=uuid.uuid4(),
+            environment_id=self.environment_id,
+            source=self.source,
+            encoding=encoding,
+            content_type=CONTENT_TYPES[encoding],
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            storage_key=storage.new_key(self.environment_id, "blobs"),
+        )
+        storage.save_bytes(blob.storage_key, data)
+        self.blobs.append(blob)
+        ref = {
+            "id": str(blob.id),
+            "object-id": str(blob.id),
+            "hash-alg": "sha256",
+            "hash": blob.sha256,
+            "size": blob.size,
+            "content-type": blob.content_type,
+            "encoding": encoding,
+        }
+        if preview is not None:
+            ref["preview"] = preview[:PREVIEW_CHARS]
+        return {"$type": BLOB_REF_TYPE, "$val": ref}
+
+    def walk(self, value) -> tuple[object, int]:
+        """(value with large parts replaced by references, size of its JSON as stored)."""
+        if isinstance(value, str):
+            if len(value) * 4 < self.threshold:  # short whatever its characters: no encoding
+                return value, len(value) + 2
+            data = value.encode()
+            if len(data) >= self.threshold:
+                ref = self.store(data, BlobEncoding.STRING, value)
+                return ref, _scalar_size(ref)
+            return value, len(data) + 2
+        if _is_bytes(value):
+            items = value["$val"]
+            if len(items) >= self.threshold and all(
+                isinstance(x, int) and 0 <= x <= 255 for x in items
+            ):
+                value = self.store(bytes(items), BlobEncoding.BYTES)
+            return value, _scalar_size(value)
+        if isinstance(value, dict):
+            walked = {key: self.walk(item) for key, item in value.items()}
+            value = {key: item for key, (item, _) in walked.items()}
+            size = 2 + sum(_scalar_size(key) + 1 + size for key, (_, size) in walked.items())
+        elif isinstance(value, list):
+            walked = [self.walk(item) for item in value]
+            value = [item for item, _ in walked]
+            size = 2 + sum(size + 1 for _, size in walked)
+        else:
+            return value, _scalar_size(value)
+        if size >= self.threshold and not is_blob_ref(value):
+            text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+            value = self.store(text.encode(), BlobEncoding.JSON)
+            size = _scalar_size(value)
+        return value, size
+
+    def discard(self) -> None:
+        storage.delete_quietly([blob.storage_key for blob in self.blobs])
+
+
+def spill(value, *, environment_id, source: str) -> tuple[object, Spill]:
+    """``value`` with its large parts stored as blobs (their rows not yet saved)."""
+    work = Spill(environment_id, source, settings.HOT_BLOB_THRESHOLD_BYTES)
+    if value is None or isinstance(value, bool | int | float):
+        return value, work
+    try:
+        value, _ = work.walk(value)
+    except BaseException:
+        work.discard()
+        raise
+    return value, work
+
+
+@contextmanager
+def spilled(value, *, environment_id, source: str):
+    """Spill ``value`` for a row written in the block: the blob rows are saved in the block's
+    transaction, and the objects are removed again if the block fails."""
+    value, work = spill(value, environment_id=environment_id, source=source)
+    try:
+        yield value
+        Blob.objects.bulk_create(work.blobs)
+    except BaseException:
+        work.discard()
+        raise
+
+
+def spill_now(value, *, environment_id, source: str):
+    """Spill ``value`` and save its blob rows at once (for payloads recorded later, such as a
+    run's outcome recorded through retried transactions)."""
+    with spilled(value, environment_id=environment_id, source=source) as stored:
+        return stored
+
+
+# --- rehydration -----------------------------------------------------------------------------
+
+
+class BlobUnavailable(Exception):
+    pass
+
+
+def _decode(blob: Blob, data: bytes):
+    if blob.encoding == BlobEncoding.STRING:
+        return data.decode("utf-8")
+    if blob.encoding == BlobEncoding.BYTES:
+        return {"$type": BYTES_TYPE, "$val": list(data)}
+    return json.loads(data)
+
+
+class Rehydrator:
+    """Puts blobs back into payloads of one environment. ``budget``: bytes of blobs it may put
+    back in all (None: no limit, and a blob that cannot be read is an error instead of a
+    reference left in place)."""
+
+    def __init__(self, environment_id, budget: int | None = -1):
+        self.environment_id = environment_id
+        self.left = settings.HOT_BLOB_INLINE_MAX_BYTES if budget == -1 else budget
+        self.strict = budget is None
+
+    def __call__(self, value):
+        if not contains_blob_ref(value):
+            return value
+        return self._replace(value, self._fetch(value))
+
+    def _fetch(self, value) -> dict:
+        ids = set()
+        _collect(value, ids)
+        rows = Blob.objects.filter(environment_id=self.environment_id, pk__in=ids)
+        return {str(blob.id): blob for blob in rows}
+
+    def _replace(self, value, rows: dict):
+        if is_blob_ref(value):
+            return self._resolve(value, rows)
+        if isinstance(value, dict):
+            return {key: self._replace(item, rows) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self._replace(item, rows) for item in value]
+        return value
+
+    def _resolve(self, ref: dict, rows: dict):
+        blob = rows.get(str((ref.get("$val") or {}).get("id")))
+        try:
+            if blob is None:
+                raise BlobUnavailable(f"blob {ref.get('$val', {}).get('id')} not found")
+            if self.left is not None and blob.size > self.left:
+                return ref  # over this response's budget: the reference stays
+            data = storage.read_bytes(blob.storage_key)
+        except (BlobUnavailable, OSError) as exc:
+            if self.strict:
+                raise BlobUnavailable(str(exc)) from None
+            log.warning("A blob reference stays unresolved: %s", exc)
+            return ref
+        if self.left is not None:
+            self.left -= blob.size
+        decoded = _decode(blob, data)
+        return self(decoded) if blob.encoding == BlobEncoding.JSON else decoded
+
+
+def _collect(value, ids: set) -> None:
+    if is_blob_ref(value):
+        ref_id = (value.get("$val") or {}).get("id")
+        try:
+            ids.add(uuid.UUID(str(ref_id)))
+        except ValueError:
+            pass
+    elif isinstance(value, dict):
+        for item in value.values():
+            _collect(item, ids)
+    elif isinstance(value, list):
+        for item in value:
+            _collect(item, ids)
+
+
+def rehydrated(value, *, environment_id):
+    """``value`` whole, for code that must work on it (a run's arguments)."""
+    return Rehydrator(environment_id, budget=None)(value)
