@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from files.blobs import rehydrate_for_response
 from hotapi.api.serializers import (
     StrictRegexField,
     StrictSerializer,
@@ -30,6 +31,13 @@ class EventSerializer(serializers.ModelSerializer):
             "event_time",
             "created_at",
         ]
+
+    def to_representation(self, event):
+        data = super().to_representation(event)
+        data["event_data"] = rehydrate_for_response(
+            data["event_data"], context=self.context, environment_id=event.environment_id
+        )
+        return data
 
 
 class EventPublishSerializer(StrictSerializer):

@@ -21,6 +21,7 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.views import APIView
 
+from files.blobs import Rehydrator, contains_blob_ref
 from hotapi import metrics
 from hotapi.api.permissions import body_field, body_id, needs, url_id
 from hotapi.api.renderers import EnvelopeJSONRenderer, EventStreamRenderer
@@ -119,6 +120,29 @@ def _env_frame(entry: Entry) -> bytes:
     if entry.kind == "run:cancel":
         data["reason"] = entry.payload.get("error")
     return sse(entry.kind, data, entry.id)
+
+
+# --- large payloads: blob references resolved as entries are sent --------------------------
+
+
+def _rehydrated_payload(entry: Entry) -> dict:
+    try:
+        return Rehydrator(entry.environment_id)(entry.payload)
+    finally:
+        connection.close()
+
+
+async def with_blobs(entry: Entry) -> Entry:
+    """The entry with the large parts of its payload (a run's result kept as blobs) put back,
+    read in a worker thread; once per entry, whichever connection sends it first."""
+    if entry.rendered.get("blobs") is None:
+        entry.rendered["blobs"] = contains_blob_ref(entry.payload)
+    if entry.rendered["blobs"]:
+        payload = await sync_to_async(_rehydrated_payload, thread_sensitive=False)(entry)
+        if entry.rendered["blobs"]:  # another connection may have finished first
+            entry.payload = payload
+            entry.rendered["blobs"] = False
+    return entry
 
 
 # --- history reads (in a worker thread, connection released afterwards) ----------------------
@@ -252,7 +276,7 @@ async def stream_events(subscription, *, stream_id: str, project_id, last_event_
         else:
             source = recent_run_entries(filters, subscription.cursor)
         async for entry in source:
-            if chunk := stream_chunk(entry, project_id):
+            if chunk := stream_chunk(await with_blobs(entry), project_id):
                 yield chunk
         async for item in live(
             subscription, max_seconds=settings.HOT_SSE_STREAM_SECONDS, heartbeat=b":\n\n"
@@ -264,7 +288,7 @@ async def stream_events(subscription, *, stream_id: str, project_id, last_event_
                 yield item
                 continue
             for entry in item:
-                if chunk := stream_chunk(entry, project_id):
+                if chunk := stream_chunk(await with_blobs(entry), project_id):
                     yield chunk
     finally:
         subscription.close()

@@ -26,7 +26,6 @@ import json
 import logging
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 from django.conf import settings
 
@@ -72,20 +71,31 @@ def _scalar_size(value) -> int:
     return len(json.dumps(value, default=str))
 
 
-@dataclass
 class Spill:
-    """What a spill stored: the blob rows to record and their objects."""
+    """Spills payloads of one environment (call it on each): the blob objects are stored at
+    once, their rows kept for ``save``."""
 
-    environment_id: object
-    source: str
-    threshold: int
-    blobs: list[Blob] = field(default_factory=list)
+    def __init__(self, environment_id, source: str):
+        self.environment_id = environment_id
+        self.source = source
+        self.threshold = settings.HOT_BLOB_THRESHOLD_BYTES
+        self.blobs: list[Blob] = []
 
-    def store(self, data: bytes, encoding: str, preview: str | None = None) -> dict:
+    def __call__(self, value, *, source: str | None = None, inline_root: bool = False):
+        """``value`` with its large parts stored as blobs; ``inline_root``: the value itself
+        stays an object or array (its members may become references), for payloads whose top
+        level is read where they are stored (event data: ``hot:call`` reads ``fn`` and
+        ``args``)."""
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        stored, _ = self._walk(value, source or self.source, inline_root)
+        return stored
+
+    def _store(self, data: bytes, encoding: str, source: str, preview=None) -> dict:
         blob = Blob(
             id=uuid.uuid4(),
             environment_id=self.environment_id,
-            source=self.source,
+            source=source,
             encoding=encoding,
             content_type=CONTENT_TYPES[encoding],
             size=len(data),
@@ -107,14 +117,14 @@ class Spill:
             ref["preview"] = preview[:PREVIEW_CHARS]
         return {"$type": BLOB_REF_TYPE, "$val": ref}
 
-    def walk(self, value) -> tuple[object, int]:
+    def _walk(self, value, source: str, inline: bool = False) -> tuple[object, int]:
         """(value with large parts replaced by references, size of its JSON as stored)."""
         if isinstance(value, str):
             if len(value) * 4 < self.threshold:  # short whatever its characters: no encoding
                 return value, len(value) + 2
             data = value.encode()
             if len(data) >= self.threshold:
-                ref = self.store(data, BlobEncoding.STRING, value)
+                ref = self._store(data, BlobEncoding.STRING, source, value)
                 return ref, _scalar_size(ref)
             return value, len(data) + 2
         if _is_bytes(value):
@@ -122,59 +132,44 @@ class Spill:
             if len(items) >= self.threshold and all(
                 isinstance(x, int) and 0 <= x <= 255 for x in items
             ):
-                value = self.store(bytes(items), BlobEncoding.BYTES)
+                value = self._store(bytes(items), BlobEncoding.BYTES, source)
             return value, _scalar_size(value)
         if isinstance(value, dict):
-            walked = {key: self.walk(item) for key, item in value.items()}
+            walked = {key: self._walk(item, source) for key, item in value.items()}
             value = {key: item for key, (item, _) in walked.items()}
             size = 2 + sum(_scalar_size(key) + 1 + size for key, (_, size) in walked.items())
         elif isinstance(value, list):
-            walked = [self.walk(item) for item in value]
+            walked = [self._walk(item, source) for item in value]
             value = [item for item, _ in walked]
             size = 2 + sum(size + 1 for _, size in walked)
         else:
             return value, _scalar_size(value)
-        if size >= self.threshold and not is_blob_ref(value):
+        if size >= self.threshold and not inline and not is_blob_ref(value):
             text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-            value = self.store(text.encode(), BlobEncoding.JSON)
+            value = self._store(text.encode(), BlobEncoding.JSON, source)
             size = _scalar_size(value)
         return value, size
 
+    def save(self) -> None:
+        Blob.objects.bulk_create(self.blobs)
+        self.blobs = []
+
     def discard(self) -> None:
         storage.delete_quietly([blob.storage_key for blob in self.blobs])
-
-
-def spill(value, *, environment_id, source: str) -> tuple[object, Spill]:
-    """``value`` with its large parts stored as blobs (their rows not yet saved)."""
-    work = Spill(environment_id, source, settings.HOT_BLOB_THRESHOLD_BYTES)
-    if value is None or isinstance(value, bool | int | float):
-        return value, work
-    try:
-        value, _ = work.walk(value)
-    except BaseException:
-        work.discard()
-        raise
-    return value, work
+        self.blobs = []
 
 
 @contextmanager
-def spilled(value, *, environment_id, source: str):
-    """Spill ``value`` for a row written in the block: the blob rows are saved in the block's
-    transaction, and the objects are removed again if the block fails."""
-    value, work = spill(value, environment_id=environment_id, source=source)
+def spilling(*, environment_id, source: str):
+    """A ``Spill`` for rows written in the block: the blob rows are saved at its end (in the
+    block's transaction), and the objects are removed again if the block fails."""
+    work = Spill(environment_id, source)
     try:
-        yield value
-        Blob.objects.bulk_create(work.blobs)
+        yield work
+        work.save()
     except BaseException:
         work.discard()
         raise
-
-
-def spill_now(value, *, environment_id, source: str):
-    """Spill ``value`` and save its blob rows at once (for payloads recorded later, such as a
-    run's outcome recorded through retried transactions)."""
-    with spilled(value, environment_id=environment_id, source=source) as stored:
-        return stored
 
 
 # --- rehydration -----------------------------------------------------------------------------
@@ -254,6 +249,18 @@ def _collect(value, ids: set) -> None:
     elif isinstance(value, list):
         for item in value:
             _collect(item, ids)
+
+
+def rehydrate_for_response(value, *, context: dict, environment_id):
+    """``value`` as a response shows it (a serializer's ``context`` holds one ``Rehydrator``
+    per response, so the budget is per response); ``context={"rehydrate": False}`` keeps the
+    references (what is recorded elsewhere, such as the stream log)."""
+    if context.get("rehydrate") is False or not contains_blob_ref(value):
+        return value
+    rehydrator = context.get("rehydrator")
+    if rehydrator is None or rehydrator.environment_id != environment_id:
+        rehydrator = context["rehydrator"] = Rehydrator(environment_id)
+    return rehydrator(value)
 
 
 def rehydrated(value, *, environment_id):

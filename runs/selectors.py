@@ -118,7 +118,7 @@ def event_runs(*, event) -> QuerySet[Run]:
 
 
 def run_variables(*, run) -> QuerySet[RunVariable]:
-    return RunVariable.objects.filter(run=run).order_by("sequence")
+    return RunVariable.objects.filter(run=run).select_related("run").order_by("sequence")
 
 
 def run_logs(*, run) -> QuerySet[RunLog]:

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from files.blobs import rehydrate_for_response
 from hotapi.api.serializers import UTCDateTimeField
 
 from .models import Run, RunLog, RunVariable
@@ -46,10 +47,18 @@ class RunSerializer(serializers.ModelSerializer):
     def get_project_name(self, run: Run) -> str | None:
         return run.project.name if run.project_id else None
 
+    def to_representation(self, run):
+        data = super().to_representation(run)
+        data["result"] = rehydrate_for_response(
+            data["result"], context=self.context, environment_id=run.environment_id
+        )
+        return data
+
 
 def run_json(run: Run) -> dict:
-    """The run as the API and the stream log show it (plain JSON types)."""
-    return dict(RunSerializer(run).data)
+    """The run as the stream log records it (plain JSON types; a large result stays a blob
+    reference, which the SSE endpoints resolve as they send it)."""
+    return dict(RunSerializer(run, context={"rehydrate": False}).data)
 
 
 class RunVariableSerializer(serializers.ModelSerializer):
@@ -61,6 +70,13 @@ class RunVariableSerializer(serializers.ModelSerializer):
     class Meta:
         model = RunVariable
         fields = ["var_id", "run_id", "ns", "var", "value", "meta", "start_time", "stop_time"]
+
+    def to_representation(self, variable):
+        data = super().to_representation(variable)
+        data["value"] = rehydrate_for_response(
+            data["value"], context=self.context, environment_id=variable.run.environment_id
+        )
+        return data
 
 
 class RunLogSerializer(serializers.ModelSerializer):

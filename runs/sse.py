@@ -11,13 +11,13 @@ from the newest attempt.
 from drf_spectacular.utils import extend_schema
 
 from events.hub import get_hub
-from events.sse import RUN_KINDS, SSEView, live, sse
+from events.sse import RUN_KINDS, SSEView, live, sse, with_blobs
 from events.sse_schema import RUN, sse_event, sse_response
 from hotapi.api.permissions import needs, url_id
 
 from .models import TERMINAL_STATUSES
 from .selectors import run_get
-from .serializers import run_json
+from .serializers import RunSerializer
 from .services import retry_successor
 
 
@@ -43,6 +43,7 @@ async def run_updates(subscription, *, run_id: str, snapshot: dict):
                     if not _is_retry_of(run, watched):
                         continue
                     watched = entry.run_id  # the next attempt
+                entry = await with_blobs(entry)
                 yield entry.frame(
                     "run", lambda e=entry: sse("run:update", {"run": e.payload["run"]}, e.id)
                 )
@@ -76,5 +77,7 @@ class RunSubscribeView(SSEView):
         run = run_get(environment=request.auth.environment, run_id=run_id)  # after subscribing
         while (successor := retry_successor(run)) is not None:
             run = successor
-        generator = run_updates(subscription, run_id=str(run.id), snapshot=run_json(run))
+        generator = run_updates(
+            subscription, run_id=str(run.id), snapshot=dict(RunSerializer(run).data)
+        )
         return self.stream_response(generator, subscription)

@@ -21,6 +21,8 @@ PATHS = [
     "secrets_app",
     "builds",
     "stores",
+    "files",
+    "tasks",
     "events",
     "runs",
     "hotlang",

@@ -78,6 +78,16 @@ EXPECTED = {
     ("POST", "v1/runs/<str:run_id>/cancel"): "run:<run_id> update",
     ("POST", "v1/runs/<str:run_id>/rerun"): "run:<run_id> execute",
     ("GET", "v1/runs/<str:run_id>/subscribe"): "run:<run_id> read",
+    ("GET", "v1/files"): "file:* read",
+    ("PUT", "v1/files/upload/<path:file_path>"): "file:* create",
+    ("POST", "v1/files/uploads"): "file:* create",
+    ("DELETE", "v1/files/uploads/<str:upload_id>"): "file:* delete",
+    ("POST", "v1/files/uploads/<str:upload_id>/complete"): "file:* create",
+    ("PUT", "v1/files/uploads/<str:upload_id>/<str:part_number>"): "file:* create",
+    ("GET", "v1/files/<str:file_id>"): "file:* read",
+    ("DELETE", "v1/files/<str:file_id>"): "file:* delete",
+    ("GET", "v1/files/<str:file_id>/download"): "file:* read",
+    ("GET", "v1/blobs/<str:blob_id>/download"): "blob:* read",
 }
 
 ROUTES = api_routes()
@@ -94,6 +104,11 @@ VALUES = {
     "session_id": str(uuid.uuid4()),
     "service_key_id": str(uuid.uuid4()),
     "domain_id": str(uuid.uuid4()),
+    "file_id": str(uuid.uuid4()),
+    "file_path": "matrix/data.json",
+    "upload_id": str(uuid.uuid4()),
+    "part_number": "1",
+    "blob_id": str(uuid.uuid4()),
     "event_type": "order.placed",
 }
 VALUES["events[].event_type"] = VALUES["event_type"]  # the event types of a batch
@@ -119,7 +134,7 @@ HEADERS = {"v1/env/subscribe": {"HTTP_LAST_EVENT_ID": "-1"}}
 def _url(route: str) -> str:
     path = "/" + route
     for name, value in VALUES.items():
-        for converter in ("str", "uuid"):
+        for converter in ("str", "uuid", "path"):
             path = path.replace(f"<{converter}:{name}>", value)
     assert "<" not in path, f"{route}: give the matrix a value for {path}"
     return path + QUERIES.get(route, "")
