@@ -40,8 +40,11 @@ from .stream_slots import StreamSlot, stream_slot_acquire
 # ``run:retry``: a run failed and will be retried (it is ``pending_retry``); its next attempt
 # is a new run on the same stream, for the same event, with ``origin_run_id`` pointing back.
 RUN_KINDS = ("run:start", "run:stop", "run:fail", "run:cancel", "run:retry")
-STREAM_KINDS = (*RUN_KINDS, "stream:data", "run:log")
-ENV_KINDS = (*RUN_KINDS, "event:created", "event:handled")
+# ``task:update``: a background task changed (the ``tasks`` app writes them, ``{task}``).
+TASK_KIND = "task:update"
+REPLAYED_KINDS = (*RUN_KINDS, TASK_KIND)
+STREAM_KINDS = (*REPLAYED_KINDS, "stream:data", "run:log")
+ENV_KINDS = (*RUN_KINDS, "event:created", "event:handled", TASK_KIND)
 REPLAY_RUN_ENTRIES = 200
 HISTORY_PAGE = 1000
 
@@ -85,6 +88,8 @@ def stream_chunk(entry: Entry, project_id: str | None = None) -> bytes | None:
 def _stream_frame(entry: Entry, project_id: str | None) -> bytes | None:
     if entry.kind in ("stream:data", "run:log"):
         return sse(entry.kind, entry.payload, entry.id)
+    if entry.kind == TASK_KIND:
+        return sse(TASK_KIND, {"task": entry.payload["task"]}, entry.id)
     run = entry.payload["run"]
     if project_id and run.get("project_id") != project_id:
         return None
@@ -97,7 +102,28 @@ def env_chunk(entry: Entry) -> bytes | None:
     return entry.frame("env", lambda: _env_frame(entry))
 
 
-def _env_frame(entry: Entry) -> bytes:
+def _task_env_frame(entry: Entry) -> bytes | None:
+    """``task:started`` and ``task:complete`` (flat, as Hot's environment stream has them);
+    other changes of a task are not environment events."""
+    task, change = entry.payload["task"], entry.payload.get("change")
+    data = {
+        "task_id": task["task_id"],
+        "env_id": task["env_id"],
+        "stream_id": task["stream_id"],
+        "function_name": task["function_name"],
+    }
+    if change == "started":
+        return sse("task:started", {**data, "task_type": task["task_type"]}, entry.id)
+    if change == "complete":
+        error = task["status"] in ("failed", "timed_out") and entry.payload.get("error")
+        data.update(status=task["status"], duration_ms=task["duration_ms"], error=error or None)
+        return sse("task:complete", data, entry.id)
+    return None
+
+
+def _env_frame(entry: Entry) -> bytes | None:
+    if entry.kind == TASK_KIND:
+        return _task_env_frame(entry)
     if entry.kind.startswith("event:"):
         return sse(entry.kind, entry.payload, entry.id)
     run = entry.payload["run"]
@@ -172,10 +198,11 @@ async def history(filters: dict, after: int, upto: int, kinds):
 
 
 async def recent_run_entries(filters: dict, upto: int):
-    """Without Last-Event-ID, a stream subscription first replays the recent run events of the
-    stream (as the reference server does), so a reconnecting client learns what finished."""
+    """Without Last-Event-ID, a stream subscription first replays the recent run and task
+    events of the stream (as the reference server does), so a reconnecting client learns what
+    finished."""
     fetch = sync_to_async(_history_page, thread_sensitive=False)
-    for entry in await fetch(filters, 0, upto, RUN_KINDS, REPLAY_RUN_ENTRIES, True):
+    for entry in await fetch(filters, 0, upto, REPLAYED_KINDS, REPLAY_RUN_ENTRIES, True):
         yield entry
 
 

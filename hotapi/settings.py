@@ -150,6 +150,7 @@ INSTALLED_APPS = [
     "files",
     "events",
     "runs",
+    "tasks",
     "operations",
 ]
 
@@ -469,6 +470,13 @@ HOT_FILE_READ_MAX_BYTES = env_int("HOT_FILE_READ_MAX_BYTES", HOT_RUN_MAX_VALUE_B
 # references are shown and GET /v1/blobs/{id}/download serves them).
 HOT_BLOB_THRESHOLD_BYTES = env_int("HOT_BLOB_THRESHOLD_BYTES", 256 * 1024)
 HOT_BLOB_INLINE_MAX_BYTES = env_int("HOT_BLOB_INLINE_MAX_BYTES", 64 * 1024**2)
+
+# Background tasks (::hot::task): the timeout of a task that names none, the longest one may
+# name (a task's timeout is its time limit), and a step limit for tasks (0: none, the timeout
+# bounds them).
+HOT_TASK_DEFAULT_TIMEOUT_MS = env_int("HOT_TASK_DEFAULT_TIMEOUT_MS", 30 * 60 * 1000)
+HOT_TASK_MAX_TIMEOUT_MS = env_int("HOT_TASK_MAX_TIMEOUT_MS", 24 * 3600 * 1000)
+HOT_TASK_MAX_STEPS = env_int("HOT_TASK_MAX_STEPS", 0)
 
 # Largest JSON body accepted (context values are bounded separately); larger → 413. Event
 # bodies (POST /events, subscribe-with-event) have their own, larger limit.

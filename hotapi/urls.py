@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("files.urls")),
     path("", include("events.urls")),
     path("", include("runs.urls")),
+    path("", include("tasks.urls")),
     re_path(r"^.*$", api_not_found),  # unknown routes under /v1 answer with the 404 envelope
 ]
 

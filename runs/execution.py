@@ -28,7 +28,7 @@ from hotapi.timestamps import utc_timestamp
 from secrets_app.services import context_values_for_project
 from stores.services import DatabaseStore
 
-from . import host, services
+from . import extensions, host, services
 from .masking import mask_secrets
 from .models import Run, RunStatus, RunVariable
 
@@ -63,6 +63,7 @@ class PlatformHooks:
         self._set_secrets: list[str] = []  # values the code set with ::hot::ctx/set-secret
         self._log = host.RunLogBuffer(run, self._db, lambda: self.secrets)
         self._http = None
+        self._tasks = None
 
     def _db(self, fn, *args, **kwargs):
         return self._executor.submit(fn, *args, **kwargs).result()
@@ -96,6 +97,11 @@ class PlatformHooks:
 
     def file_store(self):
         return host.OnThread(HostFiles(self.run.environment_id, self.run.id), self._db)
+
+    def task_service(self):
+        if self._tasks is None:
+            self._tasks = extensions.host_service("tasks", self.run, self._db)
+        return self._tasks
 
     def tcp_connect(self, host_name, port, timeout, nodelay):
         return host.tcp_connect(host_name, port, timeout, nodelay)
@@ -272,8 +278,9 @@ def _execute(run: Run) -> str:
                 raise RuntimeError("the run has no build to execute")
             prepared = prepared_program(run.build)
             args = rehydrated(run.args, environment_id=run.environment_id)
+            limits = extensions.limits_for(run, get_runtime().limits())
             outcome = get_runtime().execute(
-                prepared, run.function, args, hooks=hooks, limits=get_runtime().limits()
+                prepared, run.function, args, hooks=hooks, limits=limits
             )
         except Exception as exc:  # the worker survives anything the run does
             # The exception may quote a context value: the log and the run get it masked.

@@ -1,0 +1,100 @@
+"""``GET /v1/tasks/{id}`` and ``GET /v1/tasks/{id}/subscribe`` (SSE ``task:update``).
+
+Reading a task needs ``read`` on its stream, as in Hot (a session that follows a stream may
+follow the tasks started on it); the stream is known once the task is, so for a credential
+without ``stream:*`` the task is looked up first, and an unknown one is refused like any
+resource the credential does not hold.
+"""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+
+from events.hub import get_hub
+from events.sse import SSEView, live, sse, with_blobs
+from events.sse_schema import TASK_UPDATE, sse_response
+from hotapi.api.lookups import parse_uuid
+from hotapi.api.permissions import needs
+from hotapi.api.views import EnvironmentScopedViewSet
+
+from . import selectors
+from .models import TERMINAL_TASK_STATUSES, Task
+from .serializers import TaskSerializer
+
+UNKNOWN = "unknown-task"
+
+
+def task_stream(request, view) -> str:
+    """The stream of the task in the URL (a value no grant names when there is no such task
+    in the credential's environment)."""
+    task_id = parse_uuid(view.kwargs["task_id"])
+    tasks = Task.objects.filter(environment=request.auth.environment, pk=task_id)
+    stream_id = tasks.values_list("stream_id", flat=True).first() if task_id else None
+    return str(stream_id) if stream_id else UNKNOWN
+
+
+task_stream.label = "<task.stream_id>"
+
+READ_TASK = needs("stream", "read", path=task_stream)
+
+
+@extend_schema(tags=["tasks"])
+class TaskViewSet(EnvironmentScopedViewSet):
+    serializer_class = TaskSerializer
+    permission_rules = {"retrieve": READ_TASK}
+
+    def retrieve(self, request, task_id=None):
+        task = selectors.task_get(environment=self.environment, task_id=task_id)
+        return Response(TaskSerializer(task).data)
+
+
+async def task_updates(subscription, *, task_id: str, snapshot: dict):
+    try:
+        yield sse("task:update", {"task": snapshot}, subscription.cursor)
+        if snapshot["status"] in TERMINAL_TASK_STATUSES:
+            return
+        async for item in live(subscription, max_seconds=None, heartbeat=b":keepalive\n\n"):
+            if isinstance(item, bytes):
+                yield item
+                continue
+            for entry in item:
+                if entry.kind != "task:update" or entry.payload["task"]["task_id"] != task_id:
+                    continue
+                entry = await with_blobs(entry)
+                task = entry.payload["task"]
+                yield entry.frame(
+                    "task", lambda e=entry: sse("task:update", {"task": e.payload["task"]}, e.id)
+                )
+                if task["status"] in TERMINAL_TASK_STATUSES:
+                    return
+    finally:
+        subscription.close()
+
+
+@extend_schema(tags=["tasks"])
+class TaskSubscribeView(SSEView):
+    """``task:update`` events: the current state first, then every change; closes after the
+    task completed, failed, was cancelled or timed out."""
+
+    permission_rules = {"get": READ_TASK}
+
+    @extend_schema(
+        operation_id="task_subscribe",
+        description="`task:update` events: the task's current state first, then every change "
+        "(retries included); the stream ends once the task has completed, failed, been "
+        "cancelled or timed out.",
+        responses={
+            (200, "text/event-stream"): sse_response(
+                "The task's state first, then every change; the stream ends with the task",
+                TASK_UPDATE,
+            )
+        },
+    )
+    def get(self, request, task_id):
+        environment = request.auth.environment
+        task = selectors.task_get(environment=environment, task_id=task_id)
+        subscription = get_hub().subscribe(stream_id=task.stream_id)
+        task = selectors.task_get(environment=environment, task_id=task_id)  # after subscribing
+        generator = task_updates(
+            subscription, task_id=str(task.pk), snapshot=dict(TaskSerializer(task).data)
+        )
+        return self.stream_response(generator, subscription)
