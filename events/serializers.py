@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from files.blobs import rehydrate_for_response
+from files.serializers import BlobListSerializer, BlobPayloadsMixin
 from hotapi.api.serializers import (
     StrictRegexField,
     StrictSerializer,
@@ -12,7 +12,9 @@ from .models import Event
 from .services import EVENT_TYPE_REGEX, EVENT_TYPE_RULE
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(BlobPayloadsMixin, serializers.ModelSerializer):
+    blob_fields = ("event_data",)
+
     event_id = serializers.UUIDField(source="id", read_only=True)
     env_id = serializers.UUIDField(source="environment_id", read_only=True)
     stream_id = serializers.UUIDField(read_only=True)
@@ -31,13 +33,7 @@ class EventSerializer(serializers.ModelSerializer):
             "event_time",
             "created_at",
         ]
-
-    def to_representation(self, event):
-        data = super().to_representation(event)
-        data["event_data"] = rehydrate_for_response(
-            data["event_data"], context=self.context, environment_id=event.environment_id
-        )
-        return data
+        list_serializer_class = BlobListSerializer
 
 
 class EventPublishSerializer(StrictSerializer):

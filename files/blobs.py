@@ -8,7 +8,10 @@ shape::
 
     {"$type": "::hot::blob/BlobRef",
      "$val": {"id", "object-id", "hash-alg": "sha256", "hash", "size", "content-type",
-              "encoding": "string" | "bytes" | "json", "preview"?}}
+              "encoding": "string" | "bytes" | "json", "preview"?, "blobs"?}}
+
+(``preview``: the first characters of a string; ``blobs``: the blobs a JSON blob refers to,
+so that a reader looks them all up at once.)
 
 Rows stay small whatever clients send; the payload's small parts stay readable in place.
 ``Rehydrator`` puts the values back where payloads leave the service: the API's responses
@@ -91,7 +94,7 @@ class Spill:
         stored, _ = self._walk(value, source or self.source, inline_root)
         return stored
 
-    def _store(self, data: bytes, encoding: str, source: str, preview=None) -> dict:
+    def _store(self, data: bytes, encoding: str, source: str, preview=None, inner=()) -> dict:
         blob = Blob(
             id=uuid.uuid4(),
             environment_id=self.environment_id,
@@ -115,6 +118,8 @@ class Spill:
         }
         if preview is not None:
             ref["preview"] = preview[:PREVIEW_CHARS]
+        if inner:  # the blobs referenced inside this one, so a reader can look them up at once
+            ref["blobs"] = sorted(str(blob_id) for blob_id in inner)
         return {"$type": BLOB_REF_TYPE, "$val": ref}
 
     def _walk(self, value, source: str, inline: bool = False) -> tuple[object, int]:
@@ -146,7 +151,9 @@ class Spill:
             return value, _scalar_size(value)
         if size >= self.threshold and not inline and not is_blob_ref(value):
             text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-            value = self._store(text.encode(), BlobEncoding.JSON, source)
+            inner = set()
+            _collect(value, inner)
+            value = self._store(text.encode(), BlobEncoding.JSON, source, inner=inner)
             size = _scalar_size(value)
         return value, size
 
@@ -196,17 +203,24 @@ class Rehydrator:
         self.environment_id = environment_id
         self.left = settings.HOT_BLOB_INLINE_MAX_BYTES if budget == -1 else budget
         self.strict = budget is None
+        self.rows: dict[str, Blob | None] = {}  # looked up already (None: not found)
 
     def __call__(self, value):
         if not contains_blob_ref(value):
             return value
-        return self._replace(value, self._fetch(value))
+        return self._replace(value, self.prefetch([value]))
 
-    def _fetch(self, value) -> dict:
+    def prefetch(self, values) -> dict:
+        """Look up the blobs ``values`` refer to in one query (a page of a list at once)."""
         ids = set()
-        _collect(value, ids)
-        rows = Blob.objects.filter(environment_id=self.environment_id, pk__in=ids)
-        return {str(blob.id): blob for blob in rows}
+        for value in values:
+            _collect(value, ids)
+        missing = {blob_id for blob_id in ids if str(blob_id) not in self.rows}
+        if missing:
+            found = Blob.objects.filter(environment_id=self.environment_id, pk__in=missing)
+            self.rows.update({str(blob_id): None for blob_id in missing})
+            self.rows.update({str(blob.id): blob for blob in found})
+        return self.rows
 
     def _replace(self, value, rows: dict):
         if is_blob_ref(value):
@@ -238,11 +252,13 @@ class Rehydrator:
 
 def _collect(value, ids: set) -> None:
     if is_blob_ref(value):
-        ref_id = (value.get("$val") or {}).get("id")
-        try:
-            ids.add(uuid.UUID(str(ref_id)))
-        except ValueError:
-            pass
+        ref = value.get("$val") if isinstance(value.get("$val"), dict) else {}
+        inner = ref.get("blobs") if isinstance(ref.get("blobs"), list) else []
+        for ref_id in [ref.get("id"), *inner]:
+            try:
+                ids.add(uuid.UUID(str(ref_id)))
+            except ValueError:
+                pass
     elif isinstance(value, dict):
         for item in value.values():
             _collect(item, ids)
@@ -251,16 +267,24 @@ def _collect(value, ids: set) -> None:
             _collect(item, ids)
 
 
-def rehydrate_for_response(value, *, context: dict, environment_id):
-    """``value`` as a response shows it (a serializer's ``context`` holds one ``Rehydrator``
-    per response, so the budget is per response); ``context={"rehydrate": False}`` keeps the
+def response_rehydrator(context: dict, environment_id) -> Rehydrator | None:
+    """The response's ``Rehydrator``, kept in a serializer's ``context`` (one per response, so
+    the budget is per response); None with ``context={"rehydrate": False}``, which keeps the
     references (what is recorded elsewhere, such as the stream log)."""
-    if context.get("rehydrate") is False or not contains_blob_ref(value):
-        return value
+    if context.get("rehydrate") is False:
+        return None
     rehydrator = context.get("rehydrator")
     if rehydrator is None or rehydrator.environment_id != environment_id:
         rehydrator = context["rehydrator"] = Rehydrator(environment_id)
-    return rehydrator(value)
+    return rehydrator
+
+
+def rehydrate_for_response(value, *, context: dict, environment_id):
+    """``value`` as a response shows it (see ``response_rehydrator``)."""
+    if not contains_blob_ref(value):
+        return value
+    rehydrator = response_rehydrator(context, environment_id)
+    return value if rehydrator is None else rehydrator(value)
 
 
 def rehydrated(value, *, environment_id):

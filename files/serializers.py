@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from hotapi.api.serializers import StrictCharField, StrictSerializer, UTCDateTimeField
 
+from .blobs import rehydrate_for_response, response_rehydrator
 from .models import File, FileUpload, FileUploadPart
 from .services import parts_expected
 
@@ -58,3 +59,39 @@ class UploadPartSerializer(serializers.ModelSerializer):
     class Meta:
         model = FileUploadPart
         fields = ["part_number", "size", "etag"]
+
+
+class BlobListSerializer(serializers.ListSerializer):
+    """A list whose rows may hold blob references: the page's blobs are looked up at once."""
+
+    def to_representation(self, data):
+        rows = list(data.all() if hasattr(data, "all") else data)
+        self.child.prefetch_blobs(rows)
+        return [self.child.to_representation(row) for row in rows]
+
+
+class BlobPayloadsMixin:
+    """For serializers of rows with payloads kept partly as blobs (``blob_fields``): the
+    payloads are shown whole (``files.blobs``). Their ``Meta`` sets
+    ``list_serializer_class = BlobListSerializer``."""
+
+    blob_fields: tuple[str, ...] = ()
+
+    def blob_environment_id(self, row):
+        return row.environment_id
+
+    def prefetch_blobs(self, rows) -> None:
+        if rows:
+            rehydrator = response_rehydrator(self.context, self.blob_environment_id(rows[0]))
+            if rehydrator is not None:
+                rehydrator.prefetch(
+                    [getattr(row, name) for row in rows for name in self.blob_fields]
+                )
+
+    def to_representation(self, row):
+        data = super().to_representation(row)
+        for name in self.blob_fields:
+            data[name] = rehydrate_for_response(
+                data[name], context=self.context, environment_id=self.blob_environment_id(row)
+            )
+        return data

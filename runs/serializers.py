@@ -1,12 +1,14 @@
 from rest_framework import serializers
 
-from files.blobs import rehydrate_for_response
+from files.serializers import BlobListSerializer, BlobPayloadsMixin
 from hotapi.api.serializers import UTCDateTimeField
 
 from .models import Run, RunLog, RunVariable
 
 
-class RunSerializer(serializers.ModelSerializer):
+class RunSerializer(BlobPayloadsMixin, serializers.ModelSerializer):
+    blob_fields = ("result",)
+
     run_id = serializers.UUIDField(source="id", read_only=True)
     env_id = serializers.UUIDField(source="environment_id", read_only=True)
     stream_id = serializers.UUIDField(read_only=True)
@@ -43,16 +45,10 @@ class RunSerializer(serializers.ModelSerializer):
             "duration_ms",
             "created_at",
         ]
+        list_serializer_class = BlobListSerializer
 
     def get_project_name(self, run: Run) -> str | None:
         return run.project.name if run.project_id else None
-
-    def to_representation(self, run):
-        data = super().to_representation(run)
-        data["result"] = rehydrate_for_response(
-            data["result"], context=self.context, environment_id=run.environment_id
-        )
-        return data
 
 
 def run_json(run: Run) -> dict:
@@ -61,7 +57,9 @@ def run_json(run: Run) -> dict:
     return dict(RunSerializer(run, context={"rehydrate": False}).data)
 
 
-class RunVariableSerializer(serializers.ModelSerializer):
+class RunVariableSerializer(BlobPayloadsMixin, serializers.ModelSerializer):
+    blob_fields = ("value",)
+
     var_id = serializers.UUIDField(source="id", read_only=True)
     run_id = serializers.UUIDField(read_only=True)
     start_time = UTCDateTimeField(read_only=True)
@@ -70,13 +68,10 @@ class RunVariableSerializer(serializers.ModelSerializer):
     class Meta:
         model = RunVariable
         fields = ["var_id", "run_id", "ns", "var", "value", "meta", "start_time", "stop_time"]
+        list_serializer_class = BlobListSerializer
 
-    def to_representation(self, variable):
-        data = super().to_representation(variable)
-        data["value"] = rehydrate_for_response(
-            data["value"], context=self.context, environment_id=variable.run.environment_id
-        )
-        return data
+    def blob_environment_id(self, variable):
+        return variable.run.environment_id
 
 
 class RunLogSerializer(serializers.ModelSerializer):

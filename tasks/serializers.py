@@ -1,13 +1,15 @@
 from rest_framework import serializers
 
-from files.blobs import rehydrate_for_response
+from files.serializers import BlobPayloadsMixin
 from hotapi.api.serializers import UTCDateTimeField
 
 from .models import Task
 
 
-class TaskSerializer(serializers.ModelSerializer):
+class TaskSerializer(BlobPayloadsMixin, serializers.ModelSerializer):
     """A task as Hot shows it (``GET /v1/tasks/{id}``, ``task:update`` events)."""
+
+    blob_fields = ("result",)
 
     task_id = serializers.UUIDField(source="id", read_only=True)
     env_id = serializers.UUIDField(source="environment_id", read_only=True)
@@ -42,13 +44,6 @@ class TaskSerializer(serializers.ModelSerializer):
             "next_retry_at",
             "created_at",
         ]
-
-    def to_representation(self, task):
-        data = super().to_representation(task)
-        data["result"] = rehydrate_for_response(
-            data["result"], context=self.context, environment_id=task.environment_id
-        )
-        return data
 
 
 def task_json(task: Task) -> dict:

@@ -6,6 +6,7 @@ without ``stream:*`` the task is looked up first, and an unknown one is refused 
 resource the credential does not hold.
 """
 
+from django.http import StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
@@ -92,6 +93,13 @@ class TaskSubscribeView(SSEView):
     def get(self, request, task_id):
         environment = request.auth.environment
         task = selectors.task_get(environment=environment, task_id=task_id)
+        if task.status in TERMINAL_TASK_STATUSES:  # nothing more will happen: no live tail
+            response = StreamingHttpResponse(
+                [sse("task:update", {"task": dict(TaskSerializer(task).data)})],
+                content_type="text/event-stream",
+            )
+            response["Cache-Control"] = "no-store"
+            return response
         subscription = get_hub().subscribe(stream_id=task.stream_id)
         task = selectors.task_get(environment=environment, task_id=task_id)  # after subscribing
         generator = task_updates(

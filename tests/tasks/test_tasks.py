@@ -4,7 +4,9 @@ and the SDK are in tests/e2e/test_sdk_tasks.py.)"""
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
+from environments.services import session_create
 from events.models import StreamEntry
 from events.services import EventSource, event_publish
 from runs import execution, services
@@ -211,3 +213,37 @@ def test_tasks_of_other_environments_are_404(api, other_api, environment, build)
     _, task = start(environment, "crunch")
     assert other_api.get(f"/v1/tasks/{task.pk}").status_code == 404
     assert api.get("/v1/tasks/not-a-task").status_code == 404
+
+
+def test_reading_a_task_needs_read_on_its_stream(api, environment, build):
+    _, task = start(environment, "crunch")
+
+    def client(permissions):
+        token = session_create(api_key=api.api_key, permissions=permissions).token
+        session = APIClient()
+        session.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return session
+
+    follower = client({f"stream:{task.stream_id}": ["read"]})
+    assert follower.get(f"/v1/tasks/{task.pk}").status_code == 200
+    assert client({"stream:other": ["read"]}).get(f"/v1/tasks/{task.pk}").status_code == 403
+    unknown = follower.get("/v1/tasks/019a0000-0000-7000-8000-000000000000")
+    assert unknown.status_code == 403  # refused like any resource it does not hold
+
+
+def test_admin_shows_tasks_and_cancels_them(admin_client, environment, build, storage_dir):
+    _, task = start(environment, "crunch", n=4)
+    listing = admin_client.get("/admin/tasks/task/").content.decode()
+    assert "::app::main/crunch" in listing
+    page = admin_client.get(f"/admin/tasks/task/{task.pk}/change/").content.decode()
+    assert "executing run" in page and "started by" in page and "&quot;n&quot;: 4" in page
+    selection = {"action": "cancel_tasks", "_selected_action": [str(task.pk)]}
+    assert (
+        "Cancel selected tasks?"
+        in admin_client.post("/admin/tasks/task/", selection).content.decode()
+    )
+    admin_client.post("/admin/tasks/task/", {**selection, "confirmed": "yes"})
+    task.refresh_from_db()
+    assert task.status == "cancelled"
+    for url in ("/admin/files/file/", "/admin/files/fileupload/", "/admin/files/blob/"):
+        assert admin_client.get(url).status_code == 200
