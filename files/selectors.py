@@ -2,17 +2,22 @@
 
 from django.db.models import QuerySet, Sum
 
+from hostio.files import FilePathError, normalize_prefix
 from hotapi.api.lookups import get_by_id_or_404
 
 from .models import Blob, File, FileUpload, FileUploadPart, UploadStatus
-from .services import clean_prefix
 
 
 def file_list(*, environment, prefix: str | None = None) -> QuerySet[File]:
-    files = File.objects.filter(environment=environment)
+    """The environment's files by path; ``prefix`` filters them (one no path could start with,
+    such as ``../``, simply matches nothing)."""
+    files = File.objects.filter(environment=environment).order_by("path")
     if prefix:
-        files = files.filter(path__startswith=clean_prefix(prefix))
-    return files.order_by("path")
+        try:
+            files = files.filter(path__startswith=normalize_prefix(prefix))
+        except FilePathError:
+            return files.none()
+    return files
 
 
 def file_get(*, environment, file_id: str) -> File:

@@ -1,6 +1,13 @@
+from django.conf import settings
 from rest_framework import serializers
 
-from hotapi.api.serializers import StrictCharField, StrictSerializer, UTCDateTimeField
+from hostio.files import MAX_PATH_CHARS, PATH_PATTERN
+from hotapi.api.serializers import (
+    StrictCharField,
+    StrictRegexField,
+    StrictSerializer,
+    UTCDateTimeField,
+)
 
 from .blobs import rehydrate_for_response, response_rehydrator
 from .models import File, FileUpload, FileUploadPart
@@ -30,10 +37,18 @@ class FileSerializer(serializers.ModelSerializer):
         ]
 
 
+PATH_RULE = (
+    'must name a file: control characters and \\ * ? " < > | # % { } ^ ` [ ] are not allowed, '
+    "nor a '..' segment"
+)
+
+
 class UploadInitiateSerializer(StrictSerializer):
-    path = StrictCharField(max_length=4096, trim_whitespace=False)
+    path = StrictRegexField(
+        PATH_PATTERN, max_length=MAX_PATH_CHARS, error_messages={"invalid": PATH_RULE}
+    )
     expected_size = serializers.IntegerField(
-        required=False, allow_null=True, min_value=0, max_value=2**63 - 1
+        required=False, allow_null=True, min_value=0, max_value=settings.HOT_FILE_MAX_BYTES
     )
     content_type = StrictCharField(
         required=False, allow_null=True, max_length=255, trim_whitespace=False

@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.response import Response
 
+from hostio.files import MAX_PATH_CHARS, PATH_PATTERN
 from hotapi.api.pagination import paginate
 from hotapi.api.permissions import needs
 from hotapi.api.schema import error_responses
@@ -22,7 +23,15 @@ from .serializers import (
 )
 
 RAW_BODY = {"application/octet-stream": OpenApiTypes.BINARY}
-BINARY_RESPONSE = OpenApiResponse(OpenApiTypes.BINARY, description="The file's bytes")
+# A download is sent with the file's own content type, whatever it is.
+DOWNLOAD = {(200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The bytes")}
+FILE_PATH = OpenApiParameter(
+    "file_path",
+    {"type": "string", "pattern": PATH_PATTERN, "maxLength": MAX_PATH_CHARS},
+    OpenApiParameter.PATH,
+    description="Where the file goes: `/`-separated, normalized as the API describes "
+    "(`hot://` and leading `/` dropped, no `..`)",
+)
 PREFIX = OpenApiParameter(
     "prefix", str, description="Only files whose path starts with this (`reports/`, say)"
 )
@@ -64,7 +73,7 @@ class FileViewSet(DownloadMixin, EnvironmentScopedViewSet):
     def retrieve(self, request, file_id=None):
         return Response(FileSerializer(self.get_file()).data)
 
-    @extend_schema(responses={(200, "application/octet-stream"): BINARY_RESPONSE})
+    @extend_schema(responses=DOWNLOAD)
     def download(self, request, file_id=None):
         file = self.get_file()
         return byte_stream(
@@ -88,6 +97,7 @@ class FileViewSet(DownloadMixin, EnvironmentScopedViewSet):
         "the path's extension decides. At most `HOT_FILE_UPLOAD_MAX_BYTES` per request: larger "
         "files use a multipart upload.",
         request=RAW_BODY,
+        parameters=[FILE_PATH],
         responses={200: FileSerializer, **error_responses(413)},
     )
     def upload(self, request, file_path=None):
@@ -175,7 +185,7 @@ class BlobViewSet(DownloadMixin, EnvironmentScopedViewSet):
 
     permission_rules = {"download": needs("blob", "read")}
 
-    @extend_schema(responses={(200, "application/octet-stream"): BINARY_RESPONSE})
+    @extend_schema(responses=DOWNLOAD)
     def download(self, request, blob_id=None):
         blob = selectors.blob_get(environment=self.environment, blob_id=blob_id)
         return byte_stream(

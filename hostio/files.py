@@ -2,13 +2,13 @@
 and a directory-backed store for hotlang's command line.
 
 A file path is relative to the environment's file storage: ``hot://`` and leading slashes are
-dropped, ``.`` segments and empty segments (``a//b``) are removed, and what remains must be
-1 to 1,024 bytes (UTF-8) in at most 64 segments of at most 255 bytes each, made of letters and
-digits (any script), space, and ``. _ - ~ @ + = , ; : ! ' ( ) & $``. A ``..`` segment is
-refused, never resolved: a path cannot point outside the storage or at another file by
-another name. Paths are compared exactly (case-sensitively); the platform keeps them in its
-database and stores the bytes under keys of its own, so a path never reaches a file system
-or a bucket.
+dropped, ``.`` segments and empty segments (``a//b``) are removed, and what remains must be 1 to
+1,024 characters of any Unicode text except control characters and ``\\ * ? " < > | # % { }
+^ ` [ ]``. A ``..`` segment is refused, never resolved: a path cannot point outside the
+storage or at another file by another name. Paths are compared exactly (case-sensitively); the
+platform keeps them in its database and stores the bytes under keys of its own, so a path never
+reaches a file system or a bucket. ``PATH_PATTERN`` is the same rule as a regular expression
+(for the API schema).
 
 The platform's implementation of the store is ``files.services`` (through ``runs/host.py``);
 ``DirectoryFileStore`` here is the command line's, with the same operations and results.
@@ -27,11 +27,15 @@ import time
 import unicodedata
 import uuid
 
-MAX_PATH_BYTES = 1024
-MAX_SEGMENT_BYTES = 255
-MAX_SEGMENTS = 64
-PUNCTUATION = frozenset(" ._-~@+=,;:!'()&$")
+MAX_PATH_CHARS = 1024
+FORBIDDEN = '\\*?"<>|#%{}^`[]'
 SCHEME = "hot://"
+# The same rule as a regular expression, for the API schema: allowed characters, at least one
+# that is not '/' or '.', and no '..' segment.
+_EXCLUDED = r'\x00-\x1f\x7f-\x9f\\*?"<>|#%{}^`\[\]'  # as a character class's content
+_CHAR = f"[^{_EXCLUDED}]"
+_NAMED = f"[^{_EXCLUDED}/.]"
+PATH_PATTERN = rf"^(?!(?:.*/)?\.\.(?:/|$)){_CHAR}*{_NAMED}{_CHAR}*$"
 
 # Content types Python's table lacks or names differently on some systems (it reads the
 # machine's mime.types): the same answer everywhere for the common ones.
@@ -71,30 +75,25 @@ class FilePathError(ValueError):
     """A path breaks the rules above; the message says which."""
 
 
-def _allowed(char: str) -> bool:
-    if char.isascii():
-        return char.isalnum() or char in PUNCTUATION
-    return unicodedata.category(char)[0] in "LNM"  # letters, numbers, combining marks
+def _forbidden(char: str) -> bool:
+    return char in FORBIDDEN or unicodedata.category(char) in ("Cc", "Cs")
 
 
 def _segments(raw) -> list[str]:
     if not isinstance(raw, str):
         raise FilePathError(f"a file path must be a string, got {type(raw).__name__}")
+    if len(raw) > MAX_PATH_CHARS + len(SCHEME):
+        raise FilePathError(f"a file path is at most {MAX_PATH_CHARS} characters")
+    bad = next((char for char in raw if _forbidden(char)), None)
+    if bad is not None:
+        raise FilePathError(
+            f"character {bad!r} is not allowed in a file path (control characters and "
+            f"{' '.join(FORBIDDEN)} are not)"
+        )
     text = raw[len(SCHEME) :] if raw.startswith(SCHEME) else raw
     segments = [part for part in text.split("/") if part not in ("", ".")]
-    for part in segments:
-        if part == "..":
-            raise FilePathError(f"'..' is not allowed in a file path: {raw!r}")
-        bad = next((char for char in part if not _allowed(char)), None)
-        if bad is not None:
-            raise FilePathError(
-                f"character {bad!r} is not allowed in a file path (letters, digits, space and "
-                f"{''.join(sorted(PUNCTUATION - {' '}))} are)"
-            )
-        if len(part.encode()) > MAX_SEGMENT_BYTES:
-            raise FilePathError(f"a file path segment is longer than {MAX_SEGMENT_BYTES} bytes")
-    if len(segments) > MAX_SEGMENTS:
-        raise FilePathError(f"a file path has at most {MAX_SEGMENTS} segments")
+    if ".." in segments:
+        raise FilePathError(f"'..' is not allowed in a file path: {raw!r}")
     return segments
 
 
@@ -103,8 +102,8 @@ def normalize_path(raw) -> str:
     path = "/".join(_segments(raw))
     if not path:
         raise FilePathError("a file path must name a file (it is empty)")
-    if len(path.encode()) > MAX_PATH_BYTES:
-        raise FilePathError(f"a file path is at most {MAX_PATH_BYTES} bytes")
+    if len(path) > MAX_PATH_CHARS:
+        raise FilePathError(f"a file path is at most {MAX_PATH_CHARS} characters")
     return path
 
 
@@ -116,8 +115,6 @@ def normalize_prefix(raw) -> str:
     path = "/".join(_segments(raw))
     if path and isinstance(raw, str) and raw.endswith("/"):
         path += "/"
-    if len(path.encode()) > MAX_PATH_BYTES:
-        raise FilePathError(f"a file path is at most {MAX_PATH_BYTES} bytes")
     return path
 
 
