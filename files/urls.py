@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import BlobViewSet, FileUploadViewSet, FileViewSet
+from .views import BlobViewSet, FileDownloadViewSet, FileUploadViewSet, FileViewSet
 
 file = "files/<str:file_id>"
 upload = "files/uploads/<str:upload_id>"
@@ -23,7 +23,9 @@ urlpatterns = [
         name="file-upload-part",
     ),
     path(file, FileViewSet.as_view({"get": "retrieve", "delete": "destroy"}), name="file-detail"),
-    path(f"{file}/download", FileViewSet.as_view({"get": "download"}), name="file-download"),
+    path(
+        f"{file}/download", FileDownloadViewSet.as_view({"get": "download"}), name="file-download"
+    ),
     path(
         "blobs/<str:blob_id>/download",
         BlobViewSet.as_view({"get": "download"}),

@@ -47,21 +47,22 @@ def body_stream(request):
     return request._request
 
 
+class FileLookupMixin:
+    def get_file(self):
+        return selectors.file_get(environment=self.environment, file_id=self.kwargs["file_id"])
+
+
 @extend_schema(tags=["files"])
-class FileViewSet(DownloadMixin, EnvironmentScopedViewSet):
+class FileViewSet(FileLookupMixin, EnvironmentScopedViewSet):
     """The environment's stored files: the same ones Hot code reads and writes."""
 
     serializer_class = FileSerializer
     permission_rules = {
         "list": needs("file", "read"),
         "retrieve": needs("file", "read"),
-        "download": needs("file", "read"),
         "destroy": needs("file", "delete"),
         "upload": needs("file", "create"),
     }
-
-    def get_file(self):
-        return selectors.file_get(environment=self.environment, file_id=self.kwargs["file_id"])
 
     @extend_schema(parameters=[PREFIX])
     def list(self, request):
@@ -72,18 +73,6 @@ class FileViewSet(DownloadMixin, EnvironmentScopedViewSet):
 
     def retrieve(self, request, file_id=None):
         return Response(FileSerializer(self.get_file()).data)
-
-    @extend_schema(responses=DOWNLOAD)
-    def download(self, request, file_id=None):
-        file = self.get_file()
-        return byte_stream(
-            request,
-            storage.iter_chunks(file.storage_key),
-            content_type=file.content_type,
-            size=file.size,
-            filename=posixpath.basename(file.path),
-            etag=file.etag,
-        )
 
     @extend_schema(responses={204: None})
     def destroy(self, request, file_id=None):
@@ -110,6 +99,23 @@ class FileViewSet(DownloadMixin, EnvironmentScopedViewSet):
             limit=settings.HOT_FILE_UPLOAD_MAX_BYTES,
         )
         return Response(FileSerializer(file).data)
+
+
+@extend_schema(tags=["files"])
+class FileDownloadViewSet(FileLookupMixin, DownloadMixin, EnvironmentScopedViewSet):
+    permission_rules = {"download": needs("file", "read")}
+
+    @extend_schema(responses=DOWNLOAD)
+    def download(self, request, file_id=None):
+        file = self.get_file()
+        return byte_stream(
+            request,
+            storage.iter_chunks(file.storage_key),
+            content_type=file.content_type,
+            size=file.size,
+            filename=posixpath.basename(file.path),
+            etag=file.etag,
+        )
 
 
 def _part_number(raw: str) -> int:
