@@ -247,3 +247,13 @@ def test_admin_shows_tasks_and_cancels_them(admin_client, environment, build, st
     assert task.status == "cancelled"
     for url in ("/admin/files/file/", "/admin/files/fileupload/", "/admin/files/blob/"):
         assert admin_client.get(url).status_code == 200
+
+
+def test_a_task_whose_worker_died_is_reaped_like_a_run(environment, build):
+    _, task = start(environment, "crunch")
+    assert services.run_claim(run_id=task.run_id, worker="gone:1") is not None
+    Run.objects.filter(pk=task.run_id).update(lease_expires_at=timezone.now())
+    assert services.reap_expired_leases() == 1
+    task.refresh_from_db()
+    assert task.status == "failed" and "stopped responding" in task.error
+    assert updates(task) == ["queued", "running", "failed"]
