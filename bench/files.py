@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import statistics
 import sys
 import time
@@ -136,7 +137,10 @@ def main() -> None:
         with open(source, "wb") as handle:
             for _ in range(args.size_mib):
                 handle.write(os.urandom(MiB))
-        env = service_env(root / "data", None, TMPDIR=str(root))
+        secret = secrets.token_urlsafe(50)  # required with DEBUG off
+        env = service_env(
+            root / "data", None, TMPDIR=str(root), SECRET_KEY=secret, HOT_API_KEY_PEPPER=secret
+        )
         setup = django_setup(env)
         document = "0123456789abcdef" * (EVENT_MIB * MiB // 16)
         rows: dict[str, list[dict]] = {"cp": [], "put": [], "download": [], "multipart": []}
