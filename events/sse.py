@@ -233,6 +233,29 @@ async def live(subscription, *, max_seconds: float | None, heartbeat: bytes):
         yield batch
 
 
+async def updates(subscription, *, name: str, field: str, snapshot: dict, terminal, follows):
+    """The ``name`` events of one thing (``{"type", field: ...}``): ``snapshot`` first, then the
+    payload of each live entry ``follows(entry)`` accepts, until a ``status`` in ``terminal``;
+    heartbeats ``:keepalive``, no time limit. (``/runs/{id}`` and ``/tasks/{id}/subscribe``.)"""
+    try:
+        yield sse(name, {field: snapshot}, subscription.cursor)
+        if snapshot["status"] in terminal:
+            return
+        async for item in live(subscription, max_seconds=None, heartbeat=b":keepalive\n\n"):
+            if isinstance(item, bytes):
+                yield item
+                continue
+            for entry in item:
+                if not follows(entry):
+                    continue
+                entry = await with_blobs(entry)
+                yield entry.frame(name, lambda e=entry: sse(name, {field: e.payload[field]}, e.id))
+                if entry.payload[field]["status"] in terminal:
+                    return
+    finally:
+        subscription.close()
+
+
 _EVENT_ID = re.compile(r"[0-9]{1,19}")
 
 

@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from events.hub import get_hub
-from events.sse import SSEView, live, sse, with_blobs
+from events.sse import TASK_KIND, SSEView, sse, updates
 from events.sse_schema import TASK_UPDATE, sse_response
 from hotapi.api.lookups import parse_uuid
 from hotapi.api.permissions import needs
@@ -48,29 +48,6 @@ class TaskViewSet(EnvironmentScopedViewSet):
         return Response(TaskSerializer(task).data)
 
 
-async def task_updates(subscription, *, task_id: str, snapshot: dict):
-    try:
-        yield sse("task:update", {"task": snapshot}, subscription.cursor)
-        if snapshot["status"] in TERMINAL_TASK_STATUSES:
-            return
-        async for item in live(subscription, max_seconds=None, heartbeat=b":keepalive\n\n"):
-            if isinstance(item, bytes):
-                yield item
-                continue
-            for entry in item:
-                if entry.kind != "task:update" or entry.payload["task"]["task_id"] != task_id:
-                    continue
-                entry = await with_blobs(entry)
-                task = entry.payload["task"]
-                yield entry.frame(
-                    "task", lambda e=entry: sse("task:update", {"task": e.payload["task"]}, e.id)
-                )
-                if task["status"] in TERMINAL_TASK_STATUSES:
-                    return
-    finally:
-        subscription.close()
-
-
 @extend_schema(tags=["tasks"])
 class TaskSubscribeView(SSEView):
     """``task:update`` events: the current state first, then every change; closes after the
@@ -102,7 +79,15 @@ class TaskSubscribeView(SSEView):
             return response
         subscription = get_hub().subscribe(stream_id=task.stream_id)
         task = selectors.task_get(environment=environment, task_id=task_id)  # after subscribing
-        generator = task_updates(
-            subscription, task_id=str(task.pk), snapshot=dict(TaskSerializer(task).data)
+        task_id = str(task.pk)
+        generator = updates(
+            subscription,
+            name="task:update",
+            field="task",
+            snapshot=dict(TaskSerializer(task).data),
+            terminal=TERMINAL_TASK_STATUSES,
+            follows=lambda entry: (
+                entry.kind == TASK_KIND and entry.payload["task"]["task_id"] == task_id
+            ),
         )
         return self.stream_response(generator, subscription)

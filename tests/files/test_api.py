@@ -8,6 +8,7 @@ from django.utils import timezone
 from files import storage
 from files.models import File, FileUpload, FileUploadPart
 from files.services import uploads_expire
+from tests.s3 import listed
 
 # Objects are removed once deletions commit: these tests commit.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,19 +24,7 @@ def put(api, path, body: bytes, content_type=None):
 
 
 def stored_objects() -> list[str]:
-    found = []
-
-    def walk(prefix):
-        dirs, names = storage.files_storage().listdir(prefix)
-        found.extend(f"{prefix}/{name}".lstrip("/") for name in names)
-        for directory in dirs:
-            walk(f"{prefix}/{directory}".lstrip("/"))
-
-    try:
-        walk("")
-    except FileNotFoundError:
-        return []
-    return sorted(found)
+    return listed(storage.files_storage())
 
 
 def download(api, file_id) -> bytes:

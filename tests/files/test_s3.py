@@ -7,6 +7,7 @@ import boto3
 import pytest
 
 from files.models import FileUpload
+from tests.s3 import s3_storage_settings
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -20,20 +21,7 @@ def s3(s3_endpoint, settings):
     client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", **CREDENTIALS)
     client.create_bucket(Bucket=BUCKET)
     storages = dict(settings.STORAGES)
-    storages["files"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": BUCKET,
-            "endpoint_url": s3_endpoint,
-            "access_key": "test",
-            "secret_key": "test",
-            "region_name": "us-east-1",
-            "addressing_style": "path",
-            "signature_version": "s3v4",
-            "file_overwrite": False,
-            "location": "files",
-        },
-    }
+    storages["files"] = s3_storage_settings(s3_endpoint, BUCKET, location="files")
     settings.STORAGES = storages
     yield client
     for upload in client.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []):
