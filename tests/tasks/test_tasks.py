@@ -2,13 +2,17 @@
 statuses, retries, time limits, inbox and checkpoints, and GET /v1/tasks/{id}. (Workers, SSE
 and the SDK are in tests/e2e/test_sdk_tasks.py.)"""
 
+import json
+
 import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from environments.services import session_create
+from events.hub import ENTRY_FIELDS, entry_from_row
 from events.models import StreamEntry
 from events.services import EventSource, event_publish
+from events.sse import env_chunk, stream_chunk
 from runs import execution, services
 from runs.models import Run, RunStatus, RunType
 from runs.routing import event_route
@@ -257,3 +261,20 @@ def test_a_task_whose_worker_died_is_reaped_like_a_run(environment, build):
     task.refresh_from_db()
     assert task.status == "failed" and "stopped responding" in task.error
     assert updates(task) == ["queued", "running", "failed"]
+
+
+def test_task_updates_on_stream_and_environment_subscriptions(environment, build):
+    _, task = start(environment, "boom", n=1)
+    task = execute(task)
+    rows = StreamEntry.objects.filter(kind="task:update").order_by("id")
+    entries = [entry_from_row(row) for row in rows.values_list(*ENTRY_FIELDS)]
+    stream_frames = [stream_chunk(entry).decode() for entry in entries]
+    assert all(
+        frame.startswith("id: ") and "event: task:update" in frame for frame in stream_frames
+    )
+    assert '"status":"failed"' in stream_frames[-1]
+    env_frames = [chunk.decode() for entry in entries if (chunk := env_chunk(entry))]
+    assert ["task:started" in env_frames[0], "task:complete" in env_frames[1]] == [True, True]
+    complete = json.loads(env_frames[1].split("data: ", 1)[1])
+    assert complete["status"] == "failed" and "bad input" in complete["error"]
+    assert complete["task_id"] == str(task.pk) and complete["duration_ms"] is not None
