@@ -6,7 +6,6 @@ without ``stream:*`` the task is looked up first, and an unknown one is refused 
 resource the credential does not hold.
 """
 
-from django.http import StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
@@ -15,6 +14,7 @@ from events.sse import TASK_KIND, SSEView, sse, updates
 from events.sse_schema import TASK_UPDATE, sse_response
 from hotapi.api.lookups import parse_uuid
 from hotapi.api.permissions import needs
+from hotapi.api.streaming import byte_stream
 from hotapi.api.views import EnvironmentScopedViewSet
 
 from . import selectors
@@ -71,10 +71,8 @@ class TaskSubscribeView(SSEView):
         environment = request.auth.environment
         task = selectors.task_get(environment=environment, task_id=task_id)
         if task.status in TERMINAL_TASK_STATUSES:  # nothing more will happen: no live tail
-            response = StreamingHttpResponse(
-                [sse("task:update", {"task": dict(TaskSerializer(task).data)})],
-                content_type="text/event-stream",
-            )
+            frame = sse("task:update", {"task": dict(TaskSerializer(task).data)})
+            response = byte_stream(request, [frame], content_type="text/event-stream")
             response["Cache-Control"] = "no-store"
             return response
         subscription = get_hub().subscribe(stream_id=task.stream_id)
