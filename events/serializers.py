@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from files.serializers import BlobListSerializer, BlobPayloadsMixin
 from hotapi.api.serializers import (
     StrictRegexField,
     StrictSerializer,
@@ -11,7 +12,9 @@ from .models import Event
 from .services import EVENT_TYPE_REGEX, EVENT_TYPE_RULE
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(BlobPayloadsMixin, serializers.ModelSerializer):
+    blob_fields = ("event_data",)
+
     event_id = serializers.UUIDField(source="id", read_only=True)
     env_id = serializers.UUIDField(source="environment_id", read_only=True)
     stream_id = serializers.UUIDField(read_only=True)
@@ -30,6 +33,7 @@ class EventSerializer(serializers.ModelSerializer):
             "event_time",
             "created_at",
         ]
+        list_serializer_class = BlobListSerializer
 
 
 class EventPublishSerializer(StrictSerializer):

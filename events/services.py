@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from files.blobs import spilling
 from hotapi.errors import DomainError, Forbidden, InvalidInput, NotFound
 from hotapi.jsonvalues import find_unstorable
 
@@ -117,16 +118,19 @@ def event_publish(
         check_sent_event(event_type, event_data)
     stream = stream or stream_resolve(environment=environment, stream_id=stream_id)
     now = timezone.now()
-    event = Event.objects.create(
-        environment=environment,
-        stream=stream,
-        event_type=event_type,
-        event_data=event_data,
-        event_time=now,
-        origin_run=origin_run,
-        dispatched_at=now if routed_runs is not None else None,
-        handled_runs=routed_runs or 0,
-    )
+    with spilling(environment_id=environment.id, source="event_data") as spill:
+        event = Event.objects.create(
+            environment=environment,
+            stream=stream,
+            event_type=event_type,
+            event_data=spill(event_data, inline_root=True),
+            event_time=now,
+            origin_run=origin_run,
+            dispatched_at=now if routed_runs is not None else None,
+            handled_runs=routed_runs or 0,
+        )
+    # The row keeps large parts as blobs; the caller gets the data as published.
+    event.event_data = event_data
     streamlog.append(
         environment_id=environment.id,
         stream_id=stream.id,
@@ -159,25 +163,28 @@ def event_publish_batch(*, environment, items: list[dict], source: EventSource) 
     accepted: list[tuple[int, Event]] = []
     known_streams: dict = {}
     now = timezone.now()
-    for index, item in enumerate(items):
-        try:
-            check_publishable(item["event_type"], source=source)
-            stream = _batch_stream(environment, item.get("stream_id"), known_streams)
-        except DomainError as exc:
-            results[index] = exc
-            continue
-        event = Event(
-            environment=environment,
-            stream=stream,
-            event_type=item["event_type"],
-            event_data=item["event_data"],
-            event_time=now,
+    with spilling(environment_id=environment.id, source="event_data") as spill:
+        for index, item in enumerate(items):
+            try:
+                check_publishable(item["event_type"], source=source)
+                stream = _batch_stream(environment, item.get("stream_id"), known_streams)
+            except DomainError as exc:
+                results[index] = exc
+                continue
+            event = Event(
+                environment=environment,
+                stream=stream,
+                event_type=item["event_type"],
+                event_data=spill(item["event_data"], inline_root=True),
+                event_time=now,
+            )
+            accepted.append((index, event))
+        Stream.objects.bulk_create(
+            [event.stream for _, event in accepted if event.stream._state.adding]
         )
-        accepted.append((index, event))
-    Stream.objects.bulk_create(
-        [event.stream for _, event in accepted if event.stream._state.adding]
-    )
-    Event.objects.bulk_create([event for _, event in accepted])
+        Event.objects.bulk_create([event for _, event in accepted])
+    for index, event in accepted:
+        event.event_data = items[index]["event_data"]  # as published (the rows hold blobs)
     streamlog.append_many(
         [
             StreamEntry(

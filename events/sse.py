@@ -21,6 +21,7 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.views import APIView
 
+from files.blobs import Rehydrator, contains_blob_ref
 from hotapi import metrics
 from hotapi.api.permissions import body_field, body_id, needs, url_id
 from hotapi.api.renderers import EnvelopeJSONRenderer, EventStreamRenderer
@@ -39,8 +40,11 @@ from .stream_slots import StreamSlot, stream_slot_acquire
 # ``run:retry``: a run failed and will be retried (it is ``pending_retry``); its next attempt
 # is a new run on the same stream, for the same event, with ``origin_run_id`` pointing back.
 RUN_KINDS = ("run:start", "run:stop", "run:fail", "run:cancel", "run:retry")
-STREAM_KINDS = (*RUN_KINDS, "stream:data", "run:log")
-ENV_KINDS = (*RUN_KINDS, "event:created", "event:handled")
+# ``task:update``: a background task changed (the ``tasks`` app writes them, ``{task}``).
+TASK_KIND = "task:update"
+REPLAYED_KINDS = (*RUN_KINDS, TASK_KIND)
+STREAM_KINDS = (*REPLAYED_KINDS, "stream:data", "run:log")
+ENV_KINDS = (*RUN_KINDS, "event:created", "event:handled", TASK_KIND)
 REPLAY_RUN_ENTRIES = 200
 HISTORY_PAGE = 1000
 
@@ -84,6 +88,8 @@ def stream_chunk(entry: Entry, project_id: str | None = None) -> bytes | None:
 def _stream_frame(entry: Entry, project_id: str | None) -> bytes | None:
     if entry.kind in ("stream:data", "run:log"):
         return sse(entry.kind, entry.payload, entry.id)
+    if entry.kind == TASK_KIND:
+        return sse(TASK_KIND, {"task": entry.payload["task"]}, entry.id)
     run = entry.payload["run"]
     if project_id and run.get("project_id") != project_id:
         return None
@@ -96,7 +102,28 @@ def env_chunk(entry: Entry) -> bytes | None:
     return entry.frame("env", lambda: _env_frame(entry))
 
 
-def _env_frame(entry: Entry) -> bytes:
+def _task_env_frame(entry: Entry) -> bytes | None:
+    """``task:started`` and ``task:complete`` (flat, as Hot's environment stream has them);
+    other changes of a task are not environment events."""
+    task, change = entry.payload["task"], entry.payload.get("change")
+    data = {
+        "task_id": task["task_id"],
+        "env_id": task["env_id"],
+        "stream_id": task["stream_id"],
+        "function_name": task["function_name"],
+    }
+    if change == "started":
+        return sse("task:started", {**data, "task_type": task["task_type"]}, entry.id)
+    if change == "complete":
+        error = task["status"] in ("failed", "timed_out") and entry.payload.get("error")
+        data.update(status=task["status"], duration_ms=task["duration_ms"], error=error or None)
+        return sse("task:complete", data, entry.id)
+    return None
+
+
+def _env_frame(entry: Entry) -> bytes | None:
+    if entry.kind == TASK_KIND:
+        return _task_env_frame(entry)
     if entry.kind.startswith("event:"):
         return sse(entry.kind, entry.payload, entry.id)
     run = entry.payload["run"]
@@ -119,6 +146,29 @@ def _env_frame(entry: Entry) -> bytes:
     if entry.kind == "run:cancel":
         data["reason"] = entry.payload.get("error")
     return sse(entry.kind, data, entry.id)
+
+
+# --- large payloads: blob references resolved as entries are sent --------------------------
+
+
+def _rehydrated_payload(entry: Entry) -> dict:
+    try:
+        return Rehydrator(entry.environment_id)(entry.payload)
+    finally:
+        connection.close()
+
+
+async def with_blobs(entry: Entry) -> Entry:
+    """The entry with the large parts of its payload (a run's result kept as blobs) put back,
+    read in a worker thread; once per entry, whichever connection sends it first."""
+    if entry.rendered.get("blobs") is None:
+        entry.rendered["blobs"] = contains_blob_ref(entry.payload)
+    if entry.rendered["blobs"]:
+        payload = await sync_to_async(_rehydrated_payload, thread_sensitive=False)(entry)
+        if entry.rendered["blobs"]:  # another connection may have finished first
+            entry.payload = payload
+            entry.rendered["blobs"] = False
+    return entry
 
 
 # --- history reads (in a worker thread, connection released afterwards) ----------------------
@@ -148,10 +198,11 @@ async def history(filters: dict, after: int, upto: int, kinds):
 
 
 async def recent_run_entries(filters: dict, upto: int):
-    """Without Last-Event-ID, a stream subscription first replays the recent run events of the
-    stream (as the reference server does), so a reconnecting client learns what finished."""
+    """Without Last-Event-ID, a stream subscription first replays the recent run and task
+    events of the stream (as the reference server does), so a reconnecting client learns what
+    finished."""
     fetch = sync_to_async(_history_page, thread_sensitive=False)
-    for entry in await fetch(filters, 0, upto, RUN_KINDS, REPLAY_RUN_ENTRIES, True):
+    for entry in await fetch(filters, 0, upto, REPLAYED_KINDS, REPLAY_RUN_ENTRIES, True):
         yield entry
 
 
@@ -180,6 +231,29 @@ async def live(subscription, *, max_seconds: float | None, heartbeat: bytes):
                 yield heartbeat
             continue
         yield batch
+
+
+async def updates(subscription, *, name: str, field: str, snapshot: dict, terminal, follows):
+    """The ``name`` events of one thing (``{"type", field: ...}``): ``snapshot`` first, then the
+    payload of each live entry ``follows(entry)`` accepts, until a ``status`` in ``terminal``;
+    heartbeats ``:keepalive``, no time limit. (``/runs/{id}`` and ``/tasks/{id}/subscribe``.)"""
+    try:
+        yield sse(name, {field: snapshot}, subscription.cursor)
+        if snapshot["status"] in terminal:
+            return
+        async for item in live(subscription, max_seconds=None, heartbeat=b":keepalive\n\n"):
+            if isinstance(item, bytes):
+                yield item
+                continue
+            for entry in item:
+                if not follows(entry):
+                    continue
+                entry = await with_blobs(entry)
+                yield entry.frame(name, lambda e=entry: sse(name, {field: e.payload[field]}, e.id))
+                if entry.payload[field]["status"] in terminal:
+                    return
+    finally:
+        subscription.close()
 
 
 _EVENT_ID = re.compile(r"[0-9]{1,19}")
@@ -252,7 +326,7 @@ async def stream_events(subscription, *, stream_id: str, project_id, last_event_
         else:
             source = recent_run_entries(filters, subscription.cursor)
         async for entry in source:
-            if chunk := stream_chunk(entry, project_id):
+            if chunk := stream_chunk(await with_blobs(entry), project_id):
                 yield chunk
         async for item in live(
             subscription, max_seconds=settings.HOT_SSE_STREAM_SECONDS, heartbeat=b":\n\n"
@@ -264,7 +338,7 @@ async def stream_events(subscription, *, stream_id: str, project_id, last_event_
                 yield item
                 continue
             for entry in item:
-                if chunk := stream_chunk(entry, project_id):
+                if chunk := stream_chunk(await with_blobs(entry), project_id):
                     yield chunk
     finally:
         subscription.close()

@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiResponse
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 RUN = {"$ref": "#/components/schemas/Run"}
+TASK = {"$ref": "#/components/schemas/Task"}  # the tasks app's GET /v1/tasks/{id}
 
 
 def sse_event(name: str, fields: dict, required=()) -> dict:
@@ -49,6 +50,7 @@ STREAM_DATA = sse_event(
     },
     ["stream_data_id", "run_id", "data_type", "payload"],
 )
+TASK_UPDATE = sse_event("task:update", {"task": TASK}, ["task"])
 STREAM_COMPLETE = sse_event(
     "stream:complete",
     {"stream_id": {"type": "string", "format": "uuid"}},
@@ -82,6 +84,12 @@ ENV_RUN_FIELDS = {
     "error": NULLABLE_STRING,
     "reason": NULLABLE_STRING,
 }
+ENV_TASK_FIELDS = {
+    "task_id": {"type": "string", "format": "uuid"},
+    "env_id": {"type": "string", "format": "uuid"},
+    "stream_id": {"type": "string", "format": "uuid"},
+    "function_name": {"type": "string"},
+}
 ENV_EVENTS = [
     *[
         sse_event(kind, ENV_RUN_FIELDS, ["run_id", "env_id", "stream_id", "run_type"])
@@ -91,11 +99,28 @@ ENV_EVENTS = [
         sse_event(kind, EVENT_SUMMARY, list(EVENT_SUMMARY))
         for kind in ("event:created", "event:handled")
     ],
+    sse_event(
+        "task:started",
+        {**ENV_TASK_FIELDS, "task_type": {"type": "string"}},
+        [*ENV_TASK_FIELDS, "task_type"],
+    ),
+    sse_event(
+        "task:complete",
+        {
+            **ENV_TASK_FIELDS,
+            "status": {"type": "string"},
+            "duration_ms": {"type": ["integer", "null"]},
+            "error": NULLABLE_STRING,
+        },
+        [*ENV_TASK_FIELDS, "status"],
+    ),
 ]
 
 STREAM_RESPONSE = sse_response(
-    "Run events and stream data of the stream; `stream:complete` after the stream's time limit",
+    "Run events, task updates and stream data of the stream; `stream:complete` after the "
+    "stream's time limit",
     *RUN_EVENTS,
+    TASK_UPDATE,
     STREAM_DATA,
     STREAM_COMPLETE,
 )
@@ -103,10 +128,12 @@ SUBSCRIBE_WITH_EVENT_RESPONSE = sse_response(
     "`event:published` first, then the stream's events as for a subscription",
     EVENT_PUBLISHED,
     *RUN_EVENTS,
+    TASK_UPDATE,
     STREAM_DATA,
     STREAM_COMPLETE,
 )
 ENV_RESPONSE = sse_response(
-    "Runs starting and ending, events created and handled, in the whole environment",
+    "Runs starting and ending, events created and handled, tasks started and complete, in the "
+    "whole environment",
     *ENV_EVENTS,
 )

@@ -5,7 +5,7 @@
 (``event:order:*`` covers ``event:order:placed``), and ``*:*`` covers everything. The action
 ``*`` stands for every action valid for the type. Types, actions and the validation rules are
 the reference Hot server's, so permission maps written for it mean the same here; the few
-extensions (``run`` update/execute, ``domain``, ``org``) are marked below.
+extensions (``run`` update/execute, ``domain``, ``org``, ``file``, ``blob``) are marked below.
 
 Pure logic: no Django, no database. Credentials hold a ``Permissions``; the API core's
 permission class asks ``allows`` on every request.
@@ -39,6 +39,10 @@ RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
     # Extensions: custom domains and the organization's usage.
     "domain": (CREATE, READ, UPDATE, DELETE),
     "org": (READ,),
+    # Extensions: stored files (writing one, new or not, is create) and the blobs that hold
+    # large payloads.
+    "file": (CREATE, READ, DELETE),
+    "blob": (READ,),
 }
 
 # Service keys are handed to customers and integrations: only these types (no ``*:*``).

@@ -36,8 +36,10 @@ class Job:
 def default_jobs() -> list[Job]:
     from environments.services import sessions_prune
     from events.streamlog import prune as prune_stream_log
+    from files.services import uploads_expire
     from hotapi.api.idempotency import prune_idempotency_records
     from runs import maintenance
+    from tasks.services import task_messages_prune
 
     return [
         Job("tick", settings.HOT_SCHEDULER_TICK_SECONDS, maintenance.tick),
@@ -50,6 +52,8 @@ def default_jobs() -> list[Job]:
         ),
         Job("prune-idempotency-keys", 600, prune_idempotency_records),
         Job("prune-sessions", 3600, sessions_prune),
+        Job("expire-file-uploads", 600, uploads_expire),
+        Job("prune-task-messages", 3600, task_messages_prune),
     ]
 
 

@@ -13,12 +13,15 @@ from hotapi.checks import ensure_serving_configuration
 UPLOAD_PATH = re.compile(r"^/(api/)?v1/projects/[^/]+/builds/?$")
 # Event payloads may be large (documents, LLM context): they have their own limit.
 EVENT_PATHS = re.compile(r"^/(api/)?v1/(events|events/batch|streams/subscribe-with-event)/?$")
+# File bodies (a whole file, or one part of a multipart upload) are streamed to storage.
+FILE_BODY_PATHS = re.compile(r"^/(api/)?v1/files/(upload/.+|uploads/[^/]+/[^/]+)$")
 
 
 def request_body_limits() -> BodyLimits:
     upload_limit = settings.HOT_BUILD_MAX_BYTES
     json_limit = settings.HOT_MAX_JSON_BODY_BYTES
     event_limit = settings.HOT_MAX_EVENT_BODY_BYTES
+    file_limit = settings.HOT_FILE_UPLOAD_MAX_BYTES
     return BodyLimits(
         default=RouteLimit(
             max_bytes=json_limit,
@@ -36,6 +39,13 @@ def request_body_limits() -> BodyLimits:
                 methods=frozenset({"POST"}),
                 max_bytes=event_limit,
                 message=f"Request body exceeds the maximum size of {event_limit} bytes",
+            ),
+            RouteLimit(
+                path=FILE_BODY_PATHS,
+                methods=frozenset({"PUT"}),
+                max_bytes=file_limit,
+                message=f"Request body exceeds the maximum size of {file_limit} bytes; larger "
+                "files are sent as a multipart upload (POST /v1/files/uploads)",
             ),
         ),
         spool_dir=settings.FILE_UPLOAD_TEMP_DIR,

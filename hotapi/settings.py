@@ -147,8 +147,10 @@ INSTALLED_APPS = [
     "secrets_app",
     "builds",
     "stores",
+    "files",
     "events",
     "runs",
+    "tasks",
     "operations",
 ]
 
@@ -274,10 +276,19 @@ if HOT_S3_BUCKET:
             "file_overwrite": False,
         },
     }
+    # Files and blobs (files/storage.py): the same bucket, under their own prefix.
+    _files_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_build_storage["OPTIONS"], "location": "files"},
+    }
 else:
     _build_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(MEDIA_ROOT / "builds")},
+    }
+    _files_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT / "files")},
     }
 STORAGES = {
     "default": {
@@ -285,6 +296,7 @@ STORAGES = {
         "OPTIONS": {"location": str(MEDIA_ROOT)},
     },
     "builds": _build_storage,
+    "files": _files_storage,
     # collectstatic writes compressed copies whitenoise serves; without it (``make run``) the
     # files are found in the installed apps (WHITENOISE_USE_FINDERS).
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -440,6 +452,31 @@ HOT_SSE_HEARTBEAT_SECONDS = env_float("HOT_SSE_HEARTBEAT_SECONDS", 15)
 HOT_SSE_STREAM_SECONDS = env_float("HOT_SSE_STREAM_SECONDS", 300)
 # Open SSE streams allowed per API key at once (429 too_many_streams beyond; 0: no limit).
 HOT_SSE_MAX_STREAMS_PER_KEY = env_int("HOT_SSE_MAX_STREAMS_PER_KEY", 100)
+
+# Files (/v1/files, ::hot::file): the largest file, the largest request body (one PUT upload or
+# one part of a multipart upload), the smallest part but the last and the part size suggested
+# when an upload starts, how long an unfinished multipart upload is kept, and the largest file
+# Hot code may read into memory.
+HOT_FILE_MAX_BYTES = env_int("HOT_FILE_MAX_BYTES", 5 * 1024**3)
+HOT_FILE_UPLOAD_MAX_BYTES = env_int("HOT_FILE_UPLOAD_MAX_BYTES", 256 * 1024**2)
+HOT_FILE_PART_MIN_BYTES = env_int("HOT_FILE_PART_MIN_BYTES", 5 * 1024**2)
+HOT_FILE_PART_SIZE = env_int("HOT_FILE_PART_SIZE", 64 * 1024**2)
+HOT_FILE_UPLOAD_EXPIRY_SECONDS = env_int("HOT_FILE_UPLOAD_EXPIRY_SECONDS", 24 * 3600)
+HOT_FILE_READ_MAX_BYTES = env_int("HOT_FILE_READ_MAX_BYTES", HOT_RUN_MAX_VALUE_BYTES)
+# Large payloads: a string (or Bytes) in event data, a run result, a captured variable or a
+# task's arguments at least this large is kept as a blob in the file storage and referenced
+# from the row; so is what remains of a payload whose JSON is still larger. The API gives
+# payloads back whole, up to HOT_BLOB_INLINE_MAX_BYTES of blobs per response (beyond, the
+# references are shown and GET /v1/blobs/{id}/download serves them).
+HOT_BLOB_THRESHOLD_BYTES = env_int("HOT_BLOB_THRESHOLD_BYTES", 256 * 1024)
+HOT_BLOB_INLINE_MAX_BYTES = env_int("HOT_BLOB_INLINE_MAX_BYTES", 64 * 1024**2)
+
+# Background tasks (::hot::task): the timeout of a task that names none, the longest one may
+# name (a task's timeout is its time limit), and a step limit for tasks (0: none, the timeout
+# bounds them).
+HOT_TASK_DEFAULT_TIMEOUT_MS = env_int("HOT_TASK_DEFAULT_TIMEOUT_MS", 30 * 60 * 1000)
+HOT_TASK_MAX_TIMEOUT_MS = env_int("HOT_TASK_MAX_TIMEOUT_MS", 24 * 3600 * 1000)
+HOT_TASK_MAX_STEPS = env_int("HOT_TASK_MAX_STEPS", 0)
 
 # Largest JSON body accepted (context values are bounded separately); larger → 413. Event
 # bodies (POST /events, subscribe-with-event) have their own, larger limit.

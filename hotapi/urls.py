@@ -14,8 +14,10 @@ api_v1 = [
     path("", include("projects.urls")),
     path("", include("secrets_app.urls")),
     path("", include("builds.urls")),
+    path("", include("files.urls")),
     path("", include("events.urls")),
     path("", include("runs.urls")),
+    path("", include("tasks.urls")),
     re_path(r"^.*$", api_not_found),  # unknown routes under /v1 answer with the 404 envelope
 ]
 

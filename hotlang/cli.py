@@ -66,12 +66,12 @@ def cmd_check(paths):
     return 1 if failed or not files else 0
 
 
-def cmd_test(paths, verbose=False, resources=(), allow_hosts=()):
+def cmd_test(paths, verbose=False, resources=(), allow_hosts=(), files_dir=None):
     program, files, failed_files = load(paths)
     for e in program.errors:
         print(f"{e['file']}:{e['line']}:{e['col']}: {e['message']}")
     limits = Limits(max_steps=50_000_000, max_seconds=60, max_depth=5_000)
-    results = run_tests(program, limits, LocalHooks(resources, allow_hosts))
+    results = run_tests(program, limits, LocalHooks(resources, allow_hosts, files_dir))
     passed = failed = 0
     for r in results:
         if r.passed:
@@ -110,7 +110,13 @@ def main(argv=None):
         help="a host, address or CIDR network (optionally :port) the code may reach although "
         "private or loopback (repeatable)",
     )
+    t.add_argument(
+        "--files",
+        metavar="DIR",
+        help="the directory ::hot::file reads and writes (default: a temporary directory "
+        "removed afterwards)",
+    )
     args = ap.parse_args(argv)
     if args.cmd == "check":
         return cmd_check(args.paths)
-    return cmd_test(args.paths, args.verbose, args.resources, args.allow_host)
+    return cmd_test(args.paths, args.verbose, args.resources, args.allow_host, args.files)

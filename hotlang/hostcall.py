@@ -10,6 +10,7 @@ dropped. The time spent waiting is part of the run's time.
 from __future__ import annotations
 
 import threading
+import time
 
 from .errors import HotRuntimeError
 from .state import check_interrupts, current
@@ -56,6 +57,16 @@ def blocking(fn, *args):
     if "error" in box:
         raise box["error"]
     return box["value"]
+
+
+def pause(seconds):
+    """Sleep ``seconds`` (polling the host, say), interruptibly; counted in the run's time."""
+    state = current()
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        check_interrupts(state)
+        time.sleep(min(POLL_SECONDS, left))
+    check_interrupts(state)
 
 
 def log(level, message):

@@ -68,6 +68,12 @@ class Hooks:
     def resources(self):
         return None
 
+    def file_store(self):
+        return None
+
+    def task_service(self):
+        return None
+
     def tcp_connect(self, host, port, timeout, nodelay):
         raise NotImplementedError("TCP is not available in this host")
 

@@ -1,4 +1,4 @@
-"""Readiness checks: database, broker, build storage, a recent worker heartbeat.
+"""Readiness checks: database, broker, build and file storage, a recent worker heartbeat.
 
 Each check answers ``Check(name, ok, detail, fix)``: ``/readyz`` reports them and ``doctor``
 prints them with the fix. A check never raises; its failure is its answer.
@@ -17,6 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from builds.storage import build_storage
+from files.storage import files_storage
 
 from .models import WorkerHeartbeat
 
@@ -54,19 +55,22 @@ def check_broker() -> tuple[bool, str, str]:
 
 
 def check_storage() -> tuple[bool, str, str]:
-    storage = build_storage()
-    if not isinstance(storage, FileSystemStorage):  # S3: a HEAD fails on credentials, bucket
-        storage.exists("readyz-probe")  # or network
+    """The build storage and the file storage (files and blobs) can be written."""
+    for name, storage in (("build", build_storage()), ("file", files_storage())):
+        if not isinstance(storage, FileSystemStorage):  # S3: a HEAD fails on credentials,
+            storage.exists("readyz-probe")  # bucket or network
+            continue
+        folder = Path(storage.location)
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK):
+            return (
+                False,
+                f"the {name} storage folder is not writable",
+                "make HOT_STORAGE_DIR writable by the service's user",
+            )
+    if settings.HOT_S3_BUCKET:
         return True, f"bucket {settings.HOT_S3_BUCKET} reachable", ""
-    folder = Path(storage.location)
-    folder.mkdir(parents=True, exist_ok=True)
-    if not os.access(folder, os.W_OK):
-        return (
-            False,
-            "the build storage folder is not writable",
-            "make HOT_STORAGE_DIR writable by the service's user",
-        )
-    return True, "local build storage writable", ""
+    return True, "local build and file storage writable", ""
 
 
 def check_worker() -> tuple[bool, str, str]:

@@ -18,6 +18,8 @@ from builds.preparation import build_resources, prepared_program
 from events import streamlog
 from events.models import Stream
 from events.services import EventSource, event_publish
+from files.blobs import rehydrated, spilling
+from files.services import HostFiles
 from hotapi.db import run_with_retries
 from hotapi.errors import DomainError
 from hotapi.ids import uuid7
@@ -26,7 +28,7 @@ from hotapi.timestamps import utc_timestamp
 from secrets_app.services import context_values_for_project
 from stores.services import DatabaseStore
 
-from . import host, services
+from . import extensions, host, services
 from .masking import mask_secrets
 from .models import Run, RunStatus, RunVariable
 
@@ -45,7 +47,7 @@ def worker_name() -> str:
 class PlatformHooks:
     """What Hot code running in a run can reach: context variables, send(), stream output,
     variable capture, cancellation, and the I/O of ``runs/host.py`` (the run log, HTTP and TCP
-    under the egress policy, the environment's stores, the build's resources).
+    under the egress policy, the environment's stores and files, the build's resources).
 
     The runtime calls these from its execution thread and its branch threads; their database
     work goes to one helper thread per run, whose connection is closed when the run ends (see
@@ -61,6 +63,7 @@ class PlatformHooks:
         self._set_secrets: list[str] = []  # values the code set with ::hot::ctx/set-secret
         self._log = host.RunLogBuffer(run, self._db, lambda: self.secrets)
         self._http = None
+        self._tasks = None
 
     def _db(self, fn, *args, **kwargs):
         return self._executor.submit(fn, *args, **kwargs).result()
@@ -91,6 +94,14 @@ class PlatformHooks:
 
     def resources(self):
         return host.bundle_resources(self._db(build_resources, self.run.build))
+
+    def file_store(self):
+        return host.OnThread(HostFiles(self.run.environment_id, self.run.id), self._db)
+
+    def task_service(self):
+        if self._tasks is None:
+            self._tasks = extensions.host_service("tasks", self.run, self._db)
+        return self._tasks
 
     def tcp_connect(self, host_name, port, timeout, nodelay):
         return host.tcp_connect(host_name, port, timeout, nodelay)
@@ -249,6 +260,16 @@ def _record(run: Run, **outcome) -> None:
     )
 
 
+def _spilled_outcome(run: Run, result, variables: list[RunVariable]):
+    """The result and variables with their large parts kept as blobs (saved now: the outcome
+    is recorded by retried transactions)."""
+    with spilling(environment_id=run.environment_id, source="run_result") as spill:
+        result = spill(result)
+        for row in variables:
+            row.value = spill(row.value, source="run_variable")
+    return result, variables
+
+
 def _execute(run: Run) -> str:
     hooks = PlatformHooks(run)
     with LeaseKeeper(run.pk), closing(hooks):
@@ -256,8 +277,10 @@ def _execute(run: Run) -> str:
             if run.build is None:
                 raise RuntimeError("the run has no build to execute")
             prepared = prepared_program(run.build)
+            args = rehydrated(run.args, environment_id=run.environment_id)
+            limits = extensions.limits_for(run, get_runtime().limits())
             outcome = get_runtime().execute(
-                prepared, run.function, run.args, hooks=hooks, limits=get_runtime().limits()
+                prepared, run.function, args, hooks=hooks, limits=limits
             )
         except Exception as exc:  # the worker survives anything the run does
             # The exception may quote a context value: the log and the run get it masked.
@@ -269,12 +292,15 @@ def _execute(run: Run) -> str:
             _record(run, status=RunStatus.FAILED, error=error)
             return RunStatus.FAILED
         status = outcome.status if outcome.status in RunStatus.values else RunStatus.FAILED
+        result, variables = _spilled_outcome(
+            run, mask_secrets(outcome.result, hooks.secrets), _variables(hooks, outcome.variables)
+        )
         _record(
             run,
             status=status,
-            result=mask_secrets(outcome.result, hooks.secrets),
+            result=result,
             error=mask_secrets(outcome.error or "", hooks.secrets),
-            variables=_variables(hooks, outcome.variables),
+            variables=variables,
         )
     return status
 

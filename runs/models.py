@@ -14,6 +14,9 @@ class RunType(models.TextChoices):
     RUN = "run"
     EVAL = "eval"
     REPL = "repl"
+    # A background task's execution (``::hot::task/start``, the ``tasks`` app). Not in run
+    # lists unless asked for (``type=task``) nor in the run stats, as in Hot.
+    TASK = "task"
 
 
 class RunStatus(models.TextChoices):

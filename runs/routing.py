@@ -9,6 +9,7 @@ from builds.selectors import serving_builds, serving_event_handlers
 from events import streamlog
 from events.models import Event
 from events.services import CALL_EVENT, event_summary
+from files.blobs import is_blob_ref, rehydrated
 from hotapi.db import retrying
 
 from .execution import execute_run
@@ -54,6 +55,8 @@ def _call_run(event: Event) -> Run:
     caller (the SDK's ``call_hot``) gets an answer instead of waiting for a timeout."""
     data = event.event_data if isinstance(event.event_data, dict) else {}
     fn, args = data.get("fn"), data.get("args", [])
+    if is_blob_ref(args):  # a large argument list kept as a blob: its items are the arguments
+        args = rehydrated(args, environment_id=event.environment_id)
     common = {
         "environment_id": event.environment_id,
         "stream_id": event.stream_id,

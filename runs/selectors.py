@@ -99,6 +99,8 @@ def run_list(
         runs = runs.filter(status=status)
     if run_type := _choice("type", run_type, RunType.values):
         runs = runs.filter(run_type=run_type)
+    else:  # task executions are listed only when asked for (GET /v1/tasks/{id} shows them)
+        runs = runs.exclude(run_type=RunType.TASK)
     if (cutoff := parse_time_range(time_range)) is not None:
         runs = runs.filter(created_at__gte=cutoff)
     if project:
@@ -118,7 +120,7 @@ def event_runs(*, event) -> QuerySet[Run]:
 
 
 def run_variables(*, run) -> QuerySet[RunVariable]:
-    return RunVariable.objects.filter(run=run).order_by("sequence")
+    return RunVariable.objects.filter(run=run).select_related("run").order_by("sequence")
 
 
 def run_logs(*, run) -> QuerySet[RunLog]:

@@ -1,11 +1,14 @@
 from rest_framework import serializers
 
+from files.serializers import BlobListSerializer, BlobPayloadsMixin
 from hotapi.api.serializers import UTCDateTimeField
 
 from .models import Run, RunLog, RunVariable
 
 
-class RunSerializer(serializers.ModelSerializer):
+class RunSerializer(BlobPayloadsMixin, serializers.ModelSerializer):
+    blob_fields = ("result",)
+
     run_id = serializers.UUIDField(source="id", read_only=True)
     env_id = serializers.UUIDField(source="environment_id", read_only=True)
     stream_id = serializers.UUIDField(read_only=True)
@@ -42,17 +45,21 @@ class RunSerializer(serializers.ModelSerializer):
             "duration_ms",
             "created_at",
         ]
+        list_serializer_class = BlobListSerializer
 
     def get_project_name(self, run: Run) -> str | None:
         return run.project.name if run.project_id else None
 
 
 def run_json(run: Run) -> dict:
-    """The run as the API and the stream log show it (plain JSON types)."""
-    return dict(RunSerializer(run).data)
+    """The run as the stream log records it (plain JSON types; a large result stays a blob
+    reference, which the SSE endpoints resolve as they send it)."""
+    return dict(RunSerializer(run, context={"rehydrate": False}).data)
 
 
-class RunVariableSerializer(serializers.ModelSerializer):
+class RunVariableSerializer(BlobPayloadsMixin, serializers.ModelSerializer):
+    blob_fields = ("value",)
+
     var_id = serializers.UUIDField(source="id", read_only=True)
     run_id = serializers.UUIDField(read_only=True)
     start_time = UTCDateTimeField(read_only=True)
@@ -61,6 +68,10 @@ class RunVariableSerializer(serializers.ModelSerializer):
     class Meta:
         model = RunVariable
         fields = ["var_id", "run_id", "ns", "var", "value", "meta", "start_time", "stop_time"]
+        list_serializer_class = BlobListSerializer
+
+    def blob_environment_id(self, variable):
+        return variable.run.environment_id
 
 
 class RunLogSerializer(serializers.ModelSerializer):

@@ -31,6 +31,7 @@ from hotapi import metrics
 from hotapi.db import retrying
 from hotapi.errors import Conflict
 
+from . import extensions
 from .models import TERMINAL_STATUSES, Run, RunCounter, RunStatus, RunType, RunVariable
 from .retries import retries_left, retry_delay
 from .selectors import compute_quota_refusal
@@ -112,8 +113,9 @@ def _count(environment_id, status: str, delta: int) -> None:
 
 
 def _move(run: Run, new_status: str) -> None:
-    _count(run.environment_id, run.status, -1)
-    _count(run.environment_id, new_status, +1)
+    if run.run_type != RunType.TASK:  # the stats count runs, not task executions (as Hot)
+        _count(run.environment_id, run.status, -1)
+        _count(run.environment_id, new_status, +1)
     run.status = new_status
 
 
@@ -130,6 +132,7 @@ def run_counters_reconcile(*, environment_id) -> dict[str, tuple[int, int]]:
         actual = dict.fromkeys(RunStatus.values, 0)
         actual.update(
             Run.objects.filter(environment_id=environment_id)
+            .exclude(run_type=RunType.TASK)
             .values_list("status")
             .annotate(total=Count("id"))
             .order_by()
@@ -166,6 +169,7 @@ def _log_run(run: Run, kind: str) -> None:
         payload=payload,
         run_id=run.id,
     )
+    extensions.run_changed(run, kind)
 
 
 # --- create and dispatch ---------------------------------------------------------------------
@@ -200,7 +204,8 @@ def run_create(
         retry_policy=retry_policy,
         retry_attempt=retry_attempt,
     )
-    _count(environment_id, RunStatus.QUEUED, +1)
+    if run_type != RunType.TASK:
+        _count(environment_id, RunStatus.QUEUED, +1)
     log.info(
         "Run %s queued: %s (%s)",
         run.id,

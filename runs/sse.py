@@ -11,13 +11,13 @@ from the newest attempt.
 from drf_spectacular.utils import extend_schema
 
 from events.hub import get_hub
-from events.sse import RUN_KINDS, SSEView, live, sse
+from events.sse import RUN_KINDS, SSEView, updates
 from events.sse_schema import RUN, sse_event, sse_response
 from hotapi.api.permissions import needs, url_id
 
 from .models import TERMINAL_STATUSES
 from .selectors import run_get
-from .serializers import run_json
+from .serializers import RunSerializer
 from .services import retry_successor
 
 
@@ -25,31 +25,21 @@ def _is_retry_of(run: dict, watched: str) -> bool:
     return run.get("origin_run_id") == watched and (run.get("retry_attempt") or 0) > 0
 
 
-async def run_updates(subscription, *, run_id: str, snapshot: dict):
+def _follower(run_id: str):
+    """Accepts the run's entries, then, once it is retried, its next attempt's."""
     watched = run_id
-    try:
-        yield sse("run:update", {"run": snapshot}, subscription.cursor)
-        if snapshot["status"] in TERMINAL_STATUSES:
-            return
-        async for item in live(subscription, max_seconds=None, heartbeat=b":keepalive\n\n"):
-            if isinstance(item, bytes):
-                yield item
-                continue
-            for entry in item:
-                if entry.kind not in RUN_KINDS:
-                    continue
-                run = entry.payload["run"]
-                if entry.run_id != watched:
-                    if not _is_retry_of(run, watched):
-                        continue
-                    watched = entry.run_id  # the next attempt
-                yield entry.frame(
-                    "run", lambda e=entry: sse("run:update", {"run": e.payload["run"]}, e.id)
-                )
-                if run["status"] in TERMINAL_STATUSES:
-                    return
-    finally:
-        subscription.close()
+
+    def follows(entry) -> bool:
+        nonlocal watched
+        if entry.kind not in RUN_KINDS:
+            return False
+        if entry.run_id != watched:
+            if not _is_retry_of(entry.payload["run"], watched):
+                return False
+            watched = entry.run_id  # the next attempt
+        return True
+
+    return follows
 
 
 @extend_schema(tags=["runs"])
@@ -76,5 +66,12 @@ class RunSubscribeView(SSEView):
         run = run_get(environment=request.auth.environment, run_id=run_id)  # after subscribing
         while (successor := retry_successor(run)) is not None:
             run = successor
-        generator = run_updates(subscription, run_id=str(run.id), snapshot=run_json(run))
+        generator = updates(
+            subscription,
+            name="run:update",
+            field="run",
+            snapshot=dict(RunSerializer(run).data),
+            terminal=TERMINAL_STATUSES,
+            follows=_follower(str(run.id)),
+        )
         return self.stream_response(generator, subscription)

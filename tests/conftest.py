@@ -41,6 +41,10 @@ def _fresh_storage(settings, storage_dir):
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(storage_dir / "builds")},
     }
+    storages["files"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(storage_dir / "files")},
+    }
     settings.STORAGES = storages
 
 

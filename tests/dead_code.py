@@ -21,6 +21,8 @@ PATHS = [
     "secrets_app",
     "builds",
     "stores",
+    "files",
+    "tasks",
     "events",
     "runs",
     "hotlang",
@@ -68,6 +70,10 @@ IGNORE_NAMES = [
     "validate_*",
     "clean_*",  # Django form field cleaning
     "store_backend",  # runtime hooks the I/O modules look up by name (hotlang/hostcall.py)
+    "file_store",
+    "task_service",
+    "restore",  # a method of the task service hotlang calls by name (hotlang/stdlib/task.py)
+    "seekable",  # io protocol (storages ask streams whether they can seek)
     "collect",  # prometheus_client collector protocol
     "response_add",  # admin hooks
     "delete_model",

@@ -1,4 +1,4 @@
-"""A real S3 endpoint for tests: moto's server on loopback."""
+"""A real S3 endpoint for tests: moto's server on loopback, and how the tests list a storage."""
 
 import shutil
 import subprocess
@@ -32,3 +32,38 @@ def s3_endpoint(tmp_path_factory):
     process.terminate()
     process.wait(timeout=10)
     log.close()
+
+
+def s3_storage_settings(endpoint: str, bucket: str, **options) -> dict:
+    """A ``STORAGES`` entry for the bucket on the moto endpoint."""
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint,
+            "access_key": "test",
+            "secret_key": "test",
+            "region_name": "us-east-1",
+            "addressing_style": "path",
+            "signature_version": "s3v4",
+            "file_overwrite": False,
+            **options,
+        },
+    }
+
+
+def listed(storage) -> list[str]:
+    """Every object of a storage, walking its folders (nothing when it has none yet)."""
+    found: list[str] = []
+
+    def walk(prefix):
+        dirs, names = storage.listdir(prefix)
+        found.extend(f"{prefix}/{name}".lstrip("/") for name in names)
+        for directory in dirs:
+            walk(f"{prefix}/{directory}".lstrip("/"))
+
+    try:
+        walk("")
+    except FileNotFoundError:
+        return []
+    return sorted(found)

@@ -13,8 +13,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from environments.services import api_key_issue, service_key_create, session_create
+from events.models import Stream
 from hotapi.access import RESOURCE_ACTIONS, SERVICE_KEY_TYPES
 from hotapi.api.routes import api_routes
+from tasks.models import Task
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +80,18 @@ EXPECTED = {
     ("POST", "v1/runs/<str:run_id>/cancel"): "run:<run_id> update",
     ("POST", "v1/runs/<str:run_id>/rerun"): "run:<run_id> execute",
     ("GET", "v1/runs/<str:run_id>/subscribe"): "run:<run_id> read",
+    ("GET", "v1/files"): "file:* read",
+    ("PUT", "v1/files/upload/<path:file_path>"): "file:* create",
+    ("POST", "v1/files/uploads"): "file:* create",
+    ("DELETE", "v1/files/uploads/<str:upload_id>"): "file:* delete",
+    ("POST", "v1/files/uploads/<str:upload_id>/complete"): "file:* create",
+    ("PUT", "v1/files/uploads/<str:upload_id>/<str:part_number>"): "file:* create",
+    ("GET", "v1/files/<str:file_id>"): "file:* read",
+    ("DELETE", "v1/files/<str:file_id>"): "file:* delete",
+    ("GET", "v1/files/<str:file_id>/download"): "file:* read",
+    ("GET", "v1/blobs/<str:blob_id>/download"): "blob:* read",
+    ("GET", "v1/tasks/<str:task_id>"): "stream:<task.stream_id> read",
+    ("GET", "v1/tasks/<str:task_id>/subscribe"): "stream:<task.stream_id> read",
 }
 
 ROUTES = api_routes()
@@ -94,6 +108,13 @@ VALUES = {
     "session_id": str(uuid.uuid4()),
     "service_key_id": str(uuid.uuid4()),
     "domain_id": str(uuid.uuid4()),
+    "file_id": str(uuid.uuid4()),
+    "file_path": "matrix/data.json",
+    "upload_id": str(uuid.uuid4()),
+    "part_number": "1",
+    "blob_id": str(uuid.uuid4()),
+    "task_id": str(uuid.uuid4()),
+    "task.stream_id": str(uuid.uuid4()),
     "event_type": "order.placed",
 }
 VALUES["events[].event_type"] = VALUES["event_type"]  # the event types of a batch
@@ -119,7 +140,7 @@ HEADERS = {"v1/env/subscribe": {"HTTP_LAST_EVENT_ID": "-1"}}
 def _url(route: str) -> str:
     path = "/" + route
     for name, value in VALUES.items():
-        for converter in ("str", "uuid"):
+        for converter in ("str", "uuid", "path"):
             path = path.replace(f"<{converter}:{name}>", value)
     assert "<" not in path, f"{route}: give the matrix a value for {path}"
     return path + QUERIES.get(route, "")
@@ -147,6 +168,21 @@ def _decoy(resource: str, action: str) -> dict:
     if others:
         return {resource: others}
     return {"webhook:*": ["execute"]} if kind == "mcp" else {"mcp:*": ["execute"]}
+
+
+@pytest.fixture(autouse=True)
+def _task(environment):
+    """Reading a task needs read on its stream, known once the task is: this one exists (a
+    task of no run, in a state the task views answer with 200, 404 or an SSE stream)."""
+    stream = Stream.objects.create(id=VALUES["task.stream_id"], environment=environment)
+    Task.objects.create(
+        id=VALUES["task_id"],
+        environment=environment,
+        stream=stream,
+        function_name="::matrix/task",
+        timeout_ms=1000,
+        status="completed",
+    )
 
 
 @pytest.fixture

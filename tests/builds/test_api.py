@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from builds.models import Build, EventHandler, Schedule
 from builds.storage import build_storage
 from tests import bundles
+from tests.s3 import listed
 
 pytestmark = pytest.mark.django_db
 
@@ -25,20 +26,7 @@ def upload(api, data: bytes, client_hash: str | None = None, **fields):
 
 
 def stored_files() -> list[str]:
-    storage = build_storage()
-    found = []
-
-    def walk(prefix):
-        dirs, files = storage.listdir(prefix)
-        found.extend(f"{prefix}/{name}".lstrip("/") for name in files)
-        for directory in dirs:
-            walk(f"{prefix}/{directory}".lstrip("/"))
-
-    try:
-        walk("")
-    except FileNotFoundError:
-        return []
-    return found
+    return listed(build_storage())
 
 
 @pytest.fixture

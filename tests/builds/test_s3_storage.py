@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from builds.models import Build
 from builds.services import deploy_execute, deploy_request
 from tests import bundles
+from tests.s3 import s3_storage_settings
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -22,19 +23,7 @@ def s3_storage(s3_endpoint, settings):
     client.create_bucket(Bucket=BUCKET)
     settings.HOT_S3_BUCKET = BUCKET
     storages = dict(settings.STORAGES)
-    storages["builds"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": BUCKET,
-            "endpoint_url": s3_endpoint,
-            "access_key": "test",
-            "secret_key": "test",
-            "region_name": "us-east-1",
-            "addressing_style": "path",
-            "signature_version": "s3v4",
-            "file_overwrite": False,
-        },
-    }
+    storages["builds"] = s3_storage_settings(s3_endpoint, BUCKET)
     settings.STORAGES = storages
     yield client
     for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):

@@ -12,6 +12,7 @@ Redis). Bounded: ``HOT_FUZZ_MAX_EXAMPLES`` cases per operation and phase (defaul
 import os
 import subprocess
 import sys
+from io import BytesIO
 
 import httpx
 import pytest
@@ -20,9 +21,12 @@ from django.conf import settings
 from domains.services import domain_create
 from environments.services import api_key_issue, service_key_create, session_create
 from events.services import EventSource, event_publish
+from files.models import Blob
+from files.services import file_write, upload_initiate
 from runs.execution import execute_run
 from runs.routing import event_route
 from secrets_app.services import context_create
+from tasks.models import Task
 from tests.e2e.conftest import deploy_source
 from tests.live import BASE_DIR
 
@@ -62,6 +66,23 @@ def _seed(environment) -> dict[str, str]:
     session = session_create(api_key=issuer, permissions={"stream:*": ["read"]}).session
     service_key = service_key_create(api_key=issuer, permissions={"event:*": ["create"]})
     domain = domain_create(environment=environment, domain="hooks.fuzz.example")
+    file = file_write(environment_id=environment.pk, path="fuzz/seed.txt", source=BytesIO(b"x"))
+    upload = upload_initiate(environment_id=environment.pk, path="fuzz/parts.bin")
+    big = event_publish(
+        environment=environment,
+        event_type="doc.added",
+        event_data={"body": "x" * (settings.HOT_BLOB_THRESHOLD_BYTES + 1)},
+        source=EventSource.CLIENT,
+    )
+    blob = Blob.objects.get(environment=environment, source="event_data")
+    task = Task.objects.create(
+        environment=environment,
+        stream_id=event.stream_id,
+        function_name="::app::main/on-signup",
+        timeout_ms=1000,
+        status="completed",
+    )
+    assert big.pk and blob.pk
     # Projects by id: a rename (PATCH) keeps them reachable.
     return {
         "project_ref": str(project.pk),
@@ -75,6 +96,12 @@ def _seed(environment) -> dict[str, str]:
         "session_id": str(session.pk),
         "service_key_id": str(service_key.service_key.pk),
         "domain_id": str(domain.pk),
+        "file_id": str(file.pk),
+        "file_path": "fuzz/written.txt",
+        "upload_id": str(upload.pk),
+        "part_number": "1",
+        "blob_id": str(blob.pk),
+        "task_id": str(task.pk),
     }
 
 

@@ -25,7 +25,7 @@ boot meta {on-event: "boot", once: true} fn (e) { ::hot::stream/data({step: 1}) 
 
 aliased meta {on-event: "alias-event"} ::demo::hi/on-hot-take
 
-fetch fn () { ::hot::file/read-file("a.txt") }
+fetch fn () { ::hot::ws/connect("wss://example.com") }
 uses-fetch fn () { fetch() }
 """
 
@@ -64,15 +64,15 @@ def test_functions_lists_every_function_and_alias():
 
 def test_unsupported_features_are_reported_transitively():
     p = prepared()
-    assert p.unsupported["::demo::hi/fetch"] == ["::hot::file/read-file"]
-    assert p.unsupported["::demo::hi/uses-fetch"] == ["::hot::file/read-file"]
+    assert p.unsupported["::demo::hi/fetch"] == ["::hot::ws/connect"]
+    assert p.unsupported["::demo::hi/uses-fetch"] == ["::hot::ws/connect"]
     assert "::demo::hi/on-hot-take" not in p.unsupported
 
 
 def test_unsupported_function_fails_the_run_clearly():
     out = execute(prepared(), "::demo::hi/fetch")
     assert out.status == "failed"
-    assert "::hot::file/read-file is not supported" in out.error
+    assert "::hot::ws/connect is not supported" in out.error
 
 
 def test_event_handler_run_with_hooks_and_captured_variables():

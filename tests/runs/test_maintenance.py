@@ -22,6 +22,8 @@ def test_the_default_jobs():
         "prune-stream-log",
         "prune-idempotency-keys",
         "prune-sessions",
+        "expire-file-uploads",
+        "prune-task-messages",
     ]
 
 
