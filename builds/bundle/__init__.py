@@ -21,6 +21,7 @@ from .cron import (
     next_fire,
     normalize,
     validate_schedule,
+    zone,
 )
 from .errors import BundleError
 from .hashing import (
@@ -66,6 +67,7 @@ __all__ = [
     "parse_hot_data",
     "parse_manifest",
     "sha256_file",
+    "zone",
 ]
 
 # How many per-file hash problems to quote in an error message.
