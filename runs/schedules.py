@@ -120,7 +120,9 @@ def schedule_cancel_dynamic(*, run: Run, data) -> int:
         try:
             schedules = schedules.filter(pk=Schedule._meta.pk.to_python(schedule_id))
         except Exception:
-            raise InvalidInput(f"{what}: schedule-id {schedule_id!r} is not a schedule id") from None
+            raise InvalidInput(
+                f"{what}: schedule-id {schedule_id!r} is not a schedule id"
+            ) from None
     else:
         function = _function_name(data.get("fn"), what)
         ns, _, var = function.rpartition("/")
@@ -132,9 +134,11 @@ def schedule_cancel_dynamic(*, run: Run, data) -> int:
 
 
 def _locked(schedule: Schedule) -> Schedule:
-    return Schedule.objects.select_for_update(no_key=True, of=("self",)).select_related(
-        "project", "build"
-    ).get(pk=schedule.pk)
+    return (
+        Schedule.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("project", "build")
+        .get(pk=schedule.pk)
+    )
 
 
 def _check_live(schedule: Schedule) -> None:
