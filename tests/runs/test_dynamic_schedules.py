@@ -149,6 +149,7 @@ def test_cancel_by_id_and_by_function(environment, build):
     first = plan(environment, "in 1 hour", "ada")
     second = plan(environment, "every day at 9am", "bob")
     third = plan(environment, "2030-01-15T10:30:00Z", "cy")
+    assert second.normalized == "0 0 9 * * * *" and second.next_fire_at.hour == 9
     assert third.run_at == datetime(2030, 1, 15, 10, 30, tzinfo=UTC)
     assert call(environment, "stop", str(first.pk)).status == RunStatus.SUCCEEDED
     first.refresh_from_db()
