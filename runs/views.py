@@ -133,11 +133,11 @@ class ScheduleViewSet(EnvironmentScopedViewSet):
     serializer_class = ScheduleStateSerializer
     permission_rules = {
         "list": needs("schedule", "read"),
-        "retrieve": needs("schedule", "read", path=url_id("schedule_id")),
-        "partial_update": needs("schedule", "update", path=url_id("schedule_id")),
-        "pause": needs("schedule", "update", path=url_id("schedule_id")),
-        "resume": needs("schedule", "update", path=url_id("schedule_id")),
-        "trigger": needs("schedule", "execute", path=url_id("schedule_id")),
+        "retrieve": needs("schedule", "read"),
+        "partial_update": needs("schedule", "update"),
+        "pause": needs("schedule", "update"),
+        "resume": needs("schedule", "update"),
+        "trigger": needs("schedule", "execute"),
     }
 
     def get_schedule(self):
