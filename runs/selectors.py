@@ -6,7 +6,7 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum, UUIDField
 from django.utils import timezone
 
 from builds.models import Schedule, ScheduleKind, ScheduleStatus
@@ -191,27 +191,32 @@ def compute_quota_refusal(*, environment) -> str | None:
 SCHEDULE_ORDER = ("project__name", "kind", "ns", "var", "id")
 
 
-def _schedule_rows(environment) -> QuerySet[Schedule]:
-    """The environment's schedules that are current: those of deployed builds, and every
-    dynamic one (active, paused, cancelled or completed), each with its last firing."""
+def schedule_rows(environment=None) -> QuerySet[Schedule]:
+    """The schedules that are current (of ``environment``, or all): those of deployed builds,
+    and every dynamic one (active, paused, cancelled or completed), each with its last
+    firing."""
     last = ScheduleFire.objects.filter(schedule=OuterRef("pk"), skipped=False).order_by(
         "-fired_at", "-id"
     )
+    rows = Schedule.objects.all()
+    if environment is not None:
+        rows = rows.filter(project__environment=environment)
     return (
-        Schedule.objects.filter(project__environment=environment)
-        .filter(Q(kind=ScheduleKind.DECLARED, build__deployed=True) | Q(kind=ScheduleKind.DYNAMIC))
+        rows.filter(
+            Q(kind=ScheduleKind.DECLARED, build__deployed=True) | Q(kind=ScheduleKind.DYNAMIC)
+        )
         .select_related("project")
         .annotate(
             last_fired_at=Subquery(last.values("fired_at")[:1]),
             last_due_at=Subquery(last.values("due_at")[:1]),
-            last_run_id=Subquery(last.values("run_id")[:1]),
+            last_run_id=Subquery(last.values("run_id")[:1], output_field=UUIDField()),
             last_run_status=Subquery(last.values("run__status")[:1]),
         )
     )
 
 
 def schedule_list(*, environment, project=None, kind=None, status=None) -> QuerySet[Schedule]:
-    schedules = _schedule_rows(environment)
+    schedules = schedule_rows(environment)
     if project:
         schedules = schedules.filter(project=project_get(environment=environment, ref=project))
     if kind := _choice("kind", kind, ScheduleKind.values):
@@ -224,4 +229,4 @@ def schedule_list(*, environment, project=None, kind=None, status=None) -> Query
 
 
 def schedule_get(*, environment, schedule_id: str) -> Schedule:
-    return get_by_id_or_404(_schedule_rows(environment), schedule_id, "Schedule not found")
+    return get_by_id_or_404(schedule_rows(environment), schedule_id, "Schedule not found")
