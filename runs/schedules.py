@@ -6,6 +6,7 @@ A dynamic schedule's id is the id of the ``hot:schedule:new`` event that created
 code that sent it knows the id (``send(...).event.id``) and can cancel it.
 """
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,7 +15,7 @@ from builds.bundle.cron import parse_when
 from builds.models import OverlapPolicy, Schedule, ScheduleKind, ScheduleStatus
 from events.models import Event
 from events.services import SCHEDULE_CANCEL_EVENT, SCHEDULE_NEW_EVENT
-from hotapi.errors import Conflict, InvalidInput
+from hotapi.errors import Conflict, InvalidInput, LimitExceeded
 
 from .models import Run, RunStatus, ScheduleFire
 from .scheduler import schedule_next_fire, schedule_run
@@ -84,6 +85,7 @@ def schedule_create_dynamic(*, run: Run, schedule_id, data) -> Schedule:
         when = parse_when(_schedule_string(data.get("schedule")), now)
     except CronError as exc:
         raise InvalidInput(f"{what}: {exc}") from None
+    _check_room(run)
     ns, _, var = function.rpartition("/")
     schedule = Schedule(
         id=schedule_id,
@@ -102,6 +104,20 @@ def schedule_create_dynamic(*, run: Run, schedule_id, data) -> Schedule:
     schedule.next_fire_at = when.at or schedule_next_fire(schedule, now)
     schedule.save(force_insert=True)
     return schedule
+
+
+def _check_room(run: Run) -> None:
+    limit = settings.HOT_MAX_DYNAMIC_SCHEDULES
+    active = Schedule.objects.filter(
+        kind=ScheduleKind.DYNAMIC,
+        status=ScheduleStatus.ACTIVE,
+        project__environment_id=run.environment_id,
+    )
+    if active.count() >= limit:
+        raise LimitExceeded(
+            f"hot:schedule:new: the environment has {limit} active dynamic schedules "
+            "(HOT_MAX_DYNAMIC_SCHEDULES); cancel some first"
+        )
 
 
 def schedule_cancel_dynamic(*, run: Run, data) -> int:

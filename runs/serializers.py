@@ -146,6 +146,12 @@ class ScheduleStateSerializer(serializers.ModelSerializer):
             "created_at",
         ]
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if data["state"] != "active":
+            data["next_fire_at"] = None  # paused, cancelled or completed: it does not fire
+        return data
+
     def get_state(self, schedule: Schedule) -> str:
         if schedule.status == ScheduleStatus.ACTIVE and schedule.paused:
             return "paused"

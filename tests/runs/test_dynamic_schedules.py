@@ -295,3 +295,29 @@ def test_two_schedulers_fire_a_dynamic_schedule_once_per_due_time(environment, b
     fires = ScheduleFire.objects.filter(schedule=schedule).order_by("due_at")
     assert [fire.due_at for fire in fires] == [T0 + timedelta(seconds=10 * i) for i in range(4)]
     assert Run.objects.filter(run_type="schedule").count() == rounds
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_number_of_active_dynamic_schedules_is_capped(environment, build, settings):
+    settings.HOT_MAX_DYNAMIC_SCHEDULES = 2
+    first = plan(environment, "in 1 hour")
+    plan(environment, "in 2 hours")
+    run = call(environment, "plan", "in 3 hours", "cy")
+    assert run.status == RunStatus.FAILED and "HOT_MAX_DYNAMIC_SCHEDULES" in run.error
+    assert call(environment, "stop", str(first.pk)).status == RunStatus.SUCCEEDED
+    assert call(environment, "plan", "in 3 hours", "cy").status == RunStatus.SUCCEEDED
+    assert Schedule.objects.filter(kind="dynamic", status="active").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_malformed_cancel_refuses_the_send(environment, build):
+    run = call(environment, "stop", "not-a-uuid")
+    assert run.status == RunStatus.FAILED and "is not a schedule id" in run.error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_active_dynamic_schedules_count_in_the_usage(api, environment, build):
+    schedule = plan(environment, "every day at 9am")
+    assert api.get("/v1/org/usage").json()["data"]["usage"]["active_schedules"] == 1
+    call(environment, "stop", str(schedule.pk))
+    assert api.get("/v1/org/usage").json()["data"]["usage"]["active_schedules"] == 0
