@@ -32,6 +32,12 @@ fn (data: Map): Str {
   sent.event.id
 }
 
+plan-ref
+fn (): Str {
+  sent send("hot:schedule:new", {fn: remind, args: [{who: "ref"}], schedule: "in 1 hour"})
+  sent.event.id
+}
+
 stop
 fn (id: Str): Str {
   send("hot:schedule:cancel", {schedule-id: id})
@@ -321,3 +327,10 @@ def test_active_dynamic_schedules_count_in_the_usage(api, environment, build):
     assert api.get("/v1/org/usage").json()["data"]["usage"]["active_schedules"] == 1
     call(environment, "stop", str(schedule.pk))
     assert api.get("/v1/org/usage").json()["data"]["usage"]["active_schedules"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fn_may_be_a_function_reference(environment, build):
+    run = call(environment, "plan-ref")
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert Schedule.objects.get(pk=run.result).function == "::app::main/remind"
