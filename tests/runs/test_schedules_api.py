@@ -187,7 +187,22 @@ def test_unknown_and_foreign_schedules_are_404(api, other_api, declared):
     assert not Run.objects.exists()
 
 
-def test_the_admin_lists_schedules(admin_client, declared):
-    response = admin_client.get("/admin/builds/schedule/")
-    assert response.status_code == 200
-    assert "::app::main/nightly" in response.content.decode()
+def test_the_admin_lists_pauses_and_triggers_schedules(admin_client, environment, declared):
+    dynamic = plan(environment, "every day at 9am", "ada")
+    page = admin_client.get("/admin/builds/schedule/").content.decode()
+    assert "::app::main/nightly" in page and "::app::main/remind" in page
+    assert admin_client.get(f"/admin/builds/schedule/{dynamic.pk}/change/").status_code == 200
+
+    selection = {"action": "pause_schedules", "_selected_action": [str(declared.pk)]}
+    assert admin_client.post("/admin/builds/schedule/", selection).status_code == 200  # confirm
+    declared.refresh_from_db()
+    assert not declared.paused
+    response = admin_client.post("/admin/builds/schedule/", {**selection, "confirmed": "yes"})
+    assert response.status_code == 302
+    declared.refresh_from_db()
+    assert declared.paused
+
+    selection = {"action": "trigger_schedules", "_selected_action": [str(dynamic.pk)]}
+    admin_client.post("/admin/builds/schedule/", {**selection, "confirmed": "yes"})
+    run = Run.objects.get(run_type="schedule")
+    assert run.function == "::app::main/remind" and run.args == [{"who": "ada"}]
