@@ -105,6 +105,7 @@ def _record_discoveries(build: Build, info: BundleInfo) -> None:
             ns=schedule.ns,
             var=schedule.var,
             meta=schedule.meta,
+            timezone=schedule.meta.get("timezone") or "UTC",
             file=schedule.file or "",
             line=schedule.line,
         )
@@ -270,8 +271,9 @@ def _activate(project: Project, build: Build, *, sequence: int, warnings: list[s
     for schedule in schedules:
         old = settings_of.get((schedule.ns, schedule.var))
         if old is not None:
-            schedule.paused, schedule.timezone = old.paused, old.timezone
-            schedule.overlap = old.overlap
+            schedule.paused, schedule.overlap = old.paused, old.overlap
+            if "timezone" not in schedule.meta:  # a zone written in the code wins
+                schedule.timezone = old.timezone
         schedule.next_fire_at = next_fire(
             schedule.normalized or schedule.cron, now, zone(schedule.timezone)
         )

@@ -307,7 +307,7 @@ def _inspect(reader: BundleReader, limits: BundleLimits, sha256: str, size: int)
     else:
         declared = _declared_by_sources(scan)
     schedules = [
-        dataclasses.replace(s, normalized=validate_schedule(s.cron, s.fn).cron)
+        dataclasses.replace(s, normalized=validate_schedule(s.cron, s.fn, s.meta).cron)
         for s in declared.schedules
     ]
     return BundleInfo(

@@ -635,14 +635,23 @@ def zone(name: str) -> ZoneInfo:
         ) from None
 
 
-def validate_schedule(expr: str, fn: str) -> NormalizedSchedule:
-    """normalize(), raising BundleError that names the function and the string."""
+def validate_schedule(expr: str, fn: str, meta: dict | None = None) -> NormalizedSchedule:
+    """normalize() (and the ``timezone`` of ``meta``, an IANA name), raising BundleError that
+    names the function and the string."""
     try:
-        return normalize(expr)
+        normalized = normalize(expr)
     except CronError as exc:
         raise BundleError(
             "invalid_cron", f"Invalid schedule {expr!r} on {fn}: {exc}", entry=fn
         ) from None
+    if meta and "timezone" in meta:
+        try:
+            zone(meta["timezone"])
+        except CronError as exc:
+            raise BundleError(
+                "invalid_timezone", f"Invalid timezone on {fn}: {exc}", entry=fn
+            ) from None
+    return normalized
 
 
 # -- dynamic schedules (``hot:schedule:new``) ---------------------------------------------

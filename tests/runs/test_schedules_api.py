@@ -1,14 +1,17 @@
 """``/v1/schedules``: every schedule of the environment (declared and dynamic) with its next
 fire time and last run; pause, resume, trigger now, time zone and overlap policy."""
 
+import hashlib
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from builds.models import Schedule
 from runs import execution
 from runs.models import Run, RunStatus, ScheduleFire
 from runs.scheduler import scheduler_tick
+from tests import bundles
 from tests.runs import deploy, hot_bundle
 from tests.runs.test_dynamic_schedules import SOURCE as DYNAMIC_SOURCE
 from tests.runs.test_dynamic_schedules import plan
@@ -206,3 +209,38 @@ def test_the_admin_lists_pauses_and_triggers_schedules(admin_client, environment
     admin_client.post("/admin/builds/schedule/", {**selection, "confirmed": "yes"})
     run = Run.objects.get(run_type="schedule")
     assert run.function == "::app::main/remind" and run.args == [{"who": "ada"}]
+
+
+def _zoned_bundle(zone_name: str) -> bytes:
+    data, _ = bundles.make_bundle(
+        {bundles.DEFAULT_SOURCE_PATH: SOURCE},
+        [],
+        [
+            bundles.Sched(
+                "0 2 * * *",
+                "::app::main/nightly",
+                meta={"schedule": "0 2 * * *", "timezone": zone_name},
+            )
+        ],
+    )
+    return data
+
+
+def test_a_declared_schedule_may_name_its_time_zone(api, project):
+    build = deploy(api, _zoned_bundle("Asia/Tokyo"))
+    schedule = Schedule.objects.get(build=build)
+    assert schedule.timezone == "Asia/Tokyo"
+    assert schedule.next_fire_at.hour == 17  # 02:00 in Tokyo is 17:00 UTC the day before
+    # The zone written in the code wins over one set through the API.
+    api.patch(f"/v1/schedules/{schedule.pk}", {"timezone": "UTC"}, format="json")
+    replacement = Schedule.objects.get(build=deploy(api, _zoned_bundle("Asia/Tokyo")))
+    assert replacement.timezone == "Asia/Tokyo"
+
+
+def test_an_unknown_time_zone_in_the_code_refuses_the_bundle(api, project):
+    data = _zoned_bundle("Mars/Olympus")
+    form = {"file": SimpleUploadedFile("b.zip", data), "hash": hashlib.sha256(data).hexdigest()}
+    response = api.post("/v1/projects/billing/builds", form, format="multipart")
+    assert response.status_code == 400, response.json()
+    message = response.json()["error"]["message"]
+    assert "::app::main/nightly" in message and "unknown time zone 'Mars/Olympus'" in message
