@@ -13,7 +13,7 @@ from events.services import EventSource, event_publish
 from runs.models import Run, ScheduleFire
 from tests import bundles
 from tests.e2e.conftest import deploy_source
-from tests.worker import wait_for
+from tests.worker import MaintenanceProcess, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -106,3 +106,19 @@ def test_pause_resume_and_trigger_a_recurring_schedule(client, environment):
     )
     listed = client.get("/v1/schedules", params={"kind": "dynamic"}).json()["data"]
     assert [row["schedule_id"] for row in listed] == [str(schedule.pk)]
+
+
+def test_two_maintenance_loops_fire_each_due_time_once(client, environment, tmp_path):
+    second = MaintenanceProcess(tmp_path / "second-maintenance.log")
+    try:
+        schedule = place_order(environment, "C-3", "* * * * * *")  # every second
+        wait_for(lambda: len(follow_ups(schedule)) >= 6, message="six scheduled runs")
+    finally:
+        second.stop()
+    fires = list(ScheduleFire.objects.filter(schedule=schedule))
+    due_times = [fire.due_at for fire in fires]
+    assert len(due_times) == len(set(due_times))
+    runs = Run.objects.filter(run_type="schedule", function="::app::main/follow-up")
+    assert runs.count() == len([fire for fire in fires if fire.run_id])
+    assert not [fire for fire in fires if fire.skipped]
+    assert "Traceback" not in second.log_path.read_text(errors="replace")
