@@ -15,7 +15,7 @@ from hotapi.errors import Conflict, DomainError
 from . import selectors
 from .models import Run, RunLog, RunStatus, RunVariable, ScheduleFire
 from .schedules import schedule_pause, schedule_resume, schedule_trigger
-from .serializers import ScheduleStateSerializer
+from .serializers import EnvironmentScheduleSerializer
 from .services import run_cancel
 
 STREAM_SHOWN = 200
@@ -266,7 +266,7 @@ class ScheduleAdmin(ConfirmedActionsAdmin, ReadOnlyAdmin):
 
     @admin.display(description="State")
     def state(self, schedule: Schedule) -> str:
-        return ScheduleStateSerializer().get_state(schedule)
+        return EnvironmentScheduleSerializer().get_state(schedule)
 
     @admin.display(description="Last run")
     def last_run(self, schedule: Schedule) -> str:

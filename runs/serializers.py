@@ -104,7 +104,7 @@ class ScheduleLastRunSerializer(serializers.Serializer):
     fired_at = UTCDateTimeField()
 
 
-class ScheduleStateSerializer(serializers.ModelSerializer):
+class EnvironmentScheduleSerializer(serializers.ModelSerializer):
     """A schedule as the ``/v1/schedules`` routes show it."""
 
     schedule_id = serializers.UUIDField(source="id", read_only=True)

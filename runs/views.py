@@ -13,11 +13,11 @@ from hotapi.api.views import EnvironmentScopedViewSet
 from . import schedules, selectors, services
 from .models import RunStatus, RunType
 from .serializers import (
+    EnvironmentScheduleSerializer,
     RunLogSerializer,
     RunSerializer,
     RunStatsSerializer,
     RunVariableSerializer,
-    ScheduleStateSerializer,
     ScheduleUpdateSerializer,
 )
 
@@ -130,7 +130,7 @@ class ScheduleViewSet(EnvironmentScopedViewSet):
     """The environment's schedules: those the deployed builds declare and the dynamic ones
     Hot code created, with their next fire time and last run."""
 
-    serializer_class = ScheduleStateSerializer
+    serializer_class = EnvironmentScheduleSerializer
     permission_rules = {
         "list": needs("schedule", "read"),
         "retrieve": needs("schedule", "read"),
@@ -146,7 +146,7 @@ class ScheduleViewSet(EnvironmentScopedViewSet):
         )
 
     def _answer(self):
-        return Response(ScheduleStateSerializer(self.get_schedule()).data)
+        return Response(EnvironmentScheduleSerializer(self.get_schedule()).data)
 
     @extend_schema(parameters=SCHEDULE_FILTERS)
     def list(self, request):
@@ -157,14 +157,14 @@ class ScheduleViewSet(EnvironmentScopedViewSet):
             kind=params.get("kind"),
             status=params.get("status"),
         )
-        return paginate(self, rows, ScheduleStateSerializer)
+        return paginate(self, rows, EnvironmentScheduleSerializer)
 
     def retrieve(self, request, schedule_id=None):
-        return Response(ScheduleStateSerializer(self.get_schedule()).data)
+        return Response(EnvironmentScheduleSerializer(self.get_schedule()).data)
 
     @extend_schema(
         request=ScheduleUpdateSerializer,
-        responses={200: ScheduleStateSerializer},
+        responses={200: EnvironmentScheduleSerializer},
         description="Set the time zone a recurring schedule is read in and its overlap policy.",
     )
     def partial_update(self, request, schedule_id=None):
@@ -178,14 +178,16 @@ class ScheduleViewSet(EnvironmentScopedViewSet):
         )
         return self._answer()
 
-    @extend_schema(request=None, responses={200: ScheduleStateSerializer, **error_responses(409)})
+    @extend_schema(
+        request=None, responses={200: EnvironmentScheduleSerializer, **error_responses(409)}
+    )
     def pause(self, request, schedule_id=None):
         schedules.schedule_pause(schedule=self.get_schedule())
         return self._answer()
 
     @extend_schema(
         request=None,
-        responses={200: ScheduleStateSerializer, **error_responses(409)},
+        responses={200: EnvironmentScheduleSerializer, **error_responses(409)},
         description="Fire again from the next due time on (times passed while paused are not "
         "caught up).",
     )
