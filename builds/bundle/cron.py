@@ -1,4 +1,5 @@
-"""Schedule strings as Hot accepts them, and their next fire time in UTC.
+"""Schedule strings as Hot accepts them, and their next fire time (in UTC, or read in an IANA
+time zone's wall clock), and the one-off times ``hot:schedule:new`` also accepts.
 
 Hot (``resources/docs/schedules.md``, ``db/schedule.rs``) accepts, all in UTC:
 
