@@ -6,6 +6,8 @@ A dynamic schedule's id is the id of the ``hot:schedule:new`` event that created
 code that sent it knows the id (``send(...).event.id``) and can cancel it.
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -134,11 +136,9 @@ def schedule_cancel_dynamic(*, run: Run, data) -> int:
     schedule_id = data.get("schedule-id", data.get("schedule_id"))
     if schedule_id is not None:
         try:
-            schedules = schedules.filter(pk=Schedule._meta.pk.to_python(schedule_id))
-        except Exception:
-            raise InvalidInput(
-                f"{what}: schedule-id {schedule_id!r} is not a schedule id"
-            ) from None
+            schedules = schedules.filter(pk=uuid.UUID(str(schedule_id)))
+        except ValueError:
+            raise InvalidInput(f"{what}: {schedule_id!r} is not a schedule id") from None
     else:
         function = _function_name(data.get("fn"), what)
         ns, _, var = function.rpartition("/")
