@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from builds.models import OverlapPolicy, Schedule, ScheduleStatus
 from files.serializers import BlobListSerializer, BlobPayloadsMixin
-from hotapi.api.serializers import UTCDateTimeField
+from hotapi.api.serializers import StrictCharField, StrictSerializer, UTCDateTimeField
 
 from .models import Run, RunLog, RunVariable
 
@@ -171,8 +171,8 @@ class EnvironmentScheduleSerializer(serializers.ModelSerializer):
         ).data
 
 
-class ScheduleUpdateSerializer(serializers.Serializer):
-    timezone = serializers.CharField(
+class ScheduleUpdateSerializer(StrictSerializer):
+    timezone = StrictCharField(
         required=False, max_length=64, help_text="IANA time zone name, e.g. Europe/Paris."
     )
     overlap = serializers.ChoiceField(choices=OverlapPolicy.choices, required=False)

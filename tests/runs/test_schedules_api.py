@@ -162,6 +162,8 @@ def test_time_zone_and_overlap(api, declared):
         ({"timezone": ""}, "timezone"),
         ({"overlap": "sometimes"}, "overlap"),
         ({"timezone": 5}, "timezone"),
+        ({"paused": True}, "Unknown field"),
+        ([], "error"),
     ],
 )
 def test_bad_settings_get_the_error_envelope(api, declared, body, field):
