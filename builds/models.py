@@ -86,23 +86,65 @@ class EventHandler(models.Model):
         return f"{self.event_type} → {self.ns}/{self.var}"
 
 
+class ScheduleKind(models.TextChoices):
+    DECLARED = "declared"  # ``meta {schedule: ...}`` of a build
+    DYNAMIC = "dynamic"  # ``send("hot:schedule:new", ...)`` from a run
+
+
+class ScheduleStatus(models.TextChoices):
+    ACTIVE = "active"
+    CANCELLED = "cancelled"  # a dynamic schedule cancelled by ``hot:schedule:cancel``
+    COMPLETED = "completed"  # a one-off dynamic schedule that has fired
+
+
+class OverlapPolicy(models.TextChoices):
+    ALLOW = "allow"  # fire even while the previous run is still going (Hot's behaviour)
+    SKIP = "skip"  # skip a due time while the previous run is still going
+    QUEUE = "queue"  # hold a due time until the previous run ends, then fire it once
+
+
 class Schedule(models.Model):
+    """A schedule the scheduler fires: declared by a build (one row per build, firing while it
+    is deployed) or created at run time by Hot code (owned by the project, see the decisions
+    record on dynamic schedules)."""
+
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
-    build = models.ForeignKey(Build, on_delete=models.CASCADE, related_name="schedules")
-    cron = models.CharField(max_length=255, help_text="As written in the code.")
+    kind = models.CharField(max_length=16, choices=ScheduleKind, default=ScheduleKind.DECLARED)
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="schedules"
+    )
+    # The declaring build; empty for a dynamic schedule, which outlives deploys.
+    build = models.ForeignKey(
+        Build, null=True, blank=True, on_delete=models.CASCADE, related_name="schedules"
+    )
+    cron = models.CharField(
+        max_length=255, blank=True, default="", help_text="As written; empty for a one-off."
+    )
     normalized = models.CharField(
         max_length=255, blank=True, default="", help_text="The 7-field form the scheduler uses."
     )
+    run_at = models.DateTimeField(null=True, blank=True, help_text="When a one-off fires.")
     ns = models.CharField(max_length=255)
     var = models.CharField(max_length=255)
+    args = models.JSONField(default=list, blank=True, help_text="A dynamic schedule's arguments.")
     meta = models.JSONField(default=dict, blank=True)
     file = models.CharField(max_length=1024, blank=True, default="")
     line = models.PositiveIntegerField(null=True, blank=True)
-    # Set while the build is deployed; the scheduler fires rows whose time has come.
+    timezone = models.CharField(max_length=64, default="UTC", help_text="IANA time zone name.")
+    overlap = models.CharField(max_length=8, choices=OverlapPolicy, default=OverlapPolicy.ALLOW)
+    paused = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=ScheduleStatus, default=ScheduleStatus.ACTIVE)
+    origin_run_id = models.UUIDField(null=True, blank=True, help_text="The run that created it.")
+    created_at = models.DateTimeField(auto_now_add=True, null=True)
+    # Set while the schedule can fire; the scheduler fires rows whose time has come.
     next_fire_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["ns", "var", "id"]
 
     def __str__(self) -> str:
-        return f"{self.cron} → {self.ns}/{self.var}"
+        return f"{self.cron or self.run_at} → {self.ns}/{self.var}"
+
+    @property
+    def function(self) -> str:
+        return f"{self.ns}/{self.var}"

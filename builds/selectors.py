@@ -1,9 +1,17 @@
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from hotapi.api.lookups import get_by_id_or_404
 from hotapi.errors import NotFound
 
-from .models import Build, BuildType, EventHandler, RuntimeStatus, Schedule
+from .models import (
+    Build,
+    BuildType,
+    EventHandler,
+    RuntimeStatus,
+    Schedule,
+    ScheduleKind,
+    ScheduleStatus,
+)
 
 BUILD_ORDER = ("-deployed", "-created_at", "-id")
 
@@ -59,11 +67,13 @@ def storage_used_bytes(*, environment) -> int:
 
 
 def active_schedules(*, environment) -> int:
-    """Schedules of deployed builds of active projects (a meter of ``environments.usage``)."""
+    """Schedules that fire in active projects: those of deployed builds and the active dynamic
+    ones (a meter of ``environments.usage``)."""
     return Schedule.objects.filter(
-        build__project__environment=environment,
-        build__deployed=True,
-        build__project__active=True,
+        Q(kind=ScheduleKind.DECLARED, build__deployed=True) | Q(kind=ScheduleKind.DYNAMIC),
+        project__environment=environment,
+        project__active=True,
+        status=ScheduleStatus.ACTIVE,
     ).count()
 
 

@@ -23,8 +23,8 @@ from hotapi.errors import Conflict, DomainError, InvalidInput, TooLarge
 from projects.models import Project
 from projects.services import project_set_active
 
-from .bundle import BundleError, BundleInfo, BundleLimits, inspect_bundle, next_fire
-from .models import Build, BuildType, EventHandler, RuntimeStatus, Schedule
+from .bundle import BundleError, BundleInfo, BundleLimits, inspect_bundle, next_fire, zone
+from .models import Build, BuildType, EventHandler, RuntimeStatus, Schedule, ScheduleKind
 from .preparation import (
     DeployError,
     missing_context_warnings,
@@ -99,11 +99,13 @@ def _record_discoveries(build: Build, info: BundleInfo) -> None:
     Schedule.objects.bulk_create(
         Schedule(
             build=build,
+            project_id=build.project_id,
             cron=schedule.cron,
             normalized=schedule.normalized or "",
             ns=schedule.ns,
             var=schedule.var,
             meta=schedule.meta,
+            timezone=schedule.meta.get("timezone") or "UTC",
             file=schedule.file or "",
             line=schedule.line,
         )
@@ -248,6 +250,14 @@ def _activate(project: Project, build: Build, *, sequence: int, warnings: list[s
     the same transaction. The caller holds the project row lock."""
     now = timezone.now()
     previous = Build.objects.filter(project=project, deployed=True).exclude(pk=build.pk)
+    # Settings made through the API (pause, time zone, overlap) carry over to the schedule of
+    # the same function in the new build.
+    settings_of = {
+        (old.ns, old.var): old
+        for old in Schedule.objects.filter(project=project, kind=ScheduleKind.DECLARED)
+        .exclude(build=build)
+        .order_by("build__created_at")
+    }
     Schedule.objects.filter(build__in=previous).update(next_fire_at=None)
     previous.update(deployed=False, updated_at=now)
     build.deployed = True
@@ -259,8 +269,15 @@ def _activate(project: Project, build: Build, *, sequence: int, warnings: list[s
     build.save()
     schedules = list(build.schedules.all())
     for schedule in schedules:
-        schedule.next_fire_at = next_fire(schedule.normalized or schedule.cron, now)
-    Schedule.objects.bulk_update(schedules, ["next_fire_at"])
+        old = settings_of.get((schedule.ns, schedule.var))
+        if old is not None:
+            schedule.paused, schedule.overlap = old.paused, old.overlap
+            if "timezone" not in schedule.meta:  # a zone written in the code wins
+                schedule.timezone = old.timezone
+        schedule.next_fire_at = next_fire(
+            schedule.normalized or schedule.cron, now, zone(schedule.timezone)
+        )
+    Schedule.objects.bulk_update(schedules, ["next_fire_at", "paused", "timezone", "overlap"])
 
 
 def deploy_fail(*, build_id, sequence: int, error: str) -> None:

@@ -43,6 +43,8 @@ RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
     # large payloads.
     "file": (CREATE, READ, DELETE),
     "blob": (READ,),
+    # Extension: schedules (pause, resume and settings are updates, trigger now an execute).
+    "schedule": (READ, UPDATE, EXECUTE),
 }
 
 # Service keys are handed to customers and integrations: only these types (no ``*:*``).

@@ -306,6 +306,8 @@ STORAGES = {
 # Periodic work runs in the maintenance loop (`manage.py runmaintenance`), not in Celery beat:
 # the scheduler tick (also starts due retries), the sweep for lost messages, the lease reaper.
 HOT_SCHEDULER_TICK_SECONDS = env_float("HOT_SCHEDULER_TICK_SECONDS", 1)
+# Active dynamic schedules (``hot:schedule:new``) an environment may have at once.
+HOT_MAX_DYNAMIC_SCHEDULES = env_int("HOT_MAX_DYNAMIC_SCHEDULES", 10_000)
 HOT_SWEEP_INTERVAL_SECONDS = env_float("HOT_SWEEP_INTERVAL_SECONDS", 3)
 HOT_REAPER_INTERVAL_SECONDS = env_float("HOT_REAPER_INTERVAL_SECONDS", 5)
 HOT_WORKER_CONCURRENCY = env_int("HOT_WORKER_CONCURRENCY", 2)  # runhot's worker

@@ -71,7 +71,11 @@ def to_json(v):
         return {"$type": "::hot::type/Type", "$val": v.qname}
     if c is Builtin:
         return {"$type": "::hot::type/Fn", "$val": v.qname}
-    return {"$type": "::hot::type/Fn", "$val": getattr(v, "name", "fn")}
+    name = getattr(v, "name", "fn")
+    ns = getattr(v, "ns", None)
+    if name != "fn" and ns is not None:  # a named function: its qualified name, as Hot writes
+        name = f"{ns.name}/{name}"
+    return {"$type": "::hot::type/Fn", "$val": name}
 
 
 def _key_text(k):

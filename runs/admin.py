@@ -7,11 +7,15 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from builds.models import Schedule
 from events.models import StreamEntry
 from hotapi.admin import ConfirmedActionsAdmin, ReadOnlyAdmin, ReadOnlyInline, confirmed_action
-from hotapi.errors import Conflict
+from hotapi.errors import Conflict, DomainError
 
-from .models import Run, RunLog, RunStatus, RunVariable
+from . import selectors
+from .models import Run, RunLog, RunStatus, RunVariable, ScheduleFire
+from .schedules import schedule_pause, schedule_resume, schedule_trigger
+from .serializers import EnvironmentScheduleSerializer
 from .services import run_cancel
 
 STREAM_SHOWN = 200
@@ -200,3 +204,96 @@ class RunAdmin(ConfirmedActionsAdmin, ReadOnlyAdmin):
         except Conflict as exc:  # already finished
             return exc.message
         return None
+
+
+class ScheduleFireInline(ReadOnlyInline):
+    model = ScheduleFire
+    fields = ["due_at", "fired_at", "run_link", "skipped", "triggered"]
+    ordering = ["-fired_at"]
+
+    @admin.display(description="Run")
+    def run_link(self, fire: ScheduleFire) -> str:
+        return run_link(fire.run_id) if fire.run_id else "—"
+
+
+@admin.register(Schedule)
+class ScheduleAdmin(ConfirmedActionsAdmin, ReadOnlyAdmin):
+    """The environment's schedules as ``/v1/schedules`` shows them: declared by the deployed
+    builds, or created by Hot code; paused, resumed and triggered as through the API."""
+
+    list_display = [
+        "function",
+        "kind",
+        "project",
+        "when",
+        "timezone",
+        "overlap",
+        "state",
+        "next_fire_at",
+        "last_run",
+    ]
+    list_select_related = ["project"]
+    list_filter = ["kind", "status", "paused", "overlap", "project__environment", "project"]
+    search_fields = ["id", "ns", "var", "project__name"]
+    fields = [
+        "id",
+        "kind",
+        "project",
+        "build",
+        "function",
+        "cron",
+        "normalized",
+        "run_at",
+        "timezone",
+        "overlap",
+        "state",
+        "next_fire_at",
+        "args",
+        "meta",
+        "origin_run_id",
+        "created_at",
+    ]
+    inlines = [ScheduleFireInline]
+    actions = ["pause_schedules", "resume_schedules", "trigger_schedules"]
+    object_actions = ("pause_schedules", "resume_schedules", "trigger_schedules")
+
+    def get_queryset(self, request):
+        return selectors.schedule_rows().select_related("build")
+
+    @admin.display(description="Schedule")
+    def when(self, schedule: Schedule) -> str:
+        return schedule.cron or f"once at {schedule.run_at:%Y-%m-%d %H:%M:%S} UTC"
+
+    @admin.display(description="State")
+    def state(self, schedule: Schedule) -> str:
+        return EnvironmentScheduleSerializer().get_state(schedule)
+
+    @admin.display(description="Last run")
+    def last_run(self, schedule: Schedule) -> str:
+        if schedule.last_run_id is None:
+            return "—"
+        return format_html(
+            "{} {}", run_link(schedule.last_run_id), status_badge(schedule.last_run_status)
+        )
+
+    @staticmethod
+    def _do(service, schedule: Schedule):
+        try:
+            service(schedule=schedule)
+        except DomainError as exc:  # cancelled, completed or no longer deployed
+            return exc.message
+        return None
+
+    @confirmed_action(description="Pause selected schedules", verb="Paused", label="Pause")
+    def pause_schedules(self, request, schedule: Schedule, reason: str):
+        return self._do(schedule_pause, schedule)
+
+    @confirmed_action(description="Resume selected schedules", verb="Resumed", label="Resume")
+    def resume_schedules(self, request, schedule: Schedule, reason: str):
+        return self._do(schedule_resume, schedule)
+
+    @confirmed_action(
+        description="Trigger selected schedules now", verb="Triggered", label="Trigger now"
+    )
+    def trigger_schedules(self, request, schedule: Schedule, reason: str):
+        return self._do(schedule_trigger, schedule)

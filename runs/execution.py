@@ -12,7 +12,7 @@ from contextlib import closing
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, transaction
 
 from builds.preparation import build_resources, prepared_program
 from events import streamlog
@@ -28,7 +28,7 @@ from hotapi.timestamps import utc_timestamp
 from secrets_app.services import context_values_for_project
 from stores.services import DatabaseStore
 
-from . import extensions, host, services
+from . import extensions, host, schedules, services
 from .masking import mask_secrets
 from .models import Run, RunStatus, RunVariable
 
@@ -127,14 +127,17 @@ class PlatformHooks:
         data = mask_secrets(data, self.secrets)
 
         def publish():
-            return event_publish(
-                environment=self.run.environment,
-                event_type=event_type,
-                event_data=data,
-                source=EventSource.RUNTIME,
-                stream=Stream.objects.get(pk=self.run.stream_id),
-                origin_run=self.run,
-            )
+            with transaction.atomic():
+                event = event_publish(
+                    environment=self.run.environment,
+                    event_type=event_type,
+                    event_data=data,
+                    source=EventSource.RUNTIME,
+                    stream=Stream.objects.get(pk=self.run.stream_id),
+                    origin_run=self.run,
+                )
+                schedules.schedule_event_sent(run=self.run, event=event)
+            return event
 
         try:
             event = self._db(publish)

@@ -154,8 +154,12 @@ class ScheduleFire(models.Model):
     due_at = models.DateTimeField()
     fired_at = models.DateTimeField(auto_now_add=True)
     run = models.ForeignKey(Run, null=True, on_delete=models.SET_NULL)
+    # Not run: the previous run was still going and the schedule's overlap policy is "skip".
+    skipped = models.BooleanField(default=False)
+    triggered = models.BooleanField(default=False, help_text="Fired on request (trigger now).")
 
     class Meta:
+        indexes = [models.Index(fields=["schedule", "-fired_at"], name="schedule_fire_latest")]
         constraints = [
             models.UniqueConstraint(fields=["schedule", "due_at"], name="uniq_schedule_fire")
         ]

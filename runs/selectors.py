@@ -6,15 +6,16 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import QuerySet, Sum
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum, UUIDField
 from django.utils import timezone
 
+from builds.models import Schedule, ScheduleKind, ScheduleStatus
 from environments.usage import COMPUTE_SECONDS_THIS_MONTH, usage
 from hotapi.api.lookups import get_by_id_or_404
 from hotapi.errors import InvalidInput
 from projects.selectors import project_get
 
-from .models import Run, RunCounter, RunLog, RunStatus, RunType, RunVariable
+from .models import Run, RunCounter, RunLog, RunStatus, RunType, RunVariable, ScheduleFire
 
 RUN_ORDER = ("-created_at", "-id")
 # ASCII digits, at most 9 per part: beyond, every value is out of range anyway.
@@ -183,3 +184,49 @@ def compute_quota_refusal(*, environment) -> str | None:
         f"The environment has used its compute quota for this month ({int(used)} of {limit} "
         "seconds of run time); new runs start again next month or once the quota is raised"
     )
+
+
+# --- schedules -------------------------------------------------------------------------------
+
+SCHEDULE_ORDER = ("project__name", "kind", "ns", "var", "id")
+
+
+def schedule_rows(environment=None) -> QuerySet[Schedule]:
+    """The schedules that are current (of ``environment``, or all): those of deployed builds,
+    and every dynamic one (active, paused, cancelled or completed), each with its last
+    firing."""
+    last = ScheduleFire.objects.filter(schedule=OuterRef("pk"), skipped=False).order_by(
+        "-fired_at", "-id"
+    )
+    rows = Schedule.objects.all()
+    if environment is not None:
+        rows = rows.filter(project__environment=environment)
+    return (
+        rows.filter(
+            Q(kind=ScheduleKind.DECLARED, build__deployed=True) | Q(kind=ScheduleKind.DYNAMIC)
+        )
+        .select_related("project")
+        .annotate(
+            last_fired_at=Subquery(last.values("fired_at")[:1]),
+            last_due_at=Subquery(last.values("due_at")[:1]),
+            last_run_id=Subquery(last.values("run_id")[:1], output_field=UUIDField()),
+            last_run_status=Subquery(last.values("run__status")[:1]),
+        )
+    )
+
+
+def schedule_list(*, environment, project=None, kind=None, status=None) -> QuerySet[Schedule]:
+    schedules = schedule_rows(environment)
+    if project:
+        schedules = schedules.filter(project=project_get(environment=environment, ref=project))
+    if kind := _choice("kind", kind, ScheduleKind.values):
+        schedules = schedules.filter(kind=kind)
+    if status == "paused":
+        schedules = schedules.filter(status=ScheduleStatus.ACTIVE, paused=True)
+    elif status := _choice("status", status, [*ScheduleStatus.values, "paused"]):
+        schedules = schedules.filter(status=status)
+    return schedules.order_by(*SCHEDULE_ORDER)
+
+
+def schedule_get(*, environment, schedule_id: str) -> Schedule:
+    return get_by_id_or_404(schedule_rows(environment), schedule_id, "Schedule not found")

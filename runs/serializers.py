@@ -1,7 +1,9 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from builds.models import OverlapPolicy, Schedule, ScheduleStatus
 from files.serializers import BlobListSerializer, BlobPayloadsMixin
-from hotapi.api.serializers import UTCDateTimeField
+from hotapi.api.serializers import StrictCharField, StrictSerializer, UTCDateTimeField
 
 from .models import Run, RunLog, RunVariable
 
@@ -93,3 +95,84 @@ class RunStatsSerializer(serializers.Serializer):
     pending_retry = serializers.IntegerField(
         help_text="Failed runs whose next attempt is scheduled (extension)."
     )
+
+
+class ScheduleLastRunSerializer(serializers.Serializer):
+    run_id = serializers.UUIDField(allow_null=True)
+    status = serializers.CharField(allow_null=True, help_text="The run's status.")
+    due_at = UTCDateTimeField()
+    fired_at = UTCDateTimeField()
+
+
+class EnvironmentScheduleSerializer(serializers.ModelSerializer):
+    """A schedule as the ``/v1/schedules`` routes show it."""
+
+    schedule_id = serializers.UUIDField(source="id", read_only=True)
+    project_id = serializers.UUIDField(read_only=True)
+    project_name = serializers.CharField(source="project.name", read_only=True)
+    build_id = serializers.UUIDField(read_only=True, allow_null=True)
+    function = serializers.CharField(read_only=True)
+    state = serializers.SerializerMethodField(
+        help_text="active, paused, cancelled (dynamic) or completed (a one-off that fired)."
+    )
+    cron = serializers.CharField(read_only=True, help_text="As written; empty for a one-off.")
+    run_at = UTCDateTimeField(read_only=True, allow_null=True, help_text="When a one-off fires.")
+    next_fire_at = UTCDateTimeField(read_only=True, allow_null=True)
+    created_at = UTCDateTimeField(read_only=True, allow_null=True)
+    origin_run_id = serializers.UUIDField(read_only=True, allow_null=True)
+    last_run = serializers.SerializerMethodField()
+    args = serializers.JSONField(read_only=True)
+
+    class Meta:
+        model = Schedule
+        fields = [
+            "schedule_id",
+            "kind",
+            "project_id",
+            "project_name",
+            "build_id",
+            "function",
+            "cron",
+            "normalized",
+            "run_at",
+            "timezone",
+            "overlap",
+            "paused",
+            "state",
+            "next_fire_at",
+            "last_run",
+            "args",
+            "origin_run_id",
+            "created_at",
+        ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if data["state"] != "active":
+            data["next_fire_at"] = None  # paused, cancelled or completed: it does not fire
+        return data
+
+    def get_state(self, schedule: Schedule) -> str:
+        if schedule.status == ScheduleStatus.ACTIVE and schedule.paused:
+            return "paused"
+        return schedule.status
+
+    @extend_schema_field(ScheduleLastRunSerializer(allow_null=True))
+    def get_last_run(self, schedule: Schedule) -> dict | None:
+        if getattr(schedule, "last_fired_at", None) is None:
+            return None
+        return ScheduleLastRunSerializer(
+            {
+                "run_id": schedule.last_run_id,
+                "status": schedule.last_run_status,
+                "due_at": schedule.last_due_at,
+                "fired_at": schedule.last_fired_at,
+            }
+        ).data
+
+
+class ScheduleUpdateSerializer(StrictSerializer):
+    timezone = StrictCharField(
+        required=False, max_length=64, help_text="IANA time zone name, e.g. Europe/Paris."
+    )
+    overlap = serializers.ChoiceField(choices=OverlapPolicy.choices, required=False)

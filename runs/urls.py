@@ -1,9 +1,10 @@
 from django.urls import path
 
 from .sse import RunSubscribeView
-from .views import EventRunsViewSet, RunViewSet
+from .views import EventRunsViewSet, RunViewSet, ScheduleViewSet
 
 run = "runs/<str:run_id>"
+schedule = "schedules/<str:schedule_id>"
 
 urlpatterns = [
     path("runs", RunViewSet.as_view({"get": "list"}), name="run-list"),
@@ -18,5 +19,18 @@ urlpatterns = [
         "events/<str:event_id>/runs",
         EventRunsViewSet.as_view({"get": "list"}),
         name="event-runs",
+    ),
+    path("schedules", ScheduleViewSet.as_view({"get": "list"}), name="schedule-list"),
+    path(
+        schedule,
+        ScheduleViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
+        name="schedule-detail",
+    ),
+    path(f"{schedule}/pause", ScheduleViewSet.as_view({"post": "pause"}), name="schedule-pause"),
+    path(f"{schedule}/resume", ScheduleViewSet.as_view({"post": "resume"}), name="schedule-resume"),
+    path(
+        f"{schedule}/trigger",
+        ScheduleViewSet.as_view({"post": "trigger"}),
+        name="schedule-trigger",
     ),
 ]

@@ -21,6 +21,7 @@ from .cron import (
     next_fire,
     normalize,
     validate_schedule,
+    zone,
 )
 from .errors import BundleError
 from .hashing import (
@@ -66,6 +67,7 @@ __all__ = [
     "parse_hot_data",
     "parse_manifest",
     "sha256_file",
+    "zone",
 ]
 
 # How many per-file hash problems to quote in an error message.
@@ -305,7 +307,7 @@ def _inspect(reader: BundleReader, limits: BundleLimits, sha256: str, size: int)
     else:
         declared = _declared_by_sources(scan)
     schedules = [
-        dataclasses.replace(s, normalized=validate_schedule(s.cron, s.fn).cron)
+        dataclasses.replace(s, normalized=validate_schedule(s.cron, s.fn, s.meta).cron)
         for s in declared.schedules
     ]
     return BundleInfo(

@@ -1,4 +1,5 @@
-"""Schedule strings as Hot accepts them, and their next fire time in UTC.
+"""Schedule strings as Hot accepts them, and their next fire time (in UTC, or read in an IANA
+time zone's wall clock), and the one-off times ``hot:schedule:new`` also accepts.
 
 Hot (``resources/docs/schedules.md``, ``db/schedule.rs``) accepts, all in UTC:
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterBadDateError, croniter
 
@@ -546,33 +548,184 @@ def is_valid(expr: str) -> bool:
     return True
 
 
-def next_fire(expr: str | NormalizedSchedule, after: datetime) -> datetime:
-    """The first fire time strictly after ``after``, as an aware UTC datetime."""
+def next_fire(
+    expr: str | NormalizedSchedule, after: datetime, tz: ZoneInfo | None = None
+) -> datetime:
+    """The first fire time strictly after ``after``, as an aware UTC datetime.
+
+    With ``tz`` the expression is read in that zone's wall-clock time (see :func:`_wall_to_utc`
+    for the daylight-saving rules)."""
     schedule = expr if isinstance(expr, NormalizedSchedule) else normalize(expr)
-    try:
-        fire = _iter(schedule, _utc(after)).get_next(datetime)
-    except CroniterBadDateError as exc:
-        raise CronError(f"{schedule.original!r} has no fire time after {after}: {exc}") from None
-    return _utc(fire)
+    if _is_utc(tz):
+        try:
+            fire = _iter(schedule, _utc(after)).get_next(datetime)
+        except CroniterBadDateError as exc:
+            raise CronError(
+                f"{schedule.original!r} has no fire time after {after}: {exc}"
+            ) from None
+        return _utc(fire)
+    after = _utc(after)
+    # Start an hour early so a wall time of a repeated (autumn) hour is not missed.
+    wall = after.astimezone(tz).replace(tzinfo=None) - timedelta(hours=1)
+    iterator = _iter(schedule, wall)
+    for _ in range(_MAX_ZONE_STEPS):
+        try:
+            candidate = _wall_to_utc(iterator.get_next(datetime), tz)
+        except CroniterBadDateError as exc:
+            raise CronError(
+                f"{schedule.original!r} has no fire time after {after}: {exc}"
+            ) from None
+        if candidate > after:
+            return candidate
+    raise CronError(f"{schedule.original!r} has no fire time after {after} in {tz}")
 
 
-def latest_fire(expr: str | NormalizedSchedule, at_or_before: datetime) -> datetime:
+def latest_fire(
+    expr: str | NormalizedSchedule, at_or_before: datetime, tz: ZoneInfo | None = None
+) -> datetime:
     """The last fire time at or before ``at_or_before``, as an aware UTC datetime (for
     catching up after downtime without replaying every missed tick)."""
     schedule = expr if isinstance(expr, NormalizedSchedule) else normalize(expr)
     start = _utc(at_or_before).replace(microsecond=0) + timedelta(seconds=1)
-    try:
-        fire = _iter(schedule, start).get_prev(datetime)
-    except CroniterBadDateError as exc:
-        raise CronError(f"{schedule.original!r} has no fire time before {start}: {exc}") from None
-    return _utc(fire)
+    if _is_utc(tz):
+        try:
+            fire = _iter(schedule, start).get_prev(datetime)
+        except CroniterBadDateError as exc:
+            raise CronError(
+                f"{schedule.original!r} has no fire time before {start}: {exc}"
+            ) from None
+        return _utc(fire)
+    # Start an hour late so a wall time of a skipped (spring) hour is not missed.
+    iterator = _iter(schedule, start.astimezone(tz).replace(tzinfo=None) + timedelta(hours=1))
+    for _ in range(_MAX_ZONE_STEPS):
+        try:
+            candidate = _wall_to_utc(iterator.get_prev(datetime), tz)
+        except CroniterBadDateError as exc:
+            raise CronError(
+                f"{schedule.original!r} has no fire time before {start}: {exc}"
+            ) from None
+        if candidate < start:
+            return candidate
+    raise CronError(f"{schedule.original!r} has no fire time before {start} in {tz}")
 
 
-def validate_schedule(expr: str, fn: str) -> NormalizedSchedule:
-    """normalize(), raising BundleError that names the function and the string."""
+# Wall times examined past the limit before giving up (an hour of every-second fires).
+_MAX_ZONE_STEPS = 3700
+
+
+def _is_utc(tz: ZoneInfo | None) -> bool:
+    return tz is None or tz.key in ("UTC", "Etc/UTC")
+
+
+def _wall_to_utc(wall: datetime, tz: ZoneInfo) -> datetime:
+    """A wall-clock time of ``tz`` as UTC. A time the clocks skip (spring forward) happens
+    that much later (02:30 becomes 03:30 when 02:00 jumps to 03:00); a time the clocks repeat
+    (fall back) happens once, the first time (``fold=0``)."""
+    return wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA time zone ``name``; CronError when there is none by that name."""
+    if not isinstance(name, str) or not name or len(name) > 64:
+        raise CronError("a time zone must be an IANA name such as 'Europe/Paris'")
     try:
-        return normalize(expr)
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise CronError(
+            f"unknown time zone {name!r} (use an IANA name such as 'Europe/Paris')"
+        ) from None
+
+
+def validate_schedule(expr: str, fn: str, meta: dict | None = None) -> NormalizedSchedule:
+    """normalize() (and the ``timezone`` of ``meta``, an IANA name), raising BundleError that
+    names the function and the string."""
+    try:
+        normalized = normalize(expr)
     except CronError as exc:
         raise BundleError(
             "invalid_cron", f"Invalid schedule {expr!r} on {fn}: {exc}", entry=fn
+        ) from None
+    if meta and "timezone" in meta:
+        try:
+            zone(meta["timezone"])
+        except CronError as exc:
+            raise BundleError(
+                "invalid_timezone", f"Invalid timezone on {fn}: {exc}", entry=fn
+            ) from None
+    return normalized
+
+
+# -- dynamic schedules (``hot:schedule:new``) ---------------------------------------------
+
+_DELAY_UNITS = {
+    "s": 1,
+    "sec": 1,
+    "secs": 1,
+    "second": 1,
+    "seconds": 1,
+    "m": 60,
+    "min": 60,
+    "mins": 60,
+    "minute": 60,
+    "minutes": 60,
+    "h": 3600,
+    "hr": 3600,
+    "hrs": 3600,
+    "hour": 3600,
+    "hours": 3600,
+    "d": 86400,
+    "day": 86400,
+    "days": 86400,
+    "w": 604800,
+    "week": 604800,
+    "weeks": 604800,
+}
+_DELAY_PART = re.compile(r"(\d{1,9})\s*([a-z]+)")
+
+
+def _delay(text: str) -> timedelta | None:
+    """``10 minutes``, ``2h``, ``1 day 3 hours``, ``in 10 minutes``, ``2 hours from now``."""
+    text = text.lower().strip()
+    for prefix in ("in ", "after "):
+        text = text.removeprefix(prefix)
+    text = text.removesuffix(" from now").replace(",", " ").replace(" and ", " ").strip()
+    parts = _DELAY_PART.findall(text)
+    if not parts or _DELAY_PART.sub("", text).strip():
+        return None
+    if any(unit not in _DELAY_UNITS for _, unit in parts):
+        return None
+    return timedelta(seconds=sum(int(count) * _DELAY_UNITS[unit] for count, unit in parts))
+
+
+@dataclass(frozen=True)
+class When:
+    """What a ``hot:schedule:new`` schedule string means: one time (``at``) or recurring."""
+
+    at: datetime | None = None
+    recurring: NormalizedSchedule | None = None
+
+
+def parse_when(expr: str, now: datetime) -> When:
+    """An ISO 8601 date-time, a delay from ``now`` or a recurring schedule (cron, nickname or
+    English), tried in that order as Hot does; CronError says why none fits."""
+    if not isinstance(expr, str) or not expr.strip():
+        raise CronError("a schedule must be a non-empty string")
+    text = expr.strip()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is not None:
+        if moment.tzinfo is None:
+            raise CronError(f"{text!r} has no UTC offset (write e.g. 2030-01-15T10:30:00Z)")
+        return When(at=_utc(moment))
+    delay = _delay(text)
+    if delay is not None:
+        return When(at=_utc(now) + delay)
+    try:
+        return When(recurring=normalize(text))
+    except CronError as exc:
+        raise CronError(
+            f"{text!r} is not a date-time (2030-01-15T10:30:00Z), a delay (in 10 minutes, 2h) "
+            f"or a recurring schedule: {exc}"
         ) from None

@@ -95,6 +95,8 @@ LISTS = [
     "/v1/service-keys",
     "/v1/domains",
     "/v1/runs/{run}/logs",
+    "/v1/schedules",
+    "/v1/schedules?project=billing&kind=declared&status=active",
     "/v1/files",
     "/v1/files?prefix=docs/",
 ]

@@ -9,9 +9,12 @@ import pytest
 from builds.bundle.cron import (
     CronError,
     is_valid,
+    latest_fire,
     next_fire,
     normalize,
+    parse_when,
     validate_schedule,
+    zone,
 )
 from builds.bundle.errors import BundleError
 
@@ -277,3 +280,107 @@ def test_validate_schedule_names_the_function():
     assert info.value.code == "invalid_cron"
     assert "::app::jobs/cleanup" in info.value.message
     assert "every blue moon" in info.value.message
+
+
+# -- time zones ---------------------------------------------------------------------------
+
+PARIS = zone("Europe/Paris")
+
+
+@pytest.mark.parametrize(
+    ("expr", "after", "fires"),
+    [
+        # 29 March 2026, 02:00 → 03:00 in Paris: 02:30 happens an hour later, at 03:30 CEST.
+        (
+            "30 2 * * *",
+            at(2026, 3, 28, 0),
+            [at(2026, 3, 28, 1, 30), at(2026, 3, 29, 1, 30), at(2026, 3, 30, 0, 30)],
+        ),
+        # 25 October 2026, 03:00 → 02:00: 02:30 happens twice and fires the first time only.
+        (
+            "30 2 * * *",
+            at(2026, 10, 24, 0),
+            [at(2026, 10, 24, 0, 30), at(2026, 10, 25, 0, 30), at(2026, 10, 26, 1, 30)],
+        ),
+        # Hourly across the autumn change: each wall-clock hour once.
+        (
+            "0 * * * *",
+            at(2026, 10, 24, 23, 30),
+            [at(2026, 10, 25, 0), at(2026, 10, 25, 2), at(2026, 10, 25, 3)],
+        ),
+    ],
+    ids=["spring-forward", "fall-back", "hourly-fall-back"],
+)
+def test_next_fire_in_a_time_zone_across_dst(expr, after, fires):
+    got, moment = [], after
+    for _ in fires:
+        moment = next_fire(expr, moment, PARIS)
+        got.append(moment)
+    assert got == fires
+
+
+def test_latest_fire_in_a_time_zone():
+    assert latest_fire("30 2 * * *", at(2026, 3, 29, 1, 40), PARIS) == at(2026, 3, 29, 1, 30)
+    assert latest_fire("30 2 * * *", at(2026, 10, 25, 1, 40), PARIS) == at(2026, 10, 25, 0, 30)
+    assert latest_fire("30 2 * * *", at(2026, 1, 5, 1, 30), PARIS) == at(2026, 1, 5, 1, 30)
+
+
+def test_utc_zone_is_plain_utc():
+    assert (
+        next_fire("0 9 * * *", T0, zone("UTC")) == next_fire("0 9 * * *", T0) == at(2026, 1, 1, 9)
+    )
+
+
+@pytest.mark.parametrize("name", ["Mars/Olympus", "", "../etc/passwd", "x" * 100, 5, None])
+def test_unknown_zones_are_refused(name):
+    with pytest.raises(CronError, match="time zone"):
+        zone(name)
+
+
+# -- hot:schedule:new ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expr", "at_time"),
+    [
+        ("2030-01-15T10:30:00Z", at(2030, 1, 15, 10, 30)),
+        ("2030-01-15T11:30:00+01:00", at(2030, 1, 15, 10, 30)),
+        ("10 minutes", T0 + timedelta(minutes=10)),
+        ("in 10 minutes", T0 + timedelta(minutes=10)),
+        ("2h", T0 + timedelta(hours=2)),
+        ("1 day 3 hours", T0 + timedelta(days=1, hours=3)),
+        ("2 hours from now", T0 + timedelta(hours=2)),
+        ("after 30s", T0 + timedelta(seconds=30)),
+    ],
+)
+def test_one_off_times(expr, at_time):
+    when = parse_when(expr, T0)
+    assert when.at == at_time and when.recurring is None
+
+
+@pytest.mark.parametrize(
+    ("expr", "cron"),
+    [
+        ("every day at 9am", "0 0 9 * * * *"),
+        ("0 30 9 * * MON", "0 30 9 * * 1 *"),
+        ("@daily", "0 0 0 * * * *"),
+    ],
+)
+def test_recurring_times(expr, cron):
+    when = parse_when(expr, T0)
+    assert when.at is None and when.recurring.cron == cron
+
+
+@pytest.mark.parametrize(
+    ("expr", "reason"),
+    [
+        ("", "non-empty"),
+        ("whenever", "is not a date-time"),
+        ("2030-01-15T10:30:00", "no UTC offset"),
+        ("in 5 parsecs", "is not a date-time"),
+        ("10 minutes ago", "is not a date-time"),
+    ],
+)
+def test_bad_schedule_strings(expr, reason):
+    with pytest.raises(CronError, match=reason):
+        parse_when(expr, T0)
