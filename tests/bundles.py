@@ -181,6 +181,9 @@ def manifest_data(
     include_system_handlers: bool = True,
     bundle_hash: str | None = None,
     file_hash_overrides: Mapping[str, str] | None = None,
+    webhooks: Mapping[str, list[dict[str, Any]]] | None = None,
+    mcp_tools: Mapping[str, list[dict[str, Any]]] | None = None,
+    extra_sections: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The manifest.hot data the CLI would write for these files (fixed id and date)."""
     return _writer_manifest_data(
@@ -199,6 +202,9 @@ def manifest_data(
         include_system_handlers=include_system_handlers,
         bundle_hash=bundle_hash,
         file_hash_overrides=file_hash_overrides,
+        webhooks=webhooks,
+        mcp_tools=mcp_tools,
+        extra_sections=extra_sections,
     )
 
 
@@ -222,6 +228,9 @@ def make_bundle(
     manifest_text: str | bytes | None = None,
     file_hash_overrides: Mapping[str, str] | None = None,
     extra_entries: Iterable[RawEntry] = (),
+    webhooks: Mapping[str, list[dict[str, Any]]] | None = None,
+    mcp_tools: Mapping[str, list[dict[str, Any]]] | None = None,
+    extra_sections: Mapping[str, Any] | None = None,
 ) -> tuple[bytes, str]:
     """Build a bundle the way the CLI does and return ``(zip bytes, bundle hash)``.
 
@@ -252,6 +261,9 @@ def make_bundle(
             engine_version=engine_version,
             include_system_handlers=include_system_handlers,
             file_hash_overrides=file_hash_overrides,
+            webhooks=webhooks,
+            mcp_tools=mcp_tools,
+            extra_sections=extra_sections,
         )
         manifest_bytes = to_hot(data).encode("utf-8")
     elif include_manifest:

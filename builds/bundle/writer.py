@@ -290,8 +290,13 @@ def manifest_data(
     include_system_handlers: bool = True,
     bundle_hash: str | None = None,
     file_hash_overrides: Mapping[str, str] | None = None,
+    webhooks: Mapping[str, list[dict[str, Any]]] | None = None,
+    mcp_tools: Mapping[str, list[dict[str, Any]]] | None = None,
+    extra_sections: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The data of ``manifest.hot`` the CLI writes for these files."""
+    """The data of ``manifest.hot`` the CLI writes for these files. ``webhooks`` and
+    ``mcp_tools`` are the CLI's artifact maps (service → entries); ``extra_sections`` are
+    added to the bundle map as given."""
     resources = resources or {}
     overrides = file_hash_overrides or {}
 
@@ -308,14 +313,15 @@ def manifest_data(
             "resources": [listed(r, resources[r], r) for r in sorted(resources)],
             "event_handlers": _handler_entries(event_handlers, include_system_handlers),
             "scheduled_functions": _schedule_entries(schedules),
-            "mcp_tools": {},
-            "webhooks": {},
+            "mcp_tools": dict(mcp_tools or {}),
+            "webhooks": dict(webhooks or {}),
             "agents": [],
             "workflows": [],
             "send_targets": {},
             "ctx_requirements": list(ctx_requirements),
             "box_requirements": {},
             "created_at": created_at or datetime.now(UTC).isoformat(),
+            **(extra_sections or {}),
         }
     }
 
