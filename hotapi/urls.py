@@ -30,6 +30,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("v1/", include(api_v1)),
     path("api/v1/", include(api_v1)),  # the seed's hosted base URL
+    path("", include("ingress.urls")),  # /webhook/..., /mcp/...
 ]
 
 handler400 = "hotapi.api.views.handler400"

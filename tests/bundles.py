@@ -146,6 +146,56 @@ def _position(fn: str, file: str, line: int | None, files: Mapping[str, bytes]) 
     }
 
 
+def webhook_entries(
+    hooks: Iterable[dict[str, Any]], source: str, file: str = DEFAULT_SOURCE_PATH
+) -> dict[str, list[dict[str, Any]]]:
+    """The CLI's ``webhooks`` manifest section for ``{"fn", "service", "path", "method"?,
+    "auth"?}`` items (the meta is ``{webhook: {...}}`` as written in the source)."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for hook in hooks:
+        meta = {k: v for k, v in hook.items() if k != "fn"}
+        position = _position(hook["fn"], file, None, {file: source.encode()})
+        ns, var = position["ns"], position["var"]
+        grouped.setdefault(hook["service"], []).append(
+            {
+                "service": hook["service"],
+                "path": hook["path"],
+                "method": hook.get("method", "POST"),
+                "name": f"{ns.removeprefix('::').replace('::', '_')}_{var}".replace("-", "_"),
+                "fn": hook["fn"],
+                "auth_mode": hook.get("auth", "none"),
+                "meta": {"webhook": meta},
+                **{k: position[k] for k in ("file", "line", "column", "position")},
+            }
+        )
+    return grouped
+
+
+def mcp_tool_entries(
+    tools: Iterable[dict[str, Any]], source: str, file: str = DEFAULT_SOURCE_PATH
+) -> dict[str, list[dict[str, Any]]]:
+    """The ``mcp_tools`` section for ``{"fn", "service", ...meta}`` items, without schemas
+    (the service derives them from the signatures)."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for tool in tools:
+        meta = {k: v for k, v in tool.items() if k != "fn"}
+        position = _position(tool["fn"], file, None, {file: source.encode()})
+        ns, var = position["ns"], position["var"]
+        name = meta.get("name") or f"{ns.removeprefix('::').replace('::', '_')}_{var}"
+        entry = {
+            "service": tool["service"],
+            "name": name.replace("-", "_"),
+            "auth_mode": tool.get("auth", "required"),
+            "fn": tool["fn"],
+            "meta": {"mcp": meta},
+            **{k: position[k] for k in ("file", "line", "column", "position")},
+        }
+        if "description" in tool:
+            entry["description"] = tool["description"]
+        grouped.setdefault(tool["service"], []).append(entry)
+    return grouped
+
+
 def _handlers(handlers: Iterable[Handler], files: Mapping[str, bytes]) -> list[EventHandler]:
     return [
         EventHandler(

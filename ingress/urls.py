@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "ingress"
+
+urlpatterns = [
+    path("webhook/<path:rest>", views.webhook, name="webhook"),
+]
