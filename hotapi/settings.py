@@ -480,6 +480,8 @@ HOT_TASK_DEFAULT_TIMEOUT_MS = env_int("HOT_TASK_DEFAULT_TIMEOUT_MS", 30 * 60 * 1
 # the caller gets 504 (webhooks) or a JSON-RPC error (MCP).
 HOT_WEBHOOK_TIMEOUT_SECONDS = env_float("HOT_WEBHOOK_TIMEOUT_SECONDS", 30)
 HOT_MCP_TIMEOUT_SECONDS = env_float("HOT_MCP_TIMEOUT_SECONDS", 60)
+# How long a legacy HTTP+SSE MCP session (GET /mcp/...) stays open.
+HOT_MCP_SSE_SESSION_SECONDS = env_float("HOT_MCP_SSE_SESSION_SECONDS", 300)
 # Largest webhook request body (larger → 413 before the body is read).
 HOT_WEBHOOK_MAX_BODY_BYTES = env_int("HOT_WEBHOOK_MAX_BODY_BYTES", 1024 * 1024)
 HOT_TASK_MAX_TIMEOUT_MS = env_int("HOT_TASK_MAX_TIMEOUT_MS", 24 * 3600 * 1000)

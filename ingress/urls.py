@@ -6,4 +6,5 @@ app_name = "ingress"
 
 urlpatterns = [
     path("webhook/<path:rest>", views.webhook, name="webhook"),
+    path("mcp/<path:rest>", views.mcp_endpoint, name="mcp"),
 ]

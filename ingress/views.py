@@ -1,13 +1,24 @@
 """The public ingress routes: ``/webhook/...`` and ``/mcp/...`` (plain Django views: they
 answer in the caller's terms, not the ``/v1`` API's, and check credentials per endpoint)."""
 
-from django.http import HttpResponse, JsonResponse
+import json
+import time
+import uuid
+
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from events import streamlog
+from events.hub import get_hub
+from events.models import Stream
 from hotapi.api.exceptions import api_error, json_error_response
+from hotapi.api.lookups import parse_uuid
 from hotapi.errors import DomainError
 
-from . import selectors
+from . import mcp, selectors
+from .mcp import Endpoint, RpcError
 from .webhooks import (
     NO_BODY_STATUSES,
     Refused,
@@ -99,3 +110,172 @@ def webhook(request, rest: str):
         return refusal_response(request, refused)
     except DomainError as exc:
         return domain_error_response(request, exc)
+
+
+# --- MCP -------------------------------------------------------------------------------------
+
+MESSAGES = "messages"
+SSE_MESSAGE_KIND = "mcp:message"
+
+
+def _mcp_endpoint(request, rest: str) -> tuple[Endpoint, bool]:
+    """(the service's endpoint, whether this is the legacy ``…/messages`` URL)."""
+    segments = [segment for segment in rest.split("/") if segment]
+    is_messages = len(segments) > 1 and segments[-1] == MESSAGES
+    if is_messages:
+        segments = segments[:-1]
+    environment = selectors.environment_by_domain(host=request.get_host())
+    if environment is None:
+        if len(segments) != 3:
+            raise Refused(404, "not_found", "MCP endpoints are /mcp/{org}/{env}/{service}")
+        organization, environment_name, service = segments
+        environment = selectors.environment_by_names(
+            organization=organization, environment=environment_name
+        )
+    elif len(segments) == 1:
+        service = segments[0]
+    else:
+        raise Refused(404, "not_found", "MCP endpoints on this domain are /mcp/{service}")
+    endpoint = Endpoint(environment, service, request.headers.get("Authorization", ""))
+    return endpoint, is_messages
+
+
+def _rpc_error_response(error: RpcError, request_id=None, headers=None) -> JsonResponse:
+    response = JsonResponse(error.body(request_id), status=error.http_status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _answer_messages(endpoint: Endpoint, raw: bytes):
+    """(JSON body or None, status) for a POSTed JSON-RPC message or batch."""
+    payload = mcp.parse(raw)
+    if isinstance(payload, list):
+        if not payload:
+            raise RpcError(mcp.INVALID_REQUEST, "Invalid Request: an empty batch")
+        answers = [mcp.handle(endpoint, message)[0] for message in payload]
+        answers = [answer for answer in answers if answer is not None]
+        return (answers or None), (200 if answers else 202)
+    return mcp.handle(endpoint, payload)
+
+
+def _rate_limited(endpoint: Endpoint):
+    try:
+        check_rate(endpoint.environment)
+    except Refused as refused:
+        error = RpcError(-32000, refused.message, refused.extra, http_status=429)
+        return _rpc_error_response(error, headers=refused.headers)
+    return None
+
+
+def _streamable_post(request, endpoint: Endpoint) -> HttpResponse:
+    if limited := _rate_limited(endpoint):
+        return limited
+    try:
+        body, status = _answer_messages(endpoint, request.body)
+    except RpcError as error:
+        return _rpc_error_response(error)
+    if body is None:
+        return HttpResponse(status=202)
+    response = JsonResponse(body, status=status, safe=False)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="hot"'
+    return response
+
+
+def _legacy_post(request, endpoint: Endpoint) -> HttpResponse:
+    """``POST …/messages?sessionId=``: the answer goes out on the session's SSE stream."""
+    stream = sse_session(endpoint, request.GET.get("sessionId", ""))
+    if stream is None:
+        return _rpc_error_response(
+            RpcError(mcp.INVALID_REQUEST, "Unknown or expired sessionId", http_status=404)
+        )
+    if limited := _rate_limited(endpoint):
+        return limited
+    try:
+        body, _status = _answer_messages(endpoint, request.body)
+    except RpcError as error:
+        body = error.body(None)
+    if body is not None:
+        with transaction.atomic():
+            streamlog.append(
+                environment_id=stream.environment_id,
+                stream_id=stream.id,
+                kind=SSE_MESSAGE_KIND,
+                payload={"message": body},
+            )
+    return HttpResponse(status=202)
+
+
+def sse_session(endpoint: Endpoint, session_id: str):
+    session = parse_uuid(session_id)
+    if session is None:
+        return None
+    return Stream.objects.filter(pk=session, environment=endpoint.environment).first()
+
+
+def _sse(name: str, data: str) -> bytes:
+    return f"event: {name}\ndata: {data}\n\n".encode()
+
+
+async def _legacy_events(subscription, endpoint_url: str):
+    """The session's SSE stream: its ``endpoint`` first, then every answer posted to it, for
+    at most ``HOT_MCP_SSE_SESSION_SECONDS``."""
+    try:
+        yield _sse("endpoint", endpoint_url)
+        deadline = time.monotonic() + settings.HOT_MCP_SSE_SESSION_SECONDS
+        while (remaining := deadline - time.monotonic()) > 0:
+            batch = await subscription.next_batch(
+                min(remaining, settings.HOT_SSE_HEARTBEAT_SECONDS)
+            )
+            if subscription.overflowed:
+                return
+            if not batch:
+                yield b": keepalive\n\n"
+            for entry in batch:
+                if entry.kind == SSE_MESSAGE_KIND:
+                    yield _sse("message", json.dumps(entry.payload["message"]))
+    finally:
+        subscription.close()
+
+
+def _legacy_get(request, endpoint: Endpoint) -> HttpResponse:
+    """``GET /mcp/…``: opens an HTTP+SSE session (the deprecated 2024-11-05 transport)."""
+    if limited := _rate_limited(endpoint):
+        return limited
+    session = uuid.uuid4()  # the session id is the only key to post into it: fully random
+    Stream.objects.create(id=session, environment=endpoint.environment)
+    subscription = get_hub().subscribe(stream_id=session)
+    endpoint_url = f"{request.path.rstrip('/')}/{MESSAGES}?sessionId={session}"
+    close_old_connections()
+    response = StreamingHttpResponse(
+        _legacy_events(subscription, endpoint_url), content_type="text/event-stream"
+    )
+    response["Cache-Control"] = "no-store"
+    response["X-Accel-Buffering"] = "no"
+    response._resource_closers.append(subscription.close)
+    return response
+
+
+@csrf_exempt
+def mcp_endpoint(request, rest: str):
+    try:
+        endpoint, is_messages = _mcp_endpoint(request, rest)
+    except Refused as refused:
+        return refusal_response(request, refused)
+    except DomainError as exc:
+        return domain_error_response(request, exc)
+    if request.method == "POST":
+        return (
+            _legacy_post(request, endpoint) if is_messages else _streamable_post(request, endpoint)
+        )
+    if request.method == "GET" and not is_messages:
+        return _legacy_get(request, endpoint)
+    allowed = "POST" if is_messages else "GET, POST"
+    refused = Refused(
+        405,
+        "method_not_allowed",
+        f"{request.method} is not served here",
+        headers={"Allow": allowed},
+    )
+    return refusal_response(request, refused)
