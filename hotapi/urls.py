@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("events.urls")),
     path("", include("runs.urls")),
     path("", include("tasks.urls")),
+    path("", include("ingress.api_urls")),
     re_path(r"^.*$", api_not_found),  # unknown routes under /v1 answer with the 404 envelope
 ]
 
