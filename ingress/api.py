@@ -26,8 +26,8 @@ class IngressListViewSet(ProjectChildViewSet):
     @extend_schema(
         operation_id="project_webhooks",
         description="The webhooks of the project's deployed build, with their URLs (the last "
-        "segment is the endpoint's secret token: share the URL only with its sender). 404 "
-        "when no build is deployed.",
+        "segment is the endpoint's secret token: share the URL only with its sender). Empty "
+        "while no build is deployed.",
         responses=WebhookSerializer(many=True),
     )
     def webhooks(self, request, project_ref=None):
@@ -37,7 +37,7 @@ class IngressListViewSet(ProjectChildViewSet):
     @extend_schema(
         operation_id="project_mcp_tools",
         description="The MCP tools of the project's deployed build, with their schemas and the "
-        "MCP endpoint of their service. 404 when no build is deployed.",
+        "MCP endpoint of their service. Empty while no build is deployed.",
         responses=McpToolSerializer(many=True),
     )
     def mcp_tools(self, request, project_ref=None):

@@ -4,7 +4,7 @@ or MCP tool serves it."""
 from django.db.models import QuerySet
 
 from builds.models import McpTool, Webhook
-from builds.selectors import deployed_build, serving_builds
+from builds.selectors import serving_builds
 from domains.models import Domain
 from environments.models import Environment
 from hotapi.errors import NotFound
@@ -64,11 +64,14 @@ def serving_tools(*, environment_id, service: str) -> list[McpTool]:
 
 
 def project_webhooks(*, project) -> QuerySet[Webhook]:
-    """The webhooks of the project's deployed build (404 when nothing is deployed)."""
-    build = deployed_build(project=project)
-    return Webhook.objects.filter(build=build).order_by("service", "path", "method", "id")
+    """The webhooks of the project's deployed build (none while nothing is deployed)."""
+    return Webhook.objects.filter(build__project=project, build__deployed=True).order_by(
+        "service", "path", "method", "id"
+    )
 
 
 def project_mcp_tools(*, project) -> QuerySet[McpTool]:
-    build = deployed_build(project=project)
-    return McpTool.objects.filter(build=build).order_by("service", "name", "id")
+    """The MCP tools of the project's deployed build (none while nothing is deployed)."""
+    return McpTool.objects.filter(build__project=project, build__deployed=True).order_by(
+        "service", "name", "id"
+    )

@@ -126,9 +126,11 @@ def test_listing_gives_each_webhook_url_and_keeps_tokens_across_deploys(api, pro
     assert {t["url"] for t in tools} == {"http://testserver/mcp/default/testing/calc"}
 
 
-def test_listing_without_a_deployed_build_is_404(api, project):
-    assert api.get("/v1/projects/billing/webhooks").status_code == 404
-    assert api.get("/v1/projects/billing/mcp-tools").status_code == 404
+def test_listing_without_a_deployed_build_is_empty(api, project):
+    for url in ("/v1/projects/billing/webhooks", "/v1/projects/billing/mcp-tools"):
+        response = api.get(url)
+        assert response.status_code == 200
+        assert response.json()["data"] == []
 
 
 def test_unserved_sections_are_upload_and_deploy_warnings(project):
