@@ -1,5 +1,7 @@
 """Builds (uploaded Hot bundles), and the event handlers and schedules each build declares."""
 
+from urllib.parse import quote
+
 from django.db import models
 from django.db.models import Q
 
@@ -146,6 +148,12 @@ class Webhook(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.service}/{self.path} → {self.ns}/{self.var}"
+
+    def url_path(self, *, organization: str, environment: str) -> str:
+        """The path the webhook is served at (token included: the URL is the secret)."""
+        parts = [quote(organization, safe=""), quote(environment, safe="")]
+        parts += [self.service, self.path, self.token]
+        return "/webhook/" + "/".join(part for part in parts if part)
 
 
 class McpTool(models.Model):

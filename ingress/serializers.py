@@ -5,8 +5,6 @@ from rest_framework import serializers
 
 from builds.models import McpTool, Webhook
 
-from .webhooks import webhook_path
-
 
 def _names(context) -> dict:
     environment = context["environment"]
@@ -40,7 +38,7 @@ class WebhookSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.URLField())
     def get_url(self, webhook) -> str:
-        path = webhook_path(webhook, **_names(self.context))
+        path = webhook.url_path(**_names(self.context))
         return self.context["request"].build_absolute_uri(path)
 
 

@@ -11,7 +11,6 @@ import hmac
 import json
 import math
 from dataclasses import dataclass, field
-from urllib.parse import quote
 
 from django.conf import settings
 
@@ -226,10 +225,3 @@ def invoke(webhook, request, *, environment, credential):
         origin=f"webhook:{webhook.id}",
         timeout=settings.HOT_WEBHOOK_TIMEOUT_SECONDS,
     )
-
-
-def webhook_path(webhook, *, organization: str, environment: str) -> str:
-    """The path a webhook is served at (token included: the URL is the secret)."""
-    parts = [quote(organization, safe=""), quote(environment, safe="")]
-    parts += [webhook.service, webhook.path, webhook.token]
-    return "/webhook/" + "/".join(part for part in parts if part)

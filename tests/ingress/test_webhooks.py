@@ -160,3 +160,9 @@ def test_oversized_body_is_413_before_anything_runs(hot_server):
     response = httpx.post(url, content=b"x" * (1024 * 1024 + 1), timeout=10)
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"
+
+
+def test_the_admin_shows_a_builds_webhooks_and_tools(admin_client, deployed, hooks):
+    page = admin_client.get(f"/admin/builds/build/{deployed.pk}/change/").content.decode()
+    assert hooks[("shop", "orders")] in page
+    assert "app_hooks_add_numbers" in page
