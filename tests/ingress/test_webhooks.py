@@ -4,10 +4,12 @@ listing API, and what a bundle's unserved sections become."""
 import httpx
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from builds.models import Webhook
 from builds.services import build_upload, deploy_execute, deploy_request
+from domains.models import Domain
 from environments.services import api_key_issue
 from runs.models import Run
 
@@ -166,3 +168,26 @@ def test_the_admin_shows_a_builds_webhooks_and_tools(admin_client, deployed, hoo
     page = admin_client.get(f"/admin/builds/build/{deployed.pk}/change/").content.decode()
     assert hooks[("shop", "orders")] in page
     assert "app_hooks_add_numbers" in page
+
+
+def test_a_verified_custom_domain_serves_the_short_forms(web, deployed, environment, settings):
+    settings.ALLOWED_HOSTS = ["hooks.example.com", "testserver"]
+    Domain.objects.create(
+        environment=environment, domain="hooks.example.com", verified_at=timezone.now()
+    )
+    hook = deployed.webhooks.get(service="shop", path="orders")
+    # The endpoint is found (its method is checked next), so the host named the environment.
+    response = web.get(f"/webhook/shop/orders/{hook.token}", HTTP_HOST="hooks.example.com")
+    assert response.status_code == 405
+    listed = web.post(
+        "/mcp/calc",
+        {"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+        format="json",
+        HTTP_HOST="hooks.example.com",
+    )
+    assert listed.status_code == 200
+    assert len(listed.json()["result"]["tools"]) == 3
+    # An unverified domain is not served.
+    Domain.objects.update(verified_at=None)
+    response = web.get(f"/webhook/shop/orders/{hook.token}", HTTP_HOST="hooks.example.com")
+    assert response.status_code == 404
