@@ -369,7 +369,9 @@ def _deploy_execute(*, build_id, sequence: int) -> str:
     if build.deployment_sequence != sequence or not _still_newest(build.project, sequence):
         return "superseded"
     if not build.deployed:
-        Build.objects.filter(pk=build.pk, deployment_sequence=sequence).update(
+        # Not once it is deployed: a second job for the same sequence (a redelivered message)
+        # that read the row before the first one activated it must not take it out of service.
+        Build.objects.filter(pk=build.pk, deployment_sequence=sequence, deployed=False).update(
             runtime_status=RuntimeStatus.LOADING, updated_at=timezone.now()
         )
     log.info("Deploy of build %s (sequence %s): preparing", build.pk, sequence)

@@ -47,7 +47,7 @@ def test_required_auth_accepts_api_key_and_service_key_with_webhook_permission(
 ):
     url = f"{live.url}{hooks[('internal', 'sync')]}"
     anonymous = httpx.post(url, json={}, timeout=30)
-    assert anonymous.status_code == 401
+    assert anonymous.status_code == 401, anonymous.text
     assert anonymous.json()["error"]["code"] == "unauthorized"
 
     key = api_key_issue(environment=environment, name="hooks").token
