@@ -12,7 +12,7 @@ from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
-from environments.services import api_key_issue, service_key_create
+from environments.services import api_key_issue, service_key_create, session_create
 from runs.models import Run
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -72,6 +72,7 @@ def test_auth_required_tools_need_an_mcp_permission(url, environment):
         api_key=parent, permissions={"mcp:calc/app_hooks_add_numbers": ["execute"]}
     ).token
     other = service_key_create(api_key=parent, permissions={"mcp:weather": ["execute"]}).token
+    session = session_create(api_key=parent, permissions={"mcp:calc": ["execute"]}).token
 
     async def calls():
         async with client(url) as anonymous:
@@ -80,6 +81,9 @@ def test_auth_required_tools_need_an_mcp_permission(url, environment):
                 await anonymous.call_tool("app_hooks_add_numbers", {"a": 1, "b": 1})
         async with client(url, allowed) as scoped:
             added = await scoped.call_tool("app_hooks_add_numbers", {"a": 1, "b": 1})
+        async with client(url, session) as in_session:
+            again = await in_session.call_tool("app_hooks_add_numbers", {"a": 2, "b": 2})
+            assert again.content[0].text == "4"
         async with client(url, other) as unrelated:
             with pytest.raises(MCPError) as forbidden:
                 await unrelated.call_tool("app_hooks_add_numbers", {"a": 1, "b": 1})

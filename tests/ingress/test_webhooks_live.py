@@ -4,7 +4,7 @@ failures, the timeout, and the run each call leaves."""
 import httpx
 import pytest
 
-from environments.services import api_key_issue, service_key_create
+from environments.services import api_key_issue, service_key_create, session_create
 from runs.models import Run, RunLog
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -42,7 +42,7 @@ def test_plain_value_is_a_200_json_body_and_root_path_works(live, hooks):
     assert response.json() == {"ok": True}
 
 
-def test_required_auth_accepts_api_key_and_service_key_with_webhook_permission(
+def test_required_auth_accepts_api_keys_sessions_and_service_keys_with_the_permission(
     live, hooks, environment
 ):
     url = f"{live.url}{hooks[('internal', 'sync')]}"
@@ -63,6 +63,11 @@ def test_required_auth_accepts_api_key_and_service_key_with_webhook_permission(
     response = httpx.post(url, json={}, headers={"Authorization": f"Bearer {allowed}"}, timeout=30)
     assert response.status_code == 200, response.text
     assert response.json()["caller"] == "service-key"
+
+    session = session_create(api_key=parent, permissions={"webhook:*": ["execute"]}).token
+    response = httpx.post(url, json={}, headers={"Authorization": f"Bearer {session}"}, timeout=30)
+    assert response.status_code == 200, response.text
+    assert response.json()["caller"] == "session"
 
     other = service_key_create(api_key=parent, permissions={"webhook:shop": ["execute"]}).token
     response = httpx.post(url, json={}, headers={"Authorization": f"Bearer {other}"}, timeout=30)
