@@ -384,6 +384,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "hotapi.api.schema.envelope_postprocessing_hook",
+        # /webhook and /mcp (plain Django views), described by the app that serves them.
+        "ingress.schema.ingress_paths_hook",
     ],
     "ENUM_NAME_OVERRIDES": {},
     # Swagger UI and Redoc are served from this service (drf-spectacular-sidecar), never a CDN.
