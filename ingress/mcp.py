@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from hotapi.version import __version__
+from runs.models import RunStatus
 
 from . import selectors
 from .calls import call_function
@@ -201,7 +202,7 @@ def _call(endpoint: Endpoint, params: dict) -> dict:
     if outcome.timed_out:
         text = f"The tool did not finish within {settings.HOT_MCP_TIMEOUT_SECONDS:g} seconds"
         return {"content": [{"type": "text", "text": text}], "isError": True, "_meta": meta}
-    if run.status != "succeeded":
+    if run.status != RunStatus.SUCCEEDED:
         text = f"The tool {run.status}: {run.error or 'no reason given'}"
         return {"content": [{"type": "text", "text": text}], "isError": True, "_meta": meta}
     return {**tool_result(run.result, tool), "_meta": meta}

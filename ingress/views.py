@@ -16,6 +16,7 @@ from events.models import Stream
 from hotapi.api.exceptions import api_error, json_error_response
 from hotapi.api.lookups import parse_uuid
 from hotapi.errors import DomainError
+from runs.models import RunStatus
 
 from . import mcp, selectors
 from .mcp import Endpoint, RpcError
@@ -70,7 +71,7 @@ def _webhook_response(run_outcome) -> HttpResponse:
             "The webhook function did not finish in time; its run was cancelled",
             {"run_id": str(run.id)},
         )
-    if run.status != "succeeded":
+    if run.status != RunStatus.SUCCEEDED:
         raise Refused(
             500,
             "webhook_function_failed",

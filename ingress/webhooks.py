@@ -22,6 +22,11 @@ from . import selectors
 from .calls import call_function
 
 SECRET_HEADERS = ("authorization", "cookie", "proxy-authorization", "set-cookie")
+# Headers the server sets for the body and the connection: a function's value would break
+# the response (a wrong length, a second transfer coding), so they are left out.
+FRAMING_HEADERS = frozenset(
+    {"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te", "trailer"}
+)
 NO_BODY_STATUSES = (204, 304)
 
 
@@ -210,7 +215,11 @@ def answer(result) -> Answer:
         status = value.get("status")
         status = status if isinstance(status, int) and 100 <= status <= 599 else 200
         headers = value.get("headers") if isinstance(value.get("headers"), dict) else {}
-        headers = {str(k): v for k, v in headers.items() if isinstance(v, str)}
+        headers = {
+            str(k): v
+            for k, v in headers.items()
+            if isinstance(v, str) and str(k).lower() not in FRAMING_HEADERS
+        }
         return Answer(status, _unwrapped(value.get("body"))[1], headers)
     return Answer(200, value, {})
 

@@ -35,6 +35,19 @@ slow
 meta {webhook: {service: "shop", path: "/slow"}}
 fn (request) { slow(request) }
 
+respond
+meta {webhook: {service: "shop", path: "/respond"}}
+fn (request) {
+  kind request.query.kind
+  if(eq(kind, "empty"), {status: 204},
+    if(eq(kind, "text"), "just text",
+      ::hot::http/HttpResponse({
+        status: 202,
+        headers: {"content-length": "1", "x-kind": "framed"},
+        body: [1, 2]
+      })))
+}
+
 add-numbers
 meta {mcp: {service: "calc", description: "Add two integers"}}
 fn (a: Int, b: Int): Int { add(a, b) }
@@ -59,6 +72,7 @@ WEBHOOKS = [
     },
     {"fn": "::app::hooks/broken", "service": "shop", "path": "/broken"},
     {"fn": "::app::hooks/slow", "service": "shop", "path": "/slow"},
+    {"fn": "::app::hooks/respond", "service": "shop", "path": "/respond"},
 ]
 TOOLS = [
     {"fn": "::app::hooks/add-numbers", "service": "calc", "description": "Add two integers"},

@@ -107,6 +107,7 @@ def test_listing_gives_each_webhook_url_and_keeps_tokens_across_deploys(api, pro
         ("internal", "sync", "POST"),
         ("shop", "broken", "POST"),
         ("shop", "slow", "POST"),
+        ("shop", "respond", "POST"),
     }
     orders = listed[("shop", "orders", "POST")]
     token = Webhook.objects.get(pk=orders["webhook_id"]).token

@@ -42,6 +42,18 @@ def test_plain_value_is_a_200_json_body_and_root_path_works(live, hooks):
     assert response.json() == {"ok": True}
 
 
+def test_result_mapping_status_only_plain_text_and_framing_headers(live, hooks):
+    url = f"{live.url}{hooks[('shop', 'respond')]}"
+    empty = httpx.post(f"{url}?kind=empty", timeout=30)
+    assert (empty.status_code, empty.content) == (204, b"")
+    text = httpx.post(f"{url}?kind=text", timeout=30)
+    assert (text.status_code, text.json()) == (200, "just text")
+    framed = httpx.post(f"{url}?kind=other", timeout=30)
+    # The function's content-length is left out: the body arrives whole.
+    assert (framed.status_code, framed.json()) == (202, [1, 2])
+    assert framed.headers["x-kind"] == "framed"
+
+
 def test_required_auth_accepts_api_keys_sessions_and_service_keys_with_the_permission(
     live, hooks, environment
 ):
