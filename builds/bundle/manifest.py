@@ -766,6 +766,11 @@ def _mcp_tools(info: dict[str, Any]) -> tuple[McpTool, ...]:
     return tuple(out.values())
 
 
+def interpret_endpoints(info: dict[str, Any]) -> tuple[tuple[Webhook, ...], tuple[McpTool, ...]]:
+    """The ``webhooks`` and ``mcp_tools`` sections of a bundle map (BundleError if malformed)."""
+    return _webhooks(info), _mcp_tools(info)
+
+
 def interpret_manifest(data: Any) -> Manifest:
     """Extract handlers, schedules, files, requirements and versions from parsed data."""
     if not isinstance(data, dict):

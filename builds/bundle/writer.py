@@ -12,7 +12,8 @@ bundles with it too; :func:`bundle_project` is the safe way in (a Hot project di
 
 Handlers and schedules of a project directory are found by the source scan (``scan``): the
 manifest carries their ``on-event``, ``schedule`` and ``once`` meta, not the rest of the meta
-map (the CLI's compiler records all of it; the server needs only these).
+map (the CLI's compiler records all of it; the server needs only these). Webhooks and MCP tools
+carry their whole meta map (it must be plain data); their schemas are left to the server.
 """
 
 from __future__ import annotations
@@ -447,6 +448,8 @@ def bundle_project(root: str | Path, *, name: str | None = None) -> WrittenBundl
         resources=resources,
         event_handlers=found.event_handlers,
         schedules=found.schedules,
+        webhooks=found.webhooks,
+        mcp_tools=found.mcp_tools,
     )
     data = write_zip(
         bundle_entries(

@@ -1,9 +1,12 @@
 """The manifest's webhooks and mcp_tools sections: what is read, and what is refused."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
-from builds.bundle import BundleError
+from builds.bundle import BundleError, inspect_bundle
 from builds.bundle.manifest import interpret_manifest
+from builds.bundle.scan import scan_sources
+from builds.bundle.writer import bundle_project
 from tests import bundles
 
 from .source import SOURCE, TOOLS, WEBHOOKS
@@ -83,3 +86,38 @@ def test_unserved_sections_are_named():
     assert any("(gizmos)" in warning for warning in parsed.unserved)
     # Empty sections (what the CLI writes when a project has none) say nothing.
     assert interpret_manifest(manifest(agents=[], workflows=[], box_requirements={})).unserved == ()
+
+
+def test_the_bundle_writer_finds_webhooks_and_tools_in_a_project(tmp_path, api, project):
+    root = tmp_path / "billing"
+    (root / "hot" / "src").mkdir(parents=True)
+    (root / "hot" / "src" / "hooks.hot").write_text(SOURCE)
+    (root / "hot" / "src" / "odd.hot").write_text(
+        '::odd ns\n\nbad\nmeta {webhook: {service: "no good", path: "/x"}}\nfn (r) { r }\n\n'
+        'typed\nmeta {mcp: {service: "calc", agent: Helper}}\nfn () { 1 }\n'
+    )
+    written = bundle_project(root)
+    info = inspect_bundle(written.data, client_hash=written.bundle_hash)
+    hooks = {(hook.service, hook.path, hook.method) for hook in info.manifest.webhooks}
+    assert hooks == {
+        (w["service"], w["path"].strip("/"), w.get("method", "POST")) for w in WEBHOOKS
+    }
+    assert {tool.name for tool in info.manifest.mcp_tools} == {
+        "app_hooks_add_numbers",
+        "app_hooks_greet",
+        "app_hooks_explode",
+    }
+    assert any(
+        "no good" in warning
+        for warning in scan_sources(
+            {"hot/src/odd.hot": (root / "hot" / "src" / "odd.hot").read_text()}
+        ).warnings
+    )
+
+    upload = SimpleUploadedFile("b.zip", written.data)
+    response = api.post(
+        "/v1/projects/billing/builds",
+        {"file": upload, "hash": written.bundle_hash},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.json()
