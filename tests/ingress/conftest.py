@@ -3,6 +3,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from builds.models import Build
 from builds.services import build_upload, deploy_execute, deploy_request
+from runs.models import Run
+from tests.worker import wait_for
 
 from .source import ingress_bundle
 
@@ -31,3 +33,17 @@ def hooks(deployed):
         + "/".join(part for part in (hook.path, hook.token) if part)
         for hook in deployed.webhooks.all()
     }
+
+
+@pytest.fixture(autouse=True)
+def _quiet_before_teardown(request, environment):
+    """A call the worker is still running (a timed-out one being cancelled) must end before
+    the database is flushed for the next test (see tests/e2e/conftest.py)."""
+    yield
+    if "celery_worker_process" not in request.fixturenames:
+        return
+    wait_for(
+        lambda: not Run.objects.filter(status__in=["queued", "running"]).exists(),
+        timeout=20,
+        message="the worker to finish the test's runs",
+    )
