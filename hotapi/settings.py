@@ -484,6 +484,9 @@ HOT_WEBHOOK_TIMEOUT_SECONDS = env_float("HOT_WEBHOOK_TIMEOUT_SECONDS", 30)
 HOT_MCP_TIMEOUT_SECONDS = env_float("HOT_MCP_TIMEOUT_SECONDS", 60)
 # How long a legacy HTTP+SSE MCP session (GET /mcp/...) stays open.
 HOT_MCP_SSE_SESSION_SECONDS = env_float("HOT_MCP_SSE_SESSION_SECONDS", 300)
+# Webhook and MCP calls of one environment waiting for their runs at once, per web process
+# (each holds a thread); beyond, 429 too_many_calls_in_flight (0: no limit).
+HOT_INGRESS_MAX_WAITING_CALLS = env_int("HOT_INGRESS_MAX_WAITING_CALLS", 50)
 # Largest webhook request body (larger → 413 before the body is read).
 HOT_WEBHOOK_MAX_BODY_BYTES = env_int("HOT_WEBHOOK_MAX_BODY_BYTES", 1024 * 1024)
 HOT_TASK_MAX_TIMEOUT_MS = env_int("HOT_TASK_MAX_TIMEOUT_MS", 24 * 3600 * 1000)

@@ -10,19 +10,49 @@ unfinished at the timeout is cancelled (it would otherwise run for nobody) and t
 gets a timeout error naming the run.
 """
 
+import threading
 import time
+from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
+from django.conf import settings
 
 from events.hub import get_hub
 from events.models import Stream
-from hotapi.errors import Conflict
+from hotapi.errors import Conflict, LimitExceeded
 from hotapi.ids import uuid7
 from runs.models import TERMINAL_STATUSES, Run, RunType
 from runs.services import enqueue_runs, run_cancel, run_create, run_transaction
 
 TERMINAL_KINDS = frozenset({"run:stop", "run:fail", "run:cancel"})
+
+_waiting: Counter = Counter()
+_waiting_lock = threading.Lock()
+
+
+@contextmanager
+def waiting_slot(environment_id):
+    """At most ``HOT_INGRESS_MAX_WAITING_CALLS`` calls of one environment wait at once in this
+    process (each holds a thread while it waits); beyond, the call is refused (429) before any
+    run is made, so one busy environment cannot pin a web process."""
+    limit = settings.HOT_INGRESS_MAX_WAITING_CALLS
+    with _waiting_lock:
+        if limit and _waiting[environment_id] >= limit:
+            raise LimitExceeded(
+                f"{limit} calls of this environment are already waiting for their runs; "
+                "retry when one has finished",
+                code="too_many_calls_in_flight",
+            )
+        _waiting[environment_id] += 1
+    try:
+        yield
+    finally:
+        with _waiting_lock:
+            _waiting[environment_id] -= 1
+            if not _waiting[environment_id]:
+                del _waiting[environment_id]
 
 
 @dataclass
@@ -35,6 +65,11 @@ def call_function(*, environment, build, function: str, args: list, origin: str,
     """Run ``function`` of ``build`` with ``args`` and wait for it (see the module doc).
     ``origin`` names what asked (``webhook:<id>``, ``mcp:<service>/<tool>``) in the run's
     route key."""
+    with waiting_slot(environment.id):
+        return _call(environment, build, function, args, origin, timeout)
+
+
+def _call(environment, build, function: str, args: list, origin: str, timeout: float):
     stream_id = uuid7()
     subscription = get_hub().subscribe(stream_id=stream_id)
     try:

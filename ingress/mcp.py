@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from hotapi.errors import LimitExceeded
 from hotapi.version import __version__
 from runs.models import RunStatus
 
@@ -27,6 +28,8 @@ LATEST_VERSION = HANDSHAKE_VERSIONS[-1]
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32700, -32600, -32601, -32602
 # Server errors (the -32000 range): the caller's credential was missing or refused.
 UNAUTHORIZED, FORBIDDEN = -32001, -32003
+# Too many requests: the environment's rate limit, or its calls already waiting.
+SERVER_BUSY = -32000
 
 
 class RpcError(Exception):
@@ -189,14 +192,17 @@ def _call(endpoint: Endpoint, params: dict) -> dict:
         raise RpcError(INVALID_PARAMS, f"Unknown tool: {name}")
     _authorize(endpoint, tool)
     args = _arguments(tool, params.get("arguments"))
-    outcome = call_function(
-        environment=endpoint.environment,
-        build=tool.build,
-        function=f"{tool.ns}/{tool.var}",
-        args=args,
-        origin=f"mcp:{tool.service}/{tool.name}",
-        timeout=settings.HOT_MCP_TIMEOUT_SECONDS,
-    )
+    try:
+        outcome = call_function(
+            environment=endpoint.environment,
+            build=tool.build,
+            function=f"{tool.ns}/{tool.var}",
+            args=args,
+            origin=f"mcp:{tool.service}/{tool.name}",
+            timeout=settings.HOT_MCP_TIMEOUT_SECONDS,
+        )
+    except LimitExceeded as exc:
+        raise RpcError(SERVER_BUSY, exc.message, http_status=429) from None
     run = outcome.run
     meta = {"hot.dev/run_id": str(run.id)}
     if outcome.timed_out:

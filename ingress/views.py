@@ -164,7 +164,7 @@ def _rate_limited(endpoint: Endpoint):
     try:
         check_rate(endpoint.environment)
     except Refused as refused:
-        error = RpcError(-32000, refused.message, refused.extra, http_status=429)
+        error = RpcError(mcp.SERVER_BUSY, refused.message, refused.extra, http_status=429)
         return _rpc_error_response(error, headers=refused.headers)
     return None
 

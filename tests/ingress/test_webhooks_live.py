@@ -1,11 +1,14 @@
 """Webhooks against a live server and a real worker: every auth mode, the result mapping,
 failures, the timeout, and the run each call leaves."""
 
+import concurrent.futures
+
 import httpx
 import pytest
 
 from environments.services import api_key_issue, service_key_create, session_create
 from runs.models import Run, RunLog
+from tests.worker import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -107,3 +110,29 @@ def test_timeout_cancels_the_run_and_answers_504(make_hot_server, celery_worker_
     assert error["code"] == "webhook_timeout"
     run = Run.objects.get(pk=error["run_id"])
     assert run.cancel_requested
+
+
+def test_calls_waiting_at_once_are_capped_per_environment(
+    make_hot_server, celery_worker_process, hooks, deployed
+):
+    server = make_hot_server(HOT_INGRESS_MAX_WAITING_CALLS="1", HOT_WEBHOOK_TIMEOUT_SECONDS="3")
+    slow = f"{server.url}{hooks[('shop', 'slow')]}"
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        waiting = pool.submit(httpx.post, slow, json={}, timeout=30)
+        wait_for(lambda: Run.objects.filter(function="::app::hooks/slow").exists())
+        refused = httpx.post(f"{server.url}{hooks[('shop', 'orders')]}", json={}, timeout=30)
+        mcp = httpx.post(
+            f"{server.url}/mcp/default/testing/calc",
+            json={
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "tools/call",
+                "params": {"name": "app_hooks_greet", "arguments": {"name": "x"}},
+            },
+            timeout=30,
+        )
+        assert waiting.result().status_code == 504
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "too_many_calls_in_flight"
+    assert mcp.status_code == 429 and mcp.json()["error"]["code"] == -32000
+    assert Run.objects.count() == 1  # the refused calls made no run
