@@ -40,7 +40,10 @@ WEBHOOK_RESPONSES = {
     "404": _error("No such environment or endpoint, or a wrong token."),
     "405": _error("The endpoint takes another method (see `Allow`)."),
     "413": _error("The body exceeds `HOT_WEBHOOK_MAX_BODY_BYTES`."),
-    "429": _error("The environment's request rate limit (see `Retry-After`)."),
+    "429": _error(
+        "The environment's request rate limit (`Retry-After`), or too many of its calls "
+        "waiting at once (`too_many_calls_in_flight`)."
+    ),
     "500": _error("The function failed (`webhook_function_failed`, with `run_id`)."),
     "504": _error("The function did not finish in time (`webhook_timeout`); its run is cancelled."),
 }

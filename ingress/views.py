@@ -3,23 +3,19 @@ answer in the caller's terms, not the ``/v1`` API's, and check credentials per e
 
 import json
 import time
-import uuid
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from events import streamlog
-from events.hub import get_hub
-from events.models import Stream
 from hotapi.api.exceptions import api_error, json_error_response
-from hotapi.api.lookups import parse_uuid
 from hotapi.errors import DomainError
 from runs.models import RunStatus
 
 from . import mcp, selectors
 from .mcp import Endpoint, RpcError
+from .sessions import MESSAGE_KIND, sse_session_find, sse_session_open, sse_session_send
 from .webhooks import (
     NO_BODY_STATUSES,
     Refused,
@@ -116,7 +112,6 @@ def webhook(request, rest: str):
 # --- MCP -------------------------------------------------------------------------------------
 
 MESSAGES = "messages"
-SSE_MESSAGE_KIND = "mcp:message"
 
 
 def _mcp_endpoint(request, rest: str) -> tuple[Endpoint, bool]:
@@ -186,7 +181,9 @@ def _streamable_post(request, endpoint: Endpoint) -> HttpResponse:
 
 def _legacy_post(request, endpoint: Endpoint) -> HttpResponse:
     """``POST …/messages?sessionId=``: the answer goes out on the session's SSE stream."""
-    stream = sse_session(endpoint, request.GET.get("sessionId", ""))
+    stream = sse_session_find(
+        environment=endpoint.environment, session_id=request.GET.get("sessionId", "")
+    )
     if stream is None:
         return _rpc_error_response(
             RpcError(mcp.INVALID_REQUEST, "Unknown or expired sessionId", http_status=404)
@@ -198,21 +195,8 @@ def _legacy_post(request, endpoint: Endpoint) -> HttpResponse:
     except RpcError as error:
         body = error.body(None)
     if body is not None:
-        with transaction.atomic():
-            streamlog.append(
-                environment_id=stream.environment_id,
-                stream_id=stream.id,
-                kind=SSE_MESSAGE_KIND,
-                payload={"message": body},
-            )
+        sse_session_send(stream=stream, message=body)
     return HttpResponse(status=202)
-
-
-def sse_session(endpoint: Endpoint, session_id: str):
-    session = parse_uuid(session_id)
-    if session is None:
-        return None
-    return Stream.objects.filter(pk=session, environment=endpoint.environment).first()
 
 
 def _sse(name: str, data: str) -> bytes:
@@ -234,7 +218,7 @@ async def _legacy_events(subscription, endpoint_url: str):
             if not batch:
                 yield b": keepalive\n\n"
             for entry in batch:
-                if entry.kind == SSE_MESSAGE_KIND:
+                if entry.kind == MESSAGE_KIND:
                     yield _sse("message", json.dumps(entry.payload["message"]))
     finally:
         subscription.close()
@@ -244,9 +228,7 @@ def _legacy_get(request, endpoint: Endpoint) -> HttpResponse:
     """``GET /mcp/…``: opens an HTTP+SSE session (the deprecated 2024-11-05 transport)."""
     if limited := _rate_limited(endpoint):
         return limited
-    session = uuid.uuid4()  # the session id is the only key to post into it: fully random
-    Stream.objects.create(id=session, environment=endpoint.environment)
-    subscription = get_hub().subscribe(stream_id=session)
+    session, subscription = sse_session_open(environment=endpoint.environment)
     endpoint_url = f"{request.path.rstrip('/')}/{MESSAGES}?sessionId={session}"
     close_old_connections()
     response = StreamingHttpResponse(

@@ -134,6 +134,16 @@ def test_malformed_json_rpc_gets_json_rpc_errors(url):
         url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, timeout=10
     )
     assert notification.status_code == 202
+    for session in ("nope", "0b3f5a3e-8a44-4d7e-9d5b-1b2a3c4d5e6f"):
+        stray = httpx.post(
+            f"{url}/messages?sessionId={session}",
+            json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+            timeout=10,
+        )
+        assert stray.status_code == 404
+        assert stray.json()["error"]["message"] == "Unknown or expired sessionId"
+    wrong_method = httpx.delete(url, timeout=10)
+    assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "GET, POST"
 
 
 def test_unknown_environment_is_a_404_envelope(live):
