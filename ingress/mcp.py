@@ -22,6 +22,8 @@ from . import selectors
 from .calls import call_function
 from .webhooks import Refused, authenticate
 
+# Messages of one JSON-RPC batch (answered one after the other, each tool call awaited).
+MAX_BATCH = 16
 HANDSHAKE_VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
 LATEST_VERSION = HANDSHAKE_VERSIONS[-1]
 

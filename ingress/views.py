@@ -147,8 +147,11 @@ def _answer_messages(endpoint: Endpoint, raw: bytes):
     """(JSON body or None, status) for a POSTed JSON-RPC message or batch."""
     payload = mcp.parse(raw)
     if isinstance(payload, list):
-        if not payload:
-            raise RpcError(mcp.INVALID_REQUEST, "Invalid Request: an empty batch")
+        if not payload or len(payload) > mcp.MAX_BATCH:
+            raise RpcError(
+                mcp.INVALID_REQUEST,
+                f"Invalid Request: a batch holds 1 to {mcp.MAX_BATCH} messages",
+            )
         answers = [mcp.handle(endpoint, message)[0] for message in payload]
         answers = [answer for answer in answers if answer is not None]
         return (answers or None), (200 if answers else 202)

@@ -142,6 +142,11 @@ def test_malformed_json_rpc_gets_json_rpc_errors(url):
         )
         assert stray.status_code == 404
         assert stray.json()["error"]["message"] == "Unknown or expired sessionId"
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    batch = httpx.post(url, json=[ping, {**ping, "id": 2}], timeout=10)
+    assert [answer["id"] for answer in batch.json()] == [1, 2]
+    too_many = httpx.post(url, json=[ping] * 17, timeout=10)
+    assert too_many.json()["error"]["code"] == -32600
     wrong_method = httpx.delete(url, timeout=10)
     assert wrong_method.status_code == 405 and wrong_method.headers["allow"] == "GET, POST"
 
