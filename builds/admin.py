@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from hotapi.admin import ConfirmedActionsAdmin, ReadOnlyInline, confirmed_action
 
-from .models import Build, EventHandler, Schedule
+from .models import Build, EventHandler, McpTool, Schedule, Webhook
 from .services import deploy_request
 
 
@@ -20,6 +20,24 @@ def _one_build_per_project(queryset) -> str | None:
 class EventHandlerInline(ReadOnlyInline):
     model = EventHandler
     fields = ["event_type", "ns", "var", "once", "file", "line"]
+
+
+class WebhookInline(ReadOnlyInline):
+    model = Webhook
+    fields = ["method", "service", "path", "auth", "ns", "var", "url"]
+    readonly_fields = fields
+
+    @admin.display(description="URL path (the last segment is the secret token)")
+    def url(self, webhook) -> str:
+        environment = webhook.build.project.environment
+        return webhook.url_path(
+            organization=environment.organization.name, environment=environment.name
+        )
+
+
+class McpToolInline(ReadOnlyInline):
+    model = McpTool
+    fields = ["service", "name", "auth", "ns", "var", "input_schema"]
 
 
 class ScheduleInline(ReadOnlyInline):
@@ -65,7 +83,7 @@ class BuildAdmin(ConfirmedActionsAdmin):
         "deployed_at",
     ]
     fields = readonly_fields
-    inlines = [EventHandlerInline, ScheduleInline]
+    inlines = [EventHandlerInline, ScheduleInline, WebhookInline, McpToolInline]
     actions = ["deploy_builds"]
     object_actions = ("deploy_builds",)
 

@@ -1,5 +1,7 @@
 """Builds (uploaded Hot bundles), and the event handlers and schedules each build declares."""
 
+from urllib.parse import quote
+
 from django.db import models
 from django.db.models import Q
 
@@ -148,3 +150,82 @@ class Schedule(models.Model):
     @property
     def function(self) -> str:
         return f"{self.ns}/{self.var}"
+
+
+class AuthMode(models.TextChoices):
+    NONE = "none"
+    REQUIRED = "required"
+
+
+class Webhook(models.Model):
+    """A function a build exposes as an HTTP endpoint (``meta {webhook: ...}``), served at
+    ``/webhook/{org}/{env}/{service}/{path}/{token}`` while the build is deployed.
+
+    ``token`` makes the URL unguessable; it is kept from one build to the next for the same
+    environment, service, path and method, so redeploying does not change the URL."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    build = models.ForeignKey(Build, on_delete=models.CASCADE, related_name="webhooks")
+    service = models.CharField(max_length=255)
+    path = models.CharField(max_length=1024, blank=True, default="", help_text="No outer '/'.")
+    method = models.CharField(max_length=8, default="POST")
+    name = models.CharField(max_length=255)
+    auth = models.CharField(max_length=16, choices=AuthMode, default=AuthMode.NONE)
+    description = models.TextField(blank=True, default="")
+    ns = models.CharField(max_length=255)
+    var = models.CharField(max_length=255)
+    meta = models.JSONField(default=dict, blank=True)
+    file = models.CharField(max_length=1024, blank=True, default="")
+    line = models.PositiveIntegerField(null=True, blank=True)
+    token = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["service", "path", "method", "id"]
+        indexes = [models.Index(fields=["build", "service"], name="webhook_build_service")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["build", "service", "path", "method"], name="uniq_webhook_per_build"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.service}/{self.path} → {self.ns}/{self.var}"
+
+    def url_path(self, *, organization: str, environment: str) -> str:
+        """The path the webhook is served at (token included: the URL is the secret)."""
+        parts = [quote(organization, safe=""), quote(environment, safe="")]
+        parts += [self.service, self.path, self.token]
+        return "/webhook/" + "/".join(part for part in parts if part)
+
+
+class McpTool(models.Model):
+    """A function a build exposes as an MCP tool (``meta {mcp: ...}``) of a service, served at
+    ``/mcp/{org}/{env}/{service}`` while the build is deployed. The schemas are the
+    manifest's, or derived from the function's signature when the build is prepared."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    build = models.ForeignKey(Build, on_delete=models.CASCADE, related_name="mcp_tools")
+    service = models.CharField(max_length=255)
+    name = models.CharField(max_length=255)
+    auth = models.CharField(max_length=16, choices=AuthMode, default=AuthMode.REQUIRED)
+    description = models.TextField(blank=True, default="")
+    title = models.CharField(max_length=255, blank=True, default="")
+    input_schema = models.JSONField(null=True, blank=True)
+    output_schema = models.JSONField(null=True, blank=True)
+    annotations = models.JSONField(null=True, blank=True)
+    icons = models.JSONField(null=True, blank=True)
+    ns = models.CharField(max_length=255)
+    var = models.CharField(max_length=255)
+    meta = models.JSONField(default=dict, blank=True)
+    file = models.CharField(max_length=1024, blank=True, default="")
+    line = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["service", "name", "id"]
+        indexes = [models.Index(fields=["build", "service"], name="mcp_tool_build_service")]
+        constraints = [
+            models.UniqueConstraint(fields=["build", "service", "name"], name="uniq_mcp_tool")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service}/{self.name} → {self.ns}/{self.var}"

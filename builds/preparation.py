@@ -10,7 +10,7 @@ prepared program of each build they run in a small per-process cache (``prepared
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hotapi.runtime import get_runtime
 from secrets_app.selectors import context_keys_present
@@ -33,6 +33,8 @@ class Preparation:
     functions: list[str]  # every function the build defines, for hot:call routing
     warnings: list[str]
     resources: dict | None = None  # the bundle's resources/ files, by path below resources/
+    # JSON Schemas derived from the signatures of the build's MCP tools, by function
+    tool_schemas: dict = field(default_factory=dict)
 
 
 def missing_context_warnings(build: Build) -> list[str]:
@@ -61,6 +63,14 @@ def _entry_points(build: Build):
         yield "handler", handler.event_type, f"{handler.ns}/{handler.var}"
     for schedule in build.schedules.all():
         yield "schedule", schedule.cron, f"{schedule.ns}/{schedule.var}"
+    for webhook in build.webhooks.all():
+        yield (
+            "webhook",
+            f"{webhook.method} {webhook.service}/{webhook.path}",
+            (f"{webhook.ns}/{webhook.var}"),
+        )
+    for tool in build.mcp_tools.all():
+        yield "MCP tool", f"{tool.service}/{tool.name}", f"{tool.ns}/{tool.var}"
 
 
 def prepare_sources(*, build: Build, sources: dict) -> Preparation:
@@ -70,7 +80,8 @@ def prepare_sources(*, build: Build, sources: dict) -> Preparation:
     if prepared.errors:
         raise _compile_error(prepared.errors)
     defined = set(prepared.functions)
-    warnings = missing_context_warnings(build)
+    # Sections of the manifest nothing here serves are told at every deploy, never dropped.
+    warnings = [*(build.inspection.get("unserved") or []), *missing_context_warnings(build)]
     for kind, trigger, name in _entry_points(build):
         if name not in defined:
             raise DeployError(
@@ -81,7 +92,13 @@ def prepare_sources(*, build: Build, sources: dict) -> Preparation:
                 f"{kind.capitalize()} {name} uses features this runtime does not support yet: "
                 + ", ".join(sorted(unsupported))
             )
-    return Preparation(program=prepared, functions=sorted(defined), warnings=warnings)
+    tools = [f"{tool.ns}/{tool.var}" for tool in build.mcp_tools.filter(input_schema__isnull=True)]
+    return Preparation(
+        program=prepared,
+        functions=sorted(defined),
+        warnings=warnings,
+        tool_schemas=get_runtime().tool_schemas(prepared, tools) if tools else {},
+    )
 
 
 def prepare_stored_build(build: Build) -> Preparation:

@@ -24,7 +24,16 @@ from projects.models import Project
 from projects.services import project_set_active
 
 from .bundle import BundleError, BundleInfo, BundleLimits, inspect_bundle, next_fire, zone
-from .models import Build, BuildType, EventHandler, RuntimeStatus, Schedule, ScheduleKind
+from .models import (
+    Build,
+    BuildType,
+    EventHandler,
+    McpTool,
+    RuntimeStatus,
+    Schedule,
+    ScheduleKind,
+    Webhook,
+)
 from .preparation import (
     DeployError,
     missing_context_warnings,
@@ -112,6 +121,69 @@ def _record_discoveries(build: Build, info: BundleInfo) -> None:
         for schedule in info.schedules
         if not schedule.system
     )
+    _record_endpoints(build, info)
+
+
+def new_webhook_token() -> str:
+    """128 random bits: the secret part of a webhook URL."""
+    return secrets.token_hex(16)
+
+
+def _webhook_tokens(build: Build) -> dict[tuple[str, str, str], str]:
+    """The tokens the environment's webhooks already have, newest build first wins: a
+    redeployed endpoint keeps its URL."""
+    rows = (
+        Webhook.objects.filter(build__project__environment_id=build.project.environment_id)
+        .exclude(build=build)
+        .order_by("build__created_at", "build_id")
+        .values_list("service", "path", "method", "token")
+    )
+    return {(service, path, method): token for service, path, method, token in rows}
+
+
+def _record_endpoints(build: Build, info: BundleInfo) -> None:
+    manifest = info.manifest
+    if manifest is None or not (manifest.webhooks or manifest.mcp_tools):
+        return
+    tokens = _webhook_tokens(build) if manifest.webhooks else {}
+    Webhook.objects.bulk_create(
+        Webhook(
+            build=build,
+            service=hook.service,
+            path=hook.path,
+            method=hook.method,
+            name=hook.name,
+            auth=hook.auth,
+            description=hook.description or "",
+            ns=hook.ns,
+            var=hook.var,
+            meta=hook.meta,
+            file=hook.file or "",
+            line=hook.line,
+            token=tokens.get((hook.service, hook.path, hook.method)) or new_webhook_token(),
+        )
+        for hook in manifest.webhooks
+    )
+    McpTool.objects.bulk_create(
+        McpTool(
+            build=build,
+            service=tool.service,
+            name=tool.name,
+            auth=tool.auth,
+            description=tool.description or "",
+            title=tool.title or "",
+            input_schema=tool.input_schema,
+            output_schema=tool.output_schema,
+            annotations=tool.annotations,
+            icons=tool.icons,
+            ns=tool.ns,
+            var=tool.var,
+            meta=tool.meta,
+            file=tool.file or "",
+            line=tool.line,
+        )
+        for tool in manifest.mcp_tools
+    )
 
 
 def _inspection_summary(info: BundleInfo) -> dict:
@@ -123,6 +195,7 @@ def _inspection_summary(info: BundleInfo) -> dict:
         "uncompressed_size": info.uncompressed_size,
         "context_requirements": info.context_requirements,
         "warnings": info.warnings,
+        "unserved": list(info.manifest.unserved) if info.manifest else [],
     }
 
 
@@ -193,6 +266,7 @@ def _record_build(project, info, build_id, build_type, client_hash, stored_key) 
             raise InvalidInput(str(exc), details={"file": [str(exc)]}) from None
         build.inspection = {**build.inspection, "functions": preparation.functions}
         project = Project.objects.select_for_update(no_key=True).get(pk=project.pk)
+        _record_tool_schemas(build, preparation.tool_schemas)
         _activate(project, build, sequence=_next_sequence(project), warnings=preparation.warnings)
     return build
 
@@ -243,6 +317,15 @@ def deploy_request(*, build: Build) -> DeployQueued:
 
 def _still_newest(project: Project, sequence: int) -> bool:
     return project.deployment_sequence == sequence
+
+
+def _record_tool_schemas(build: Build, schemas: dict) -> None:
+    """Tools whose manifest gave no schema get the ones derived from their signature."""
+    for tool in build.mcp_tools.filter(input_schema__isnull=True):
+        derived = schemas.get(f"{tool.ns}/{tool.var}") or {}
+        tool.input_schema = derived.get("input") or {"type": "object", "properties": {}}
+        tool.output_schema = tool.output_schema or derived.get("output")
+        tool.save(update_fields=["input_schema", "output_schema"])
 
 
 def _activate(project: Project, build: Build, *, sequence: int, warnings: list[str]) -> None:
@@ -312,7 +395,9 @@ def _deploy_execute(*, build_id, sequence: int) -> str:
     if build.deployment_sequence != sequence or not _still_newest(build.project, sequence):
         return "superseded"
     if not build.deployed:
-        Build.objects.filter(pk=build.pk, deployment_sequence=sequence).update(
+        # Not once it is deployed: a second job for the same sequence (a redelivered message)
+        # that read the row before the first one activated it must not take it out of service.
+        Build.objects.filter(pk=build.pk, deployment_sequence=sequence, deployed=False).update(
             runtime_status=RuntimeStatus.LOADING, updated_at=timezone.now()
         )
     log.info("Deploy of build %s (sequence %s): preparing", build.pk, sequence)
@@ -331,6 +416,7 @@ def _deploy_execute(*, build_id, sequence: int) -> str:
                 build.save(update_fields=["runtime_status", "updated_at"])
             return "superseded"
         build.inspection = {**build.inspection, "functions": preparation.functions}
+        _record_tool_schemas(build, preparation.tool_schemas)
         _activate(project, build, sequence=sequence, warnings=preparation.warnings)
     return "deployed"
 

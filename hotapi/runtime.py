@@ -39,6 +39,10 @@ class HotlangRuntime:
     def execute(self, prepared, function: str, args: list, *, hooks, limits):
         return hotlang.execute(prepared, function, args, hooks=hooks, limits=limits)
 
+    def tool_schemas(self, prepared, functions) -> dict:
+        """JSON Schemas of the functions' parameters (``input``) and result (``output``)."""
+        return hotlang.tool_schemas(prepared, functions)
+
 
 @cache
 def get_runtime():

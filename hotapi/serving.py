@@ -15,6 +15,8 @@ UPLOAD_PATH = re.compile(r"^/(api/)?v1/projects/[^/]+/builds/?$")
 EVENT_PATHS = re.compile(r"^/(api/)?v1/(events|events/batch|streams/subscribe-with-event)/?$")
 # File bodies (a whole file, or one part of a multipart upload) are streamed to storage.
 FILE_BODY_PATHS = re.compile(r"^/(api/)?v1/files/(upload/.+|uploads/[^/]+/[^/]+)$")
+# Webhook calls take any method; their bodies have their own limit.
+WEBHOOK_PATHS = re.compile(r"^/webhook/")
 
 
 def request_body_limits() -> BodyLimits:
@@ -22,6 +24,7 @@ def request_body_limits() -> BodyLimits:
     json_limit = settings.HOT_MAX_JSON_BODY_BYTES
     event_limit = settings.HOT_MAX_EVENT_BODY_BYTES
     file_limit = settings.HOT_FILE_UPLOAD_MAX_BYTES
+    webhook_limit = settings.HOT_WEBHOOK_MAX_BODY_BYTES
     return BodyLimits(
         default=RouteLimit(
             max_bytes=json_limit,
@@ -46,6 +49,12 @@ def request_body_limits() -> BodyLimits:
                 max_bytes=file_limit,
                 message=f"Request body exceeds the maximum size of {file_limit} bytes; larger "
                 "files are sent as a multipart upload (POST /v1/files/uploads)",
+            ),
+            RouteLimit(
+                path=WEBHOOK_PATHS,
+                methods=frozenset({"POST", "PUT", "PATCH", "DELETE", "GET"}),
+                max_bytes=webhook_limit,
+                message=f"Webhook request body exceeds the maximum size of {webhook_limit} bytes",
             ),
         ),
         spool_dir=settings.FILE_UPLOAD_TEMP_DIR,

@@ -151,6 +151,7 @@ INSTALLED_APPS = [
     "events",
     "runs",
     "tasks",
+    "ingress",
     "operations",
 ]
 
@@ -385,6 +386,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "hotapi.api.schema.envelope_postprocessing_hook",
+        # /webhook and /mcp (plain Django views), described by the app that serves them.
+        "ingress.schema.ingress_paths_hook",
     ],
     "ENUM_NAME_OVERRIDES": {},
     # Swagger UI and Redoc are served from this service (drf-spectacular-sidecar), never a CDN.
@@ -477,6 +480,17 @@ HOT_BLOB_INLINE_MAX_BYTES = env_int("HOT_BLOB_INLINE_MAX_BYTES", 64 * 1024**2)
 # name (a task's timeout is its time limit), and a step limit for tasks (0: none, the timeout
 # bounds them).
 HOT_TASK_DEFAULT_TIMEOUT_MS = env_int("HOT_TASK_DEFAULT_TIMEOUT_MS", 30 * 60 * 1000)
+# Webhooks and MCP tool calls wait this long for their run; beyond, the run is cancelled and
+# the caller gets 504 (webhooks) or a JSON-RPC error (MCP).
+HOT_WEBHOOK_TIMEOUT_SECONDS = env_float("HOT_WEBHOOK_TIMEOUT_SECONDS", 30)
+HOT_MCP_TIMEOUT_SECONDS = env_float("HOT_MCP_TIMEOUT_SECONDS", 60)
+# How long a legacy HTTP+SSE MCP session (GET /mcp/...) stays open.
+HOT_MCP_SSE_SESSION_SECONDS = env_float("HOT_MCP_SSE_SESSION_SECONDS", 300)
+# Webhook and MCP calls of one environment waiting for their runs at once, per web process
+# (each holds a thread); beyond, 429 too_many_calls_in_flight (0: no limit).
+HOT_INGRESS_MAX_WAITING_CALLS = env_int("HOT_INGRESS_MAX_WAITING_CALLS", 50)
+# Largest webhook request body (larger → 413 before the body is read).
+HOT_WEBHOOK_MAX_BODY_BYTES = env_int("HOT_WEBHOOK_MAX_BODY_BYTES", 1024 * 1024)
 HOT_TASK_MAX_TIMEOUT_MS = env_int("HOT_TASK_MAX_TIMEOUT_MS", 24 * 3600 * 1000)
 HOT_TASK_MAX_STEPS = env_int("HOT_TASK_MAX_STEPS", 0)
 
@@ -484,7 +498,9 @@ HOT_TASK_MAX_STEPS = env_int("HOT_TASK_MAX_STEPS", 0)
 # bodies (POST /events, subscribe-with-event) have their own, larger limit.
 HOT_MAX_JSON_BODY_BYTES = env_int("HOT_MAX_JSON_BODY_BYTES", 1024 * 1024)
 HOT_MAX_EVENT_BODY_BYTES = env_int("HOT_MAX_EVENT_BODY_BYTES", 32 * 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = max(HOT_MAX_JSON_BODY_BYTES, HOT_MAX_EVENT_BODY_BYTES)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(
+    HOT_MAX_JSON_BODY_BYTES, HOT_MAX_EVENT_BODY_BYTES, HOT_WEBHOOK_MAX_BODY_BYTES
+)
 HOT_CONTEXT_VALUE_MAX_BYTES = env_int("HOT_CONTEXT_VALUE_MAX_BYTES", 64 * 1024)
 # JSON nested deeper than this is refused with 400 (every consumer walks values recursively).
 HOT_MAX_JSON_DEPTH = env_int("HOT_MAX_JSON_DEPTH", 128)

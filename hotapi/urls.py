@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("events.urls")),
     path("", include("runs.urls")),
     path("", include("tasks.urls")),
+    path("", include("ingress.api_urls")),
     re_path(r"^.*$", api_not_found),  # unknown routes under /v1 answer with the 404 envelope
 ]
 
@@ -30,6 +31,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("v1/", include(api_v1)),
     path("api/v1/", include(api_v1)),  # the seed's hosted base URL
+    path("", include("ingress.urls")),  # /webhook/..., /mcp/...
 ]
 
 handler400 = "hotapi.api.views.handler400"

@@ -5,7 +5,16 @@ outcome = execute(prepared, "::app::main/handler", [arg], hooks=Hooks(), limits=
 """
 
 from .errors import HotSyntaxError, LimitExceeded
-from .runtime import Hooks, Limits, Outcome, Prepared, PrepareLimits, execute, prepare
+from .runtime import (
+    Hooks,
+    Limits,
+    Outcome,
+    Prepared,
+    PrepareLimits,
+    execute,
+    prepare,
+    tool_schemas,
+)
 
 __all__ = [
     "prepare",
@@ -17,4 +26,5 @@ __all__ = [
     "HotSyntaxError",
     "Outcome",
     "Prepared",
+    "tool_schemas",
 ]

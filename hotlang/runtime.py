@@ -114,6 +114,22 @@ class Prepared:
         self.unsupported = unsupported_features(program)
 
 
+def tool_schemas(prepared: Prepared, functions) -> dict:
+    """``{"::ns/var": {"input": schema, "output": schema or None}}`` for the named functions
+    of a prepared program: JSON Schemas worked from their signatures (``toolspec``)."""
+    from .program import load_prelude
+    from .stdlib import PRELUDE
+    from .toolspec import tool_specs
+
+    load_prelude()
+    specs = tool_specs([*PRELUDE, prepared.program])
+    return {
+        name: {"input": specs[name]["input-schema"], "output": specs[name]["output-schema"]}
+        for name in functions
+        if name in specs
+    }
+
+
 def prepare(files: dict, limits: PrepareLimits | None = None) -> Prepared:
     """Parse and resolve all sources of a bundle (dict of path -> source text).
 

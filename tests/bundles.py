@@ -146,6 +146,56 @@ def _position(fn: str, file: str, line: int | None, files: Mapping[str, bytes]) 
     }
 
 
+def webhook_entries(
+    hooks: Iterable[dict[str, Any]], source: str, file: str = DEFAULT_SOURCE_PATH
+) -> dict[str, list[dict[str, Any]]]:
+    """The CLI's ``webhooks`` manifest section for ``{"fn", "service", "path", "method"?,
+    "auth"?}`` items (the meta is ``{webhook: {...}}`` as written in the source)."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for hook in hooks:
+        meta = {k: v for k, v in hook.items() if k != "fn"}
+        position = _position(hook["fn"], file, None, {file: source.encode()})
+        ns, var = position["ns"], position["var"]
+        grouped.setdefault(hook["service"], []).append(
+            {
+                "service": hook["service"],
+                "path": hook["path"],
+                "method": hook.get("method", "POST"),
+                "name": f"{ns.removeprefix('::').replace('::', '_')}_{var}".replace("-", "_"),
+                "fn": hook["fn"],
+                "auth_mode": hook.get("auth", "none"),
+                "meta": {"webhook": meta},
+                **{k: position[k] for k in ("file", "line", "column", "position")},
+            }
+        )
+    return grouped
+
+
+def mcp_tool_entries(
+    tools: Iterable[dict[str, Any]], source: str, file: str = DEFAULT_SOURCE_PATH
+) -> dict[str, list[dict[str, Any]]]:
+    """The ``mcp_tools`` section for ``{"fn", "service", ...meta}`` items, without schemas
+    (the service derives them from the signatures)."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for tool in tools:
+        meta = {k: v for k, v in tool.items() if k != "fn"}
+        position = _position(tool["fn"], file, None, {file: source.encode()})
+        ns, var = position["ns"], position["var"]
+        name = meta.get("name") or f"{ns.removeprefix('::').replace('::', '_')}_{var}"
+        entry = {
+            "service": tool["service"],
+            "name": name.replace("-", "_"),
+            "auth_mode": tool.get("auth", "required"),
+            "fn": tool["fn"],
+            "meta": {"mcp": meta},
+            **{k: position[k] for k in ("file", "line", "column", "position")},
+        }
+        if "description" in tool:
+            entry["description"] = tool["description"]
+        grouped.setdefault(tool["service"], []).append(entry)
+    return grouped
+
+
 def _handlers(handlers: Iterable[Handler], files: Mapping[str, bytes]) -> list[EventHandler]:
     return [
         EventHandler(
@@ -181,6 +231,9 @@ def manifest_data(
     include_system_handlers: bool = True,
     bundle_hash: str | None = None,
     file_hash_overrides: Mapping[str, str] | None = None,
+    webhooks: Mapping[str, list[dict[str, Any]]] | None = None,
+    mcp_tools: Mapping[str, list[dict[str, Any]]] | None = None,
+    extra_sections: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The manifest.hot data the CLI would write for these files (fixed id and date)."""
     return _writer_manifest_data(
@@ -199,6 +252,9 @@ def manifest_data(
         include_system_handlers=include_system_handlers,
         bundle_hash=bundle_hash,
         file_hash_overrides=file_hash_overrides,
+        webhooks=webhooks,
+        mcp_tools=mcp_tools,
+        extra_sections=extra_sections,
     )
 
 
@@ -222,6 +278,9 @@ def make_bundle(
     manifest_text: str | bytes | None = None,
     file_hash_overrides: Mapping[str, str] | None = None,
     extra_entries: Iterable[RawEntry] = (),
+    webhooks: Mapping[str, list[dict[str, Any]]] | None = None,
+    mcp_tools: Mapping[str, list[dict[str, Any]]] | None = None,
+    extra_sections: Mapping[str, Any] | None = None,
 ) -> tuple[bytes, str]:
     """Build a bundle the way the CLI does and return ``(zip bytes, bundle hash)``.
 
@@ -252,6 +311,9 @@ def make_bundle(
             engine_version=engine_version,
             include_system_handlers=include_system_handlers,
             file_hash_overrides=file_hash_overrides,
+            webhooks=webhooks,
+            mcp_tools=mcp_tools,
+            extra_sections=extra_sections,
         )
         manifest_bytes = to_hot(data).encode("utf-8")
     elif include_manifest:

@@ -37,7 +37,9 @@ from .manifest import (
     ContextRequirement,
     EventHandler,
     Manifest,
+    McpTool,
     Schedule,
+    Webhook,
     parse_hot_data,
     parse_manifest,
 )
@@ -55,8 +57,10 @@ __all__ = [
     "CronError",
     "EventHandler",
     "Manifest",
+    "McpTool",
     "NormalizedSchedule",
     "Schedule",
+    "Webhook",
     "ZipEntry",
     "blake3_hex",
     "bundle_hash",
@@ -263,6 +267,7 @@ def _declared_by_manifest(scan: _EntryScan, limits: BundleLimits) -> _Declaratio
     check = check_manifest_hashes(manifest.files, manifest.resources, scan.files, scan.sizes)
     recomputed = check.bundle_hash
     scan.warnings.extend(check.problems)
+    scan.warnings.extend(manifest.unserved)
     if manifest.bundle_hash and recomputed and manifest.bundle_hash.lower() != recomputed:
         scan.warnings.append(
             f"{MANIFEST_NAME} records bundle_hash {manifest.bundle_hash} but the files hash "

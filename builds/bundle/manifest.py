@@ -22,6 +22,7 @@ refused. Input size, nesting depth and value count are bounded; errors carry the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -388,6 +389,49 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Webhook:
+    """A function exposed as an HTTP endpoint with ``meta {webhook: {service, path, ...}}``.
+
+    ``path`` is normalized: no leading or trailing ``/`` (``""`` for the service root)."""
+
+    service: str
+    path: str
+    method: str  # GET, POST, PUT, PATCH or DELETE
+    name: str
+    auth: str  # "none" (the default) or "required"
+    fn: str
+    ns: str
+    var: str
+    description: str | None = None
+    file: str | None = None
+    line: int | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class McpTool:
+    """A function exposed as an MCP tool with ``meta {mcp: {service, ...}}``. The schemas are
+    the CLI's (or the meta's overrides); None when the manifest has none: they are then
+    derived from the function's signature when the build is prepared."""
+
+    service: str
+    name: str
+    auth: str  # "required" (the default) or "none"
+    fn: str
+    ns: str
+    var: str
+    description: str | None = None
+    title: str | None = None
+    input_schema: dict[str, Any] | None = None
+    output_schema: dict[str, Any] | None = None
+    annotations: dict[str, Any] | None = None
+    icons: list[Any] | None = None
+    file: str | None = None
+    line: int | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ContextRequirement:
     key: str
     declared_by: str | None = None
@@ -411,6 +455,11 @@ class Manifest:
     context_requirements: tuple[ContextRequirement, ...]
     send_targets: dict[str, list[str]]
     raw: dict[str, Any]
+    webhooks: tuple[Webhook, ...] = ()
+    mcp_tools: tuple[McpTool, ...] = ()
+    # What the manifest declares that this service cannot serve (agents, workflows, box
+    # requirements, sections it does not know): one readable warning each, never dropped.
+    unserved: tuple[str, ...] = ()
 
     @property
     def context_keys(self) -> list[str]:
@@ -539,6 +588,189 @@ def _merge_sends(meta: dict[str, Any], sends: list[str] | None) -> dict[str, Any
     return {**meta, "sends": merged}
 
 
+# Sections of the bundle map this service reads (or knows to be bookkeeping).
+_KNOWN_SECTIONS = frozenset(
+    {
+        "bundle_id",
+        "bundle_hash",
+        "engine_version",
+        "hot_std_version",
+        "files",
+        "resources",
+        "event_handlers",
+        "scheduled_functions",
+        "mcp_tools",
+        "webhooks",
+        "send_targets",
+        "ctx_requirements",
+        "created_at",
+        "build_docs",
+    }
+)
+# Sections Hot serves and this service does not (yet): declared ones are deploy warnings.
+_UNSERVED_SECTIONS = {
+    "agents": "agents",
+    "workflows": "named workflows",
+    "box_requirements": "box (sandbox) requirements",
+}
+WEBHOOK_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+AUTH_MODES = ("none", "required")
+_SERVICE_NAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?\Z")
+_PATH_SEGMENT = re.compile(r"[A-Za-z0-9_.~-]+\Z")
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, dict | list | str) and not value)
+
+
+def unserved_sections(info: dict[str, Any]) -> tuple[str, ...]:
+    """A warning for every declared section of the bundle this service cannot serve."""
+    warnings = []
+    for key, label in _UNSERVED_SECTIONS.items():
+        if not _is_empty(info.get(key)):
+            warnings.append(
+                f"{MANIFEST_NAME} declares {label} ({key}); this service does not serve them: "
+                "they are ignored"
+            )
+    for key in sorted(set(info) - _KNOWN_SECTIONS - set(_UNSERVED_SECTIONS)):
+        if not _is_empty(info.get(key)):
+            warnings.append(
+                f"{MANIFEST_NAME} has a section this service does not know ({key}); it is ignored"
+            )
+    return tuple(warnings)
+
+
+def _kind_meta(common: dict[str, Any], kind: str) -> dict[str, Any]:
+    inner = common["meta"].get(kind)
+    return inner if isinstance(inner, dict) else {}
+
+
+def _text(item: dict[str, Any], inner: dict[str, Any], key: str, where: str) -> str | None:
+    """``key`` from the artifact, else from its ``meta {kind: {...}}`` map."""
+    value = _opt_str(item, key, where)
+    if value is None:
+        value = inner.get(key) if isinstance(inner.get(key), str) else None
+    return value
+
+
+def _auth_mode(item: dict[str, Any], inner: dict[str, Any], where: str, default: str) -> str:
+    mode = _opt_str(item, "auth_mode", where) or _text(item, inner, "auth", where) or default
+    if mode not in AUTH_MODES:
+        raise _invalid(f'{where}: auth must be "none" or "required", not {mode!r}')
+    return mode
+
+
+def normalize_webhook_path(path: str, where: str = "webhook") -> str:
+    """``/events/`` → ``events``; ``/`` → ``""``. Segments are URL-safe, never empty."""
+    segments = [segment for segment in path.strip().strip("/").split("/")]
+    if segments == [""]:
+        return ""
+    for segment in segments:
+        if not _PATH_SEGMENT.match(segment):
+            raise _invalid(
+                f"{where}: path {path!r} must be URL-safe segments (letters, digits, - _ . ~)"
+            )
+    return "/".join(segments)
+
+
+def auto_tool_name(ns: str, var: str) -> str:
+    """``::myapp::weather`` + ``get-forecast`` → ``myapp_weather_get_forecast`` (as Hot)."""
+    prefix = ns.removeprefix("::").replace("::", "_").replace("-", "_")
+    name = var.replace("-", "_")
+    return f"{prefix}_{name}" if prefix else name
+
+
+def _service(group: str, item: dict, inner: dict, where: str) -> str:
+    service = _text(item, inner, "service", where) or group
+    if not _SERVICE_NAME.match(service):
+        raise _invalid(
+            f"{where}: service {service!r} must be URL-safe (letters, digits, - _ .) and "
+            "not start or end with - or ."
+        )
+    return service
+
+
+def _webhooks(info: dict[str, Any]) -> tuple[Webhook, ...]:
+    out: dict[tuple[str, str, str], Webhook] = {}
+    for group, item, where in _artifacts(info, "webhooks"):
+        common = _common(item, where)
+        inner = _kind_meta(common, "webhook")
+        path = _text(item, inner, "path", where)
+        if path is None:
+            raise _invalid(f"{where} has no path")
+        method = (_text(item, inner, "method", where) or "POST").upper()
+        if method not in WEBHOOK_METHODS:
+            raise _invalid(f"{where}: method {method!r} is not one of {', '.join(WEBHOOK_METHODS)}")
+        webhook = Webhook(
+            service=_service(group, item, inner, where),
+            path=normalize_webhook_path(path, where),
+            method=method,
+            name=_text(item, inner, "name", where) or auto_tool_name(common["ns"], common["var"]),
+            auth=_auth_mode(item, inner, where, "none"),
+            description=_text(item, inner, "description", where),
+            fn=common["fn"],
+            ns=common["ns"],
+            var=common["var"],
+            file=common["file"],
+            line=common["line"],
+            meta=common["meta"],
+        )
+        key = (webhook.service, webhook.path, webhook.method)
+        if key in out and out[key].fn != webhook.fn:
+            raise _invalid(
+                f"{where}: {method} {webhook.service}/{webhook.path} is declared by both "
+                f"{out[key].fn} and {webhook.fn}"
+            )
+        out[key] = webhook
+    return tuple(out.values())
+
+
+def _opt_map(item: dict, inner: dict, key: str, meta_key: str, where: str) -> Any:
+    value = item.get(key)
+    if value is None:
+        value = inner.get(meta_key)
+    if value is not None and not isinstance(value, dict | list):
+        raise _invalid(f"{where}.{key} must be a map")
+    return to_jsonable(value)
+
+
+def _mcp_tools(info: dict[str, Any]) -> tuple[McpTool, ...]:
+    out: dict[tuple[str, str], McpTool] = {}
+    for group, item, where in _artifacts(info, "mcp_tools"):
+        common = _common(item, where)
+        inner = _kind_meta(common, "mcp")
+        tool = McpTool(
+            service=_service(group, item, inner, where),
+            name=_text(item, inner, "name", where) or auto_tool_name(common["ns"], common["var"]),
+            auth=_auth_mode(item, inner, where, "required"),
+            description=_text(item, inner, "description", where),
+            title=_text(item, inner, "title", where),
+            input_schema=_opt_map(item, inner, "input_schema", "input-schema", where),
+            output_schema=_opt_map(item, inner, "output_schema", "output-schema", where),
+            annotations=_opt_map(item, inner, "annotations", "annotations", where),
+            icons=_opt_map(item, inner, "icons", "icons", where),
+            fn=common["fn"],
+            ns=common["ns"],
+            var=common["var"],
+            file=common["file"],
+            line=common["line"],
+            meta=common["meta"],
+        )
+        key = (tool.service, tool.name)
+        if key in out and out[key].fn != tool.fn:
+            raise _invalid(
+                f"{where}: tool {tool.name!r} of service {tool.service!r} is declared by both "
+                f"{out[key].fn} and {tool.fn}"
+            )
+        out[key] = tool
+    return tuple(out.values())
+
+
+def interpret_endpoints(info: dict[str, Any]) -> tuple[tuple[Webhook, ...], tuple[McpTool, ...]]:
+    """The ``webhooks`` and ``mcp_tools`` sections of a bundle map (BundleError if malformed)."""
+    return _webhooks(info), _mcp_tools(info)
+
+
 def interpret_manifest(data: Any) -> Manifest:
     """Extract handlers, schedules, files, requirements and versions from parsed data."""
     if not isinstance(data, dict):
@@ -607,6 +839,9 @@ def interpret_manifest(data: Any) -> Manifest:
         context_requirements=tuple(requirements),
         send_targets=send_targets,
         raw=data,
+        webhooks=_webhooks(info),
+        mcp_tools=_mcp_tools(info),
+        unserved=unserved_sections(info),
     )
 
 

@@ -14,7 +14,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .manifest import EventHandler, Schedule
+from .errors import BundleError
+from .manifest import EventHandler, Schedule, interpret_endpoints, parse_hot_data, to_jsonable
 
 _IDENT = r"[A-Za-z_$][A-Za-z0-9_$\-?!*]*"
 _NS_RE = re.compile(r"^[ \t]*((?:::" + _IDENT + r")+)[ \t]+ns\b", re.MULTILINE)
@@ -22,6 +23,7 @@ _META_RE = re.compile(r"(?<![A-Za-z0-9_$\-?!*])meta[ \t\r\n]*\{")
 _LINE_IDENT_RE = re.compile(r"[ \t]*(" + _IDENT + r")")
 _NEXT_LINE_IDENT_RE = re.compile(r"[ \t\r]*\n[ \t]*(" + _IDENT + r")")
 _KEY_RE = re.compile(r"(?<![A-Za-z0-9_$\-])(on-event|schedule|once)[ \t\r\n]*:[ \t\r\n]*")
+_ENDPOINT_KEY_RE = re.compile(r"(?<![A-Za-z0-9_$\-])(webhook|mcp)[ \t\r\n]*:")
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "r": "\r", "t": "\t"}
 # Words that can stand before `meta` without being a var definition.
 _NOT_VARS = {"ns", "type", "fn", "enum", "meta", "true", "false", "null"}
@@ -33,6 +35,10 @@ class ScanResult:
     event_handlers: list[EventHandler] = field(default_factory=list)
     schedules: list[Schedule] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # The manifest's ``webhooks`` and ``mcp_tools`` sections (service → entries), as the CLI
+    # writes them: the function, its whole meta map and where it is defined.
+    webhooks: dict[str, list[dict]] = field(default_factory=dict)
+    mcp_tools: dict[str, list[dict]] = field(default_factory=dict)
 
 
 def _mask(text: str) -> str:
@@ -150,6 +156,40 @@ def _var_after(masked: str, pos: int) -> tuple[str, int] | None:
     return None
 
 
+def _endpoint_meta(text: str, masked: str, depths: list[int], open_pos: int, close_pos: int):
+    """The whole meta map when it declares ``webhook`` or ``mcp`` (None when it does not;
+    ``{}`` when it cannot be read as data, e.g. it names a type)."""
+    keys = _ENDPOINT_KEY_RE.finditer(masked, open_pos + 1, close_pos)
+    if not any(depths[key.start()] == 1 for key in keys):
+        return None
+    try:
+        meta = parse_hot_data(text[open_pos : close_pos + 1])
+    except BundleError:
+        return {}
+    return to_jsonable(meta) if isinstance(meta, dict) else {}
+
+
+def _add_endpoints(result: ScanResult, meta: dict, common: dict, where: str) -> None:
+    entry = {
+        "fn": common["fn"],
+        "meta": meta,
+        **{key: common[key] for key in ("file", "line", "column", "position")},
+    }
+    found = {}
+    for kind, section in (("webhook", "webhooks"), ("mcp", "mcp_tools")):
+        inner = meta.get(kind)
+        if isinstance(inner, dict):
+            found[section] = {str(inner.get("service") or ""): [entry]}
+    try:
+        interpret_endpoints(found)  # the manifest's own checks, so the CLI would agree
+    except BundleError as exc:
+        result.warnings.append(f"{where}: {exc.message}")
+        return
+    for section, groups in found.items():
+        for service, entries in groups.items():
+            getattr(result, section).setdefault(service, []).extend(entries)
+
+
 def scan_source(path: str, text: str) -> ScanResult:
     """Find ``on-event`` handlers and ``schedule`` functions in one ``.hot`` file."""
     result = ScanResult()
@@ -176,12 +216,13 @@ def scan_source(path: str, text: str) -> ScanResult:
                 string = _read_string(text, value_pos)
                 if string is not None:
                     values[key.group(1)] = string
-        if "on-event" not in values and "schedule" not in values:
+        endpoint_meta = _endpoint_meta(text, masked, depths, open_pos, close_pos)
+        if "on-event" not in values and "schedule" not in values and endpoint_meta is None:
             continue
         var = _var_before(masked, meta.start()) or _var_after(masked, close_pos + 1)
         line = _line_of(text, meta.start())
         if var is None:
-            result.warnings.append(f"{path}:{line}: meta with on-event/schedule but no var name")
+            result.warnings.append(f"{path}:{line}: a handler's meta but no var name")
             continue
         name, name_pos = var
         ns = next((n for start, n in reversed(namespaces) if start < name_pos), None)
@@ -212,6 +253,10 @@ def scan_source(path: str, text: str) -> ScanResult:
             result.schedules.append(
                 Schedule(cron=str(values["schedule"]), meta=meta_values, **common)
             )
+        if endpoint_meta == {}:
+            result.warnings.append(f"{path}:{line}: webhook/mcp meta is not plain data; skipped")
+        elif endpoint_meta:
+            _add_endpoints(result, endpoint_meta, common, f"{path}:{line}")
     return result
 
 
@@ -223,4 +268,7 @@ def scan_sources(sources: Mapping[str, str]) -> ScanResult:
         total.event_handlers.extend(part.event_handlers)
         total.schedules.extend(part.schedules)
         total.warnings.extend(part.warnings)
+        for section in ("webhooks", "mcp_tools"):
+            for service, entries in getattr(part, section).items():
+                getattr(total, section).setdefault(service, []).extend(entries)
     return total

@@ -12,7 +12,8 @@ bundles with it too; :func:`bundle_project` is the safe way in (a Hot project di
 
 Handlers and schedules of a project directory are found by the source scan (``scan``): the
 manifest carries their ``on-event``, ``schedule`` and ``once`` meta, not the rest of the meta
-map (the CLI's compiler records all of it; the server needs only these).
+map (the CLI's compiler records all of it; the server needs only these). Webhooks and MCP tools
+carry their whole meta map (it must be plain data); their schemas are left to the server.
 """
 
 from __future__ import annotations
@@ -290,8 +291,13 @@ def manifest_data(
     include_system_handlers: bool = True,
     bundle_hash: str | None = None,
     file_hash_overrides: Mapping[str, str] | None = None,
+    webhooks: Mapping[str, list[dict[str, Any]]] | None = None,
+    mcp_tools: Mapping[str, list[dict[str, Any]]] | None = None,
+    extra_sections: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The data of ``manifest.hot`` the CLI writes for these files."""
+    """The data of ``manifest.hot`` the CLI writes for these files. ``webhooks`` and
+    ``mcp_tools`` are the CLI's artifact maps (service → entries); ``extra_sections`` are
+    added to the bundle map as given."""
     resources = resources or {}
     overrides = file_hash_overrides or {}
 
@@ -308,14 +314,15 @@ def manifest_data(
             "resources": [listed(r, resources[r], r) for r in sorted(resources)],
             "event_handlers": _handler_entries(event_handlers, include_system_handlers),
             "scheduled_functions": _schedule_entries(schedules),
-            "mcp_tools": {},
-            "webhooks": {},
+            "mcp_tools": dict(mcp_tools or {}),
+            "webhooks": dict(webhooks or {}),
             "agents": [],
             "workflows": [],
             "send_targets": {},
             "ctx_requirements": list(ctx_requirements),
             "box_requirements": {},
             "created_at": created_at or datetime.now(UTC).isoformat(),
+            **(extra_sections or {}),
         }
     }
 
@@ -441,6 +448,8 @@ def bundle_project(root: str | Path, *, name: str | None = None) -> WrittenBundl
         resources=resources,
         event_handlers=found.event_handlers,
         schedules=found.schedules,
+        webhooks=found.webhooks,
+        mcp_tools=found.mcp_tools,
     )
     data = write_zip(
         bundle_entries(

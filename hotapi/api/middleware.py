@@ -71,6 +71,13 @@ def route_of(request) -> str:
     return match.route
 
 
+def loggable_path(path: str) -> str:
+    """The path without secrets: a webhook URL's last segment is its token."""
+    if path.startswith("/webhook/"):
+        return path.rstrip("/").rsplit("/", 1)[0] + "/<token>"
+    return path
+
+
 def _caller(request) -> tuple[str | None, str | None]:
     """Environment id and credential id (the ``<id>`` part of a ``hot_<id>_…``, ``s_<id>_…`` or
     service-key token) of an authenticated API request."""
@@ -96,11 +103,12 @@ class AccessLogMiddleware:
         metrics.http_request_duration.labels(request.method, route).observe(elapsed)
         environment_id, key_id = _caller(request)
         level = logging.DEBUG if request.path.startswith(_QUIET_PREFIXES) else logging.INFO
+        path = loggable_path(request.path)
         access_log.log(
             level,
             "%s %s %s %.1fms route=%s env=%s key=%s",
             request.method,
-            request.path,
+            path,
             response.status_code,
             elapsed * 1000,
             route,
@@ -108,7 +116,7 @@ class AccessLogMiddleware:
             key_id or "-",
             extra={
                 "method": request.method,
-                "path": request.path,
+                "path": path,
                 "route": route,
                 "status": response.status_code,
                 "duration_ms": round(elapsed * 1000, 1),

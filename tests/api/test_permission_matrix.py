@@ -61,6 +61,8 @@ EXPECTED = {
     ("POST", "v1/projects/<str:project_ref>/builds/<str:build_id>/deploy"): "build:* create",
     ("GET", "v1/projects/<str:project_ref>/event-handlers"): "build:* read",
     ("GET", "v1/projects/<str:project_ref>/schedules"): "build:* read",
+    ("GET", "v1/projects/<str:project_ref>/webhooks"): "build:* read",
+    ("GET", "v1/projects/<str:project_ref>/mcp-tools"): "build:* read",
     ("GET", "v1/events"): "event:* read",
     ("POST", "v1/events"): "event:<event_type> create",
     ("POST", "v1/events/batch"): "event:<events[].event_type> create",

@@ -18,6 +18,7 @@ from runs import execution
 from runs.models import Run
 from runs.routing import event_route
 from secrets_app.services import context_create
+from tests import bundles
 from tests.runs import deploy, hot_bundle
 
 # Runs execute in-process, and the runtime does its database work on helper threads.
@@ -60,10 +61,24 @@ def populated(api, environment, project, settings):
         service_key_create(api_key=api.api_key, permissions={"run:*": ["read"]})
         domain_create(environment=environment, domain=f"d{index}.example.com")
     build = None
+    # The webhooks and MCP tools listed: one function each, declared several times over.
+    webhooks = [
+        {"fn": "::app::main/on-signup", "service": "hooks", "path": f"/p{index}"}
+        for index in range(ROWS)
+    ]
+    tools = [
+        {"fn": "::app::main/tick", "service": "tools", "name": f"tick_{index}"}
+        for index in range(ROWS)
+    ]
     for _ in range(2):
-        build = deploy(
-            api, hot_bundle(SOURCE, [("user.signup", "on-signup")], [("@daily", "tick")])
+        data, _hash = bundles.make_bundle(
+            {bundles.DEFAULT_SOURCE_PATH: SOURCE},
+            [bundles.Handler("user.signup", "::app::main/on-signup")],
+            [bundles.Sched("@daily", "::app::main/tick")],
+            webhooks=bundles.webhook_entries(webhooks, SOURCE),
+            mcp_tools=bundles.mcp_tool_entries(tools, SOURCE),
         )
+        build = deploy(api, data)
     event = None
     for index in range(ROWS):
         event = event_publish(
@@ -86,6 +101,8 @@ LISTS = [
     "/v1/projects/billing/context",
     "/v1/projects/billing/event-handlers",
     "/v1/projects/billing/schedules",
+    "/v1/projects/billing/webhooks",
+    "/v1/projects/billing/mcp-tools",
     "/v1/events",
     "/v1/events/{event}/runs",
     "/v1/runs",
