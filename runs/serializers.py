@@ -1,12 +1,12 @@
 from rest_framework import serializers
 
 from files.serializers import BlobListSerializer, BlobPayloadsMixin
-from hotapi.api.serializers import UTCDateTimeField
+from hotapi.api.serializers import ModelSerializer, UTCDateTimeField
 
 from .models import Run, RunLog, RunVariable
 
 
-class RunSerializer(BlobPayloadsMixin, serializers.ModelSerializer):
+class RunSerializer(BlobPayloadsMixin, ModelSerializer):
     blob_fields = ("result",)
 
     run_id = serializers.UUIDField(source="id", read_only=True)
@@ -57,7 +57,7 @@ def run_json(run: Run) -> dict:
     return dict(RunSerializer(run, context={"rehydrate": False}).data)
 
 
-class RunVariableSerializer(BlobPayloadsMixin, serializers.ModelSerializer):
+class RunVariableSerializer(BlobPayloadsMixin, ModelSerializer):
     blob_fields = ("value",)
 
     var_id = serializers.UUIDField(source="id", read_only=True)
@@ -74,7 +74,7 @@ class RunVariableSerializer(BlobPayloadsMixin, serializers.ModelSerializer):
         return variable.run.environment_id
 
 
-class RunLogSerializer(serializers.ModelSerializer):
+class RunLogSerializer(ModelSerializer):
     run_id = serializers.UUIDField(read_only=True)
     time = UTCDateTimeField(read_only=True)
 
