@@ -90,10 +90,6 @@ def store(token: str, credential: Credential, epoch: bytes, expires_at: datetime
         _entries[_slot(token)] = Entry(credential, epoch, valid_until)
 
 
-def forget(token: str) -> None:
-    _entries.pop(_slot(token), None)
-
-
 def _bump() -> None:
     try:
         redis_client().incr(CREDENTIALS_EPOCH_KEY)

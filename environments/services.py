@@ -149,22 +149,19 @@ def _issued_authenticate(model, pattern: re.Pattern, token: str):
     return row
 
 
-def credential_authenticate(token: str) -> Credential | None:
-    """Who ``token`` is, or None. Dispatch by prefix: ``s_`` session, ``hot_`` API key, and a
-    bare ``<id>_<secret>`` service key. A session or service key can never do more than its
-    issuing API key can do now: both maps must allow a request."""
-    return _credential_from_database(token)[0]
-
-
 def credential_cached(token: str) -> credential_cache.Entry | None:
     """The credential this process verified for ``token`` recently, if any. The caller must
     compare its ``epoch`` with the current one before trusting it."""
     return credential_cache.lookup(token) if credential_cache.enabled() else None
 
 
-def credential_authenticate_and_cache(token: str) -> Credential | None:
-    """``credential_authenticate``, remembering the answer in this process's credential cache
-    (when enabled) under the epoch read before the database."""
+def credential_authenticate(token: str) -> Credential | None:
+    """Who ``token`` is, or None, from the database. Dispatch by prefix: ``s_`` session,
+    ``hot_`` API key, and a bare ``<id>_<secret>`` service key. A session or service key can
+    never do more than its issuing API key can do now: both maps must allow a request.
+
+    The answer is remembered in this process's credential cache (when enabled) under the epoch
+    read before the database (``credential_cached`` looks it up)."""
     epoch = credential_cache.read_epoch()
     credential, expires_at = _credential_from_database(token)
     if credential is not None and epoch is not None:

@@ -10,7 +10,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
-from environments.services import credential_authenticate_and_cache, credential_cached
+from environments.services import credential_authenticate, credential_cached
 
 from .throttling import count_for_credential
 
@@ -37,7 +37,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             counted = count_for_credential(request._request, environment)
             if counted.epoch == cached.epoch:
                 return (None, cached.credential)
-        credential = credential_authenticate_and_cache(token)
+        credential = credential_authenticate(token)
         if credential is None:
             raise exceptions.AuthenticationFailed(INVALID_TOKEN_MESSAGE)
         return (None, credential)
