@@ -183,6 +183,7 @@ class Server(ChildProcess):
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(log_path, "wb")  # noqa: SIM115  (closed in stop())
         self.extra: list[subprocess.Popen] = []
+        self.kind = kind
         if kind in ("gunicorn", "runhot"):
             socket_path = Path(tempfile.mkdtemp(prefix="hot-")) / "rest.sock"
             self._socket_dir = socket_path.parent
