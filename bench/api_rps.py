@@ -98,7 +98,10 @@ def bench_database(args, db_label: str, database_url: str | None) -> list[dict]:
         targets: dict[tuple[str, str], tuple[str, list[str]]] = {}
         servers = {}
         for kind in args.servers:
-            server = stack.enter_context(Server(env, data_dir / f"{kind}.log", kind=kind))
+            base, _, variant = kind.partition("-")
+            # "<server>-nocache": the same server without the credential cache (A/B).
+            server_env = {**env, "HOT_CREDENTIAL_CACHE_SECONDS": "0"} if variant else env
+            server = stack.enter_context(Server(server_env, data_dir / f"{kind}.log", kind=base))
             servers[kind] = server
             full_url = f"{server.url}/v1/projects/{project}"
             bare_url = f"{server.url}/bench/bare/projects/{project}"
@@ -186,12 +189,14 @@ def main() -> None:
     parser.add_argument(
         "--servers",
         default="gunicorn,runhot",
-        help=f"comma-separated web tiers to measure, of {', '.join(SERVER_KINDS)}",
+        help=f"comma-separated web tiers to measure, of {', '.join(SERVER_KINDS)}; "
+        "'<kind>-nocache' is the same without the credential cache",
     )
     parser.add_argument("--redis-url", default=None, help="Redis for the throttle and the cache")
     args = parser.parse_args()
     args.servers = [kind.strip() for kind in args.servers.split(",") if kind.strip()]
-    if unknown := set(args.servers) - set(SERVER_KINDS):
+    allowed = {*SERVER_KINDS, *(f"{kind}-nocache" for kind in SERVER_KINDS)}
+    if unknown := set(args.servers) - allowed:
         parser.error(f"unknown server(s): {', '.join(sorted(unknown))}")
     args.loadgen = args.loadgen or ("wrk" if shutil.which("wrk") else "httpx")
 
