@@ -67,10 +67,14 @@ def test_revocations_reach_every_process_on_the_next_request(servers, environmen
         assert _statuses(servers, issued.token) == [200, 200]  # verified and remembered
 
     # The cache is on: a change that bypasses the service (raw SQL) is not seen yet.
+    field = ApiKey._meta.get_field
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {ApiKey._meta.db_table} SET revoked_at = %s WHERE id = %s",
-            [timezone.now(), behind_the_back.api_key.pk],
+            [
+                field("revoked_at").get_db_prep_value(timezone.now(), connection),
+                field("id").get_db_prep_value(behind_the_back.api_key.pk, connection),
+            ],
         )
     assert _statuses(servers, behind_the_back.token) == [200, 200]
 
