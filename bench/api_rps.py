@@ -49,6 +49,12 @@ from bench._common import (
 )
 
 TARGET_RATIO = 0.5
+# "<server>-<variant>" runs the same server with other settings, for an A/B in one run.
+VARIANTS = {
+    "nocache": {"HOT_CREDENTIAL_CACHE_SECONDS": "0"},  # authentication by query every time
+    "w1": {"HOT_WEB_WORKERS": "1"},
+    "w4": {"HOT_WEB_WORKERS": "4"},
+}
 
 
 def run_httpx(url: str, headers: list[str], connections: int, duration: float):
@@ -99,8 +105,7 @@ def bench_database(args, db_label: str, database_url: str | None) -> list[dict]:
         servers = {}
         for kind in args.servers:
             base, _, variant = kind.partition("-")
-            # "<server>-nocache": the same server without the credential cache (A/B).
-            server_env = {**env, "HOT_CREDENTIAL_CACHE_SECONDS": "0"} if variant else env
+            server_env = {**env, **VARIANTS[variant]} if variant else env
             server = stack.enter_context(Server(server_env, data_dir / f"{kind}.log", kind=base))
             servers[kind] = server
             full_url = f"{server.url}/v1/projects/{project}"
@@ -190,12 +195,12 @@ def main() -> None:
         "--servers",
         default="gunicorn,runhot",
         help=f"comma-separated web tiers to measure, of {', '.join(SERVER_KINDS)}; "
-        "'<kind>-nocache' is the same without the credential cache",
+        f"'<kind>-<variant>' the same with other settings, variants: {', '.join(VARIANTS)}",
     )
     parser.add_argument("--redis-url", default=None, help="Redis for the throttle and the cache")
     args = parser.parse_args()
     args.servers = [kind.strip() for kind in args.servers.split(",") if kind.strip()]
-    allowed = {*SERVER_KINDS, *(f"{kind}-nocache" for kind in SERVER_KINDS)}
+    allowed = {*SERVER_KINDS, *(f"{k}-{v}" for k in SERVER_KINDS for v in VARIANTS)}
     if unknown := set(args.servers) - allowed:
         parser.error(f"unknown server(s): {', '.join(sorted(unknown))}")
     args.loadgen = args.loadgen or ("wrk" if shutil.which("wrk") else "httpx")
