@@ -40,6 +40,8 @@ HOP_BY_HOP = frozenset(
         b"upgrade",
         b"x-forwarded-for",
         b"x-forwarded-proto",
+        # uvicorn answered any "Expect: 100-continue" itself; the upstream must not send a 100.
+        b"expect",
     }
 )
 
