@@ -2,8 +2,9 @@
 
 Sync workers, one per core by default (``HOT_WEB_WORKERS``): the API's views are sync, and on
 the benchmark machine sync workers served the full stack 1.6× and a bare view 5× faster than
-one ASGI process (bench/README.md); 4 workers on 2 cores were not faster than 2. The server-sent-event endpoints are not served here: they run on the ASGI
-server (``hotapi.asgi``), and the reverse proxy (or ``runhot``) routes them by path.
+one ASGI process (bench/README.md); 4 workers on 2 cores were not faster than 2. The
+server-sent-event endpoints are not served here: they run on the ASGI server
+(``hotapi.asgi``), and the reverse proxy (or ``runhot``) routes them by path.
 
 Listens on ``HOT_WSGI_BIND`` (default ``HOT_HOST:HOT_PORT``; ``unix:/path`` for a socket).
 Behind a proxy, set ``FORWARDED_ALLOW_IPS`` to its address (as for uvicorn): the client address
