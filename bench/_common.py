@@ -1,4 +1,5 @@
-"""Helpers shared by the benchmarks: temp data dirs, a uvicorn child process, a throwaway
+"""Helpers shared by the benchmarks: temp data dirs, the web server child processes (uvicorn,
+gunicorn, or runhot's pair of both), a throwaway
 PostgreSQL database, the one-off Django setup (run in a child process) and machine facts.
 
 Every process started here is stopped, and every directory or database created here is
@@ -11,6 +12,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import secrets
 import shutil
 import signal
@@ -90,6 +92,9 @@ def service_env(data_dir: Path, database_url: str | None = None, **extra: str) -
         {
             "HOT_DATA_DIR": str(data_dir),
             "HOT_ENCRYPTION_KEY": secrets.token_hex(32),
+            # Required with DEBUG off; one value per run, shared by setup and servers.
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "HOT_API_KEY_PEPPER": secrets.token_urlsafe(50),
             "DEBUG": "0",
             "PYTHONUNBUFFERED": "1",
             "PYTHONPATH": str(REPO),
@@ -157,32 +162,59 @@ class ChildProcess:
         self.stop()
 
 
-class Server(ChildProcess):
-    """One uvicorn process (no reload, no workers) on a free loopback port."""
+SERVER_KINDS = ("uvicorn", "gunicorn", "runhot")
 
-    def __init__(self, env: dict[str, str], log_path: Path, ready_timeout: float = 60):
+
+class Server(ChildProcess):
+    """The web tier on a free loopback port, as one of:
+
+    - ``uvicorn``: one uvicorn process serving everything (ASGI);
+    - ``gunicorn``: gunicorn's sync workers (WSGI; ``hotapi.gunicorn_conf``: one per core), the
+      production server of the REST API;
+    - ``runhot``: what ``manage.py runhot`` runs: uvicorn on the port, forwarding every
+      non-stream request to gunicorn on a Unix socket.
+
+    ``pid`` and ``process`` are the process on the port."""
+
+    def __init__(
+        self, env: dict[str, str], log_path: Path, ready_timeout: float = 60, kind="uvicorn"
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(log_path, "wb")  # noqa: SIM115  (closed in stop())
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "hotapi.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
+        self.extra: list[subprocess.Popen] = []
+        self.kind = kind
+        if kind in ("gunicorn", "runhot"):
+            socket_path = Path(tempfile.mkdtemp(prefix="hot-")) / "rest.sock"
+            self._socket_dir = socket_path.parent
+            bind = f"unix:{socket_path}" if kind == "runhot" else f"127.0.0.1:{self.port}"
+            gunicorn = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "gunicorn", "-c", "python:hotapi.gunicorn_conf"),
+                    *("--bind", bind, "hotapi.wsgi:application"),
+                ],
+                cwd=REPO,
+                env=env,
+                stdout=self.log,
+                stderr=subprocess.STDOUT,
+            )
+            if kind == "gunicorn":
+                self.process = gunicorn
+            else:
+                self.extra.append(gunicorn)
+                env = {**env, "HOT_REST_UPSTREAM": f"unix:{socket_path}"}
+        if kind != "gunicorn":
+            self.process = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "uvicorn", "hotapi.asgi:application"),
+                    *("--host", "127.0.0.1", "--port", str(self.port)),
+                    *("--no-access-log", "--log-level", "warning"),
+                ],
+                cwd=REPO,
+                env=env,
+                stdout=self.log,
+                stderr=subprocess.STDOUT,
+            )
         self.pid = self.process.pid
         try:
             self._wait_ready(ready_timeout)
@@ -190,18 +222,83 @@ class Server(ChildProcess):
             self.stop()
             raise
 
+    def stop(self) -> None:
+        for process in self.extra:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        super().stop()
+        for process in self.extra:
+            try:
+                process.wait(timeout=self.stop_timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if getattr(self, "_socket_dir", None):
+            shutil.rmtree(self._socket_dir, ignore_errors=True)
+
+    def alive(self) -> bool:
+        return all(p.poll() is None for p in (self.process, *self.extra))
+
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"uvicorn exited with {self.process.returncode}")
+            if not self.alive():
+                raise RuntimeError(f"the web server exited; see {self.log.name}")
             try:
                 if httpx.get(f"{self.url}/status", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise RuntimeError("uvicorn did not become ready")
+        raise RuntimeError("the web server did not become ready")
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def wrk_ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    return float(match.group(1)) * _UNITS[match.group(2)] if match else float("nan")
+
+
+def run_wrk(
+    url: str,
+    headers: list[str],
+    connections: int,
+    duration: float,
+    threads: int = 1,
+    script: Path | None = None,
+) -> dict:
+    """One ``wrk --latency`` run: rps, average and p99 latency, bad responses."""
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(duration))}s"]
+    cmd.append("--latency")
+    if script is not None:
+        cmd += ["-s", str(script)]
+    for header in headers:
+        cmd += ["-H", header]
+    out = subprocess.run(
+        [*cmd, url], capture_output=True, text=True, timeout=duration + 60, check=True
+    ).stdout
+    latency = re.search(r"Latency\s+(\S+)", out)
+    # The latency distribution's line, not a "+/- Stdev" column such as "71.99%".
+    p99 = re.search(r"^\s+99%\s+(\S+)\s*$", out, re.MULTILINE)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    requests = re.search(r"(\d+) requests in", out)
+    return {
+        "requests": int(requests.group(1)) if requests else 0,
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "errors": sum(int(x) for x in errors.groups()) if errors else 0,
+        "latency_avg_ms": wrk_ms(latency.group(1)) if latency else float("nan"),
+        "latency_p99_ms": wrk_ms(p99.group(1)) if p99 else float("nan"),
+    }
+
+
+def loadavg() -> str:
+    with contextlib.suppress(OSError):
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    return "?"
 
 
 def proc_status_kib(pid: int, field: str) -> int:

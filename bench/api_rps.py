@@ -1,23 +1,27 @@
 """Benchmark 1: requests per second of ``GET /v1/projects/{name}`` through the whole stack
 (API-key authentication, throttle, DRF, envelope) against a bare Django view returning the same
-JSON, served side by side by the same uvicorn process (``bench.bench_settings``).
+JSON, both served by the same server (``bench.bench_settings``). Each web tier of ``--servers``
+is measured: ``gunicorn`` (the REST API's production server: sync workers, one per core),
+``runhot`` (uvicorn on the port forwarding to gunicorn on a Unix socket, as ``manage.py runhot``
+runs it) and ``uvicorn`` (one ASGI process, the old setup). All servers run at once and the
+rounds alternate over every server and target, so load from elsewhere hits all alike.
 
 Also counts the SQL queries of one authenticated request, in process (django.test.Client +
-CaptureQueriesContext). Targets: full stack >= 50% of bare; authentication <= 1 indexed query.
+CaptureQueriesContext). Targets: full stack >= 50% of bare; authentication <= 1 indexed query
+(none once cached, with Redis).
 
-    .venv/bin/python bench/api_rps.py                      # SQLite (default)
-    .venv/bin/python bench/api_rps.py --db both            # SQLite, then PostgreSQL
-    .venv/bin/python bench/api_rps.py --db postgres --postgres-url postgres://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python bench/api_rps.py --db postgres --redis-url redis://127.0.0.1:6379/14
+    .venv/bin/python bench/api_rps.py --db sqlite --servers gunicorn,runhot,uvicorn
 
-Everything runs on loopback; the data dir, the uvicorn process and any PostgreSQL database are
+Everything runs on loopback; the data dir, the server processes and any PostgreSQL database are
 created for the run and removed at the end.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import re
 import shutil
 import statistics
 import subprocess
@@ -32,45 +36,25 @@ import httpx
 from bench._common import (
     DEFAULT_POSTGRES_URL,
     REPO,
+    SERVER_KINDS,
     Server,
     django_setup,
     exit_on_sigterm,
+    loadavg,
     postgres_database,
     print_machine,
+    run_wrk,
     service_env,
     temp_dir,
 )
 
 TARGET_RATIO = 0.5
-_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
-
-
-def _wrk_ms(text: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
-    return float(match.group(1)) * _UNITS[match.group(2)] if match else float("nan")
-
-
-def run_wrk(url: str, headers: list[str], connections: int, threads: int, duration: float):
-    seconds = f"{max(1, round(duration))}s"  # wrk takes whole seconds
-    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", seconds, "--latency"]
-    for header in headers:
-        cmd += ["-H", header]
-    out = subprocess.run(
-        [*cmd, url], capture_output=True, text=True, timeout=duration + 60, check=True
-    ).stdout
-    requests = re.search(r"(\d+) requests in ([\d.]+)(\w+)", out)
-    latency = re.search(r"Latency\s+(\S+)", out)
-    p99 = re.search(r"99%\s+(\S+)", out)
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    return {
-        "requests": int(requests.group(1)) if requests else 0,
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
-        "errors": sum(int(x) for x in errors.groups()) if errors else 0,
-        "latency_avg_ms": _wrk_ms(latency.group(1)) if latency else float("nan"),
-        "latency_p99_ms": _wrk_ms(p99.group(1)) if p99 else float("nan"),
-    }
+# "<server>-<variant>" runs the same server with other settings, for an A/B in one run.
+VARIANTS = {
+    "nocache": {"HOT_CREDENTIAL_CACHE_SECONDS": "0"},  # authentication by query every time
+    "w1": {"HOT_WEB_WORKERS": "1"},
+    "w4": {"HOT_WEB_WORKERS": "4"},
+}
 
 
 def run_httpx(url: str, headers: list[str], connections: int, duration: float):
@@ -86,7 +70,7 @@ def run_httpx(url: str, headers: list[str], connections: int, duration: float):
 
 def load(args, url: str, headers: list[str], duration: float) -> dict:
     if args.loadgen == "wrk":
-        return run_wrk(url, headers, args.connections, args.threads, duration)
+        return run_wrk(url, headers, args.connections, duration, threads=args.threads)
     return run_httpx(url, headers, args.connections, duration)
 
 
@@ -101,63 +85,99 @@ def check_same_body(server: Server, full_url: str, bare_url: str, auth: list[str
     print(f"  body: {len(full.content)} bytes (full stack), {len(bare.content)} bytes (bare)")
 
 
-def bench_database(args, db_label: str, database_url: str | None) -> dict:
+def bench_database(args, db_label: str, database_url: str | None) -> list[dict]:
     print(f"\n== {db_label} ==")
-    with temp_dir(args.tmp) as data_dir:
+    with temp_dir(args.tmp) as data_dir, contextlib.ExitStack() as stack:
         body_path = data_dir / "bare_body.json"
+        extra = {"REDIS_URL": args.redis_url} if args.redis_url else {}
         env = service_env(
             data_dir,
             database_url,
             DJANGO_SETTINGS_MODULE="bench.bench_settings",
             HOT_BENCH_BARE_BODY=str(body_path),
+            **extra,
         )
         setup = django_setup(env, "--bare-body", str(body_path), "--count-queries")
-        for run in setup["queries"]:
-            print(f"  SQL queries, {run['label']}: {run['count']}")
-            for sql in run["sql"]:
-                print(f"    - {sql[:160]}{'...' if len(sql) > 160 else ''}")
-        if "auth_sql" in setup:
-            print(f"  authentication query: {setup['auth_sql']}")
-            for line in setup["auth_plan"]:
-                print(f"    plan: {line}")
-        with Server(env, data_dir / "uvicorn.log") as server:
-            project = setup["project"]
+        print_queries(setup)
+        project = setup["project"]
+        auth = [f"Authorization: Bearer {setup['token']}"]
+        targets: dict[tuple[str, str], tuple[str, list[str]]] = {}
+        servers = {}
+        for kind in args.servers:
+            base, _, variant = kind.partition("-")
+            server_env = {**env, **VARIANTS[variant]} if variant else env
+            server = stack.enter_context(Server(server_env, data_dir / f"{kind}.log", kind=base))
+            servers[kind] = server
             full_url = f"{server.url}/v1/projects/{project}"
             bare_url = f"{server.url}/bench/bare/projects/{project}"
-            auth = [f"Authorization: Bearer {setup['token']}"]
             check_same_body(server, full_url, bare_url, auth)
-            targets = {"bare": (bare_url, []), "full": (full_url, auth)}
-            for name, (url, headers) in targets.items():
-                load(args, url, headers, args.warmup)  # warm-up, not recorded
-                print(f"  warmed up {name}")
-            results: dict[str, list[dict]] = {"bare": [], "full": []}
-            for round_no in range(1, args.rounds + 1):
-                for name, (url, headers) in targets.items():
-                    result = load(args, url, headers, args.duration)
-                    results[name].append(result)
-                    print(
-                        f"  round {round_no} {name:4}: {result['rps']:8.1f} rps  "
-                        f"avg {result['latency_avg_ms']:.2f} ms  "
-                        f"p99 {result['latency_p99_ms']:.2f} ms  "
-                        f"non-2xx {result['non_2xx']}  socket errors {result['errors']}"
-                    )
-            if server.process.poll() is not None:
-                raise RuntimeError("uvicorn died during the run")
-    bare = statistics.median(r["rps"] for r in results["bare"])
-    full = statistics.median(r["rps"] for r in results["full"])
-    bad = sum(r["non_2xx"] + r["errors"] for rs in results.values() for r in rs)
+            targets[(kind, "bare")] = (bare_url, [])
+            targets[(kind, "full")] = (full_url, auth)
+        results = measure(args, targets)
+        for kind, server in servers.items():
+            if not server.alive():
+                raise RuntimeError(f"{kind} died during the run")
+    return summarize(args, db_label, setup, results)
+
+
+def print_queries(setup: dict) -> None:
+    for run in setup["queries"]:
+        print(f"  SQL queries, {run['label']}: {run['count']}")
+        for sql in run["sql"]:
+            print(f"    - {sql[:160]}{'...' if len(sql) > 160 else ''}")
+    if "auth_sql" in setup:
+        print(f"  authentication query: {setup['auth_sql']}")
+        for line in setup["auth_plan"]:
+            print(f"    plan: {line}")
+
+
+def measure(args, targets: dict) -> dict:
+    """Warm every target up, then ``args.rounds`` rounds over all of them, alternating."""
+    for url, headers in targets.values():
+        load(args, url, headers, args.warmup)  # warm-up, not recorded
+    print(f"  warmed up; loadavg {loadavg()}")
+    results: dict[tuple[str, str], list[dict]] = {key: [] for key in targets}
+    for round_no in range(1, args.rounds + 1):
+        # Alternate the order too, so no target always runs first.
+        order = list(targets.items())
+        for (kind, name), (url, headers) in order if round_no % 2 else order[::-1]:
+            result = load(args, url, headers, args.duration)
+            results[(kind, name)].append(result)
+            print(
+                f"  round {round_no} {kind:8} {name:4}: {result['rps']:8.1f} rps  "
+                f"avg {result['latency_avg_ms']:.2f} ms  "
+                f"p99 {result['latency_p99_ms']:.2f} ms  "
+                f"non-2xx {result['non_2xx']}  socket errors {result['errors']}  "
+                f"load {loadavg()}",
+                flush=True,
+            )
+    return results
+
+
+def summarize(args, db_label: str, setup: dict, results: dict) -> list[dict]:
     steady = setup["queries"][-1]
     auth_queries = sum("environments_apikey" in sql for sql in steady["sql"])
-    return {
-        "db": db_label,
-        "bare_rps": bare,
-        "full_rps": full,
-        "ratio": full / bare if bare else 0.0,
-        "bad_responses": bad,
-        "queries_first": setup["queries"][0]["count"],
-        "queries_steady": steady["count"],
-        "auth_queries_steady": auth_queries,
-    }
+    summaries = []
+    for kind in args.servers:
+        bare, full = results[(kind, "bare")], results[(kind, "full")]
+        ratios = [f["rps"] / b["rps"] for b, f in zip(bare, full, strict=True) if b["rps"]]
+        summaries.append(
+            {
+                "db": db_label,
+                "server": kind,
+                "bare_rps": statistics.median(r["rps"] for r in bare),
+                "full_rps": statistics.median(r["rps"] for r in full),
+                "bare_p99": statistics.median(r["latency_p99_ms"] for r in bare),
+                "full_p99": statistics.median(r["latency_p99_ms"] for r in full),
+                "ratio": statistics.median(ratios) if ratios else 0.0,
+                "ratio_range": (min(ratios), max(ratios)) if ratios else (0.0, 0.0),
+                "bad_responses": sum(r["non_2xx"] + r["errors"] for r in bare + full),
+                "queries_first": setup["queries"][0]["count"],
+                "queries_steady": steady["count"],
+                "auth_queries_steady": auth_queries,
+            }
+        )
+    return summaries
 
 
 def main() -> None:
@@ -171,31 +191,48 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--loadgen", choices=["wrk", "httpx"], default=None)
     parser.add_argument("--tmp", default=None, help="parent of the temporary data dir")
+    parser.add_argument(
+        "--servers",
+        default="gunicorn,runhot",
+        help=f"comma-separated web tiers to measure, of {', '.join(SERVER_KINDS)}; "
+        f"'<kind>-<variant>' the same with other settings, variants: {', '.join(VARIANTS)}",
+    )
+    parser.add_argument("--redis-url", default=None, help="Redis for the throttle and the cache")
     args = parser.parse_args()
+    args.servers = [kind.strip() for kind in args.servers.split(",") if kind.strip()]
+    allowed = {*SERVER_KINDS, *(f"{k}-{v}" for k in SERVER_KINDS for v in VARIANTS)}
+    if unknown := set(args.servers) - allowed:
+        parser.error(f"unknown server(s): {', '.join(sorted(unknown))}")
     args.loadgen = args.loadgen or ("wrk" if shutil.which("wrk") else "httpx")
 
     exit_on_sigterm()
     print_machine()
     print(
         f"load: {args.loadgen}, {args.connections} connections, {args.warmup:g} s warm-up, "
-        f"{args.rounds} x {args.duration:g} s per target (alternating), 1 uvicorn process"
+        f"{args.rounds} x {args.duration:g} s per target (alternating), servers: "
+        f"{', '.join(args.servers)}; Redis: {'yes' if args.redis_url else 'no'}"
     )
     summaries = []
     if args.db in ("sqlite", "both"):
-        summaries.append(bench_database(args, "sqlite", None))
+        summaries.extend(bench_database(args, "sqlite", None))
     if args.db in ("postgres", "both"):
         with postgres_database(args.postgres_url) as url:
-            summaries.append(bench_database(args, "postgres", url))
+            summaries.extend(bench_database(args, "postgres", url))
 
+    print(f"\nloadavg after: {loadavg()}")
     print(
-        "\n| db | bare rps | full-stack rps | full/bare | target >= 50% | SQL/request | auth SQL |"
+        "\n| db | server | bare rps (p99) | full-stack rps (p99) | full/bare (range) "
+        "| target >= 50% | SQL/request | auth SQL |"
     )
-    print("|---|---:|---:|---:|---|---:|---:|")
+    print("|---|---|---:|---:|---:|---|---:|---:|")
     for s in summaries:
         met = "met" if s["ratio"] >= TARGET_RATIO else "MISSED"
+        low, high = s["ratio_range"]
         print(
-            f"| {s['db']} | {s['bare_rps']:.0f} | {s['full_rps']:.0f} | {100 * s['ratio']:.0f}% "
-            f"| {met} | {s['queries_steady']} (first: {s['queries_first']}) "
+            f"| {s['db']} | {s['server']} | {s['bare_rps']:.0f} ({s['bare_p99']:.0f} ms) "
+            f"| {s['full_rps']:.0f} ({s['full_p99']:.0f} ms) "
+            f"| **{100 * s['ratio']:.0f}%** ({100 * low:.0f}–{100 * high:.0f}%) | {met} "
+            f"| {s['queries_steady']} (first: {s['queries_first']}) "
             f"| {s['auth_queries_steady']} |"
         )
     if any(s["bad_responses"] for s in summaries):

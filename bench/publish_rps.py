@@ -1,6 +1,8 @@
 """Benchmark (b): ``POST /v1/events`` per second on PostgreSQL (Redis broker, as in
-production) against a bare Django view inserting the same Stream + Event rows, served side by
-side by the same uvicorn process (``bench.events_bench_settings``).
+production) against a bare Django view inserting the same rows (Stream, Event and the
+``event:created`` stream-log entry), served side by side by the same web tier
+(``bench.events_bench_settings``): ``--server gunicorn`` (the REST API's production server,
+default), ``runhot`` or ``uvicorn``.
 
 No worker runs: every publish still commits the event and its stream-log entry, then sends the
 routing message (``route_event.delay``) to Redis and a stream wake-up; the messages just queue
@@ -25,15 +27,17 @@ import httpx
 
 from bench._common import (
     DEFAULT_POSTGRES_URL,
+    SERVER_KINDS,
     Server,
     exit_on_sigterm,
+    loadavg,
     postgres_database,
     print_machine,
+    run_wrk,
     service_env,
     temp_dir,
 )
 from bench._services import DEFAULT_REDIS_URL, events_setup, redis_db
-from bench.api_rps import _wrk_ms
 
 TARGET_RATIO = 0.5
 BODY = '{"event_type":"bench.ping","event_data":{"user":"ada@example.com","n":1}}'
@@ -41,30 +45,6 @@ LUA = f"""wrk.method = "POST"
 wrk.body = '{BODY}'
 wrk.headers["Content-Type"] = "application/json"
 """
-
-
-def run_wrk(url: str, headers: list[str], script: Path, connections: int, duration: float):
-    import re
-
-    cmd = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{max(1, round(duration))}s"]
-    cmd += ["--latency", "-s", str(script)]
-    for header in headers:
-        cmd += ["-H", header]
-    out = subprocess.run(
-        [*cmd, url], capture_output=True, text=True, timeout=duration + 60, check=True
-    ).stdout
-    latency = re.search(r"Latency\s+(\S+)", out)
-    p99 = re.search(r"99%\s+(\S+)", out)
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    return {
-        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
-        "errors": sum(int(x) for x in errors.groups()) if errors else 0,
-        "latency_avg_ms": _wrk_ms(latency.group(1)) if latency else float("nan"),
-        "latency_p99_ms": _wrk_ms(p99.group(1)) if p99 else float("nan"),
-    }
 
 
 def count_rows(database_url: str) -> dict:
@@ -86,11 +66,13 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     parser.add_argument("--tmp", help="parent of the temporary directory")
+    parser.add_argument("--server", choices=SERVER_KINDS, default="gunicorn")
     parser.add_argument("--py-spy", help="path of py-spy: profile one extra full round")
     parser.add_argument("--profile-out", help="directory for the py-spy profile (default .)")
     args = parser.parse_args()
     exit_on_sigterm()
     print_machine()
+    print(f"server: {args.server}; {args.rounds} x {args.duration:g} s per target, alternating")
 
     with (
         temp_dir(args.tmp) as data_dir,
@@ -108,7 +90,7 @@ def main() -> None:
         env["HOT_BENCH_ENV_ID"] = setup["env_id"]
         script = data_dir / "post.lua"
         script.write_text(LUA)
-        with Server(env, data_dir / "uvicorn.log") as server:
+        with Server(env, data_dir / "server.log", kind=args.server) as server:
             auth = [f"Authorization: Bearer {setup['token']}"]
             targets = {
                 "bare": (f"{server.url}/bench/bare/events", []),
@@ -124,18 +106,19 @@ def main() -> None:
                 )
                 if response.status_code != 201:
                     raise RuntimeError(f"{name}: {response.status_code} {response.text[:300]}")
-                run_wrk(url, headers, script, args.connections, args.warmup)
+                run_wrk(url, headers, args.connections, args.warmup, script=script)
                 print(f"  warmed up {name}", flush=True)
             results: dict[str, list[dict]] = {"bare": [], "full": []}
             for round_no in range(1, args.rounds + 1):
                 for name, (url, headers) in targets.items():
-                    result = run_wrk(url, headers, script, args.connections, args.duration)
+                    result = run_wrk(url, headers, args.connections, args.duration, script=script)
                     results[name].append(result)
                     print(
                         f"  round {round_no} {name:4}: {result['rps']:7.1f} rps  "
                         f"avg {result['latency_avg_ms']:.1f} ms  "
                         f"p99 {result['latency_p99_ms']:.1f} ms  "
-                        f"non-2xx {result['non_2xx']}  socket errors {result['errors']}",
+                        f"non-2xx {result['non_2xx']}  socket errors {result['errors']}  "
+                        f"load {loadavg()}",
                         flush=True,
                     )
             if args.py_spy:  # one more full round, profiled, not counted
@@ -144,11 +127,12 @@ def main() -> None:
                 cmd += ["--rate", "200", "--output", str(out), "--nonblocking", "--threads"]
                 cmd += ["--duration", str(round(args.duration))]
                 spy = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                run_wrk(*targets["full"], script, args.connections, args.duration)
+                url, headers = targets["full"]
+                run_wrk(url, headers, args.connections, args.duration, script=script)
                 spy.wait(timeout=60)
                 print(f"  py-spy profile of a full round → {out}")
-            if server.process.poll() is not None:
-                raise RuntimeError("uvicorn died during the run")
+            if not server.alive():
+                raise RuntimeError(f"{args.server} died during the run")
         import redis
 
         queued = redis.Redis.from_url(redis_url).llen(env.get("HOT_CELERY_QUEUE", "celery"))
@@ -158,7 +142,7 @@ def main() -> None:
     full = statistics.median(r["rps"] for r in results["full"])
     bad = sum(r["non_2xx"] + r["errors"] for rs in results.values() for r in rs)
     ratio = full / bare
-    print(f"\nloadavg after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    print(f"\nloadavg after: {loadavg()}")
     print("\n| bare view rps | POST /v1/events rps | full / bare | target ≥ 50% | bad responses |")
     print("|---:|---:|---:|---|---:|")
 

@@ -249,7 +249,11 @@ def bench_mode(args, mode: str) -> dict:
         redis_db(args.redis_url) as redis_url,
         postgres_database(args.postgres_url) as database_url,
     ):
-        extra = {"HOT_SSE_STREAM_SECONDS": "900"}
+        # One key opens every subscription: lift the per-key stream cap above their number.
+        extra = {
+            "HOT_SSE_STREAM_SECONDS": "900",
+            "HOT_SSE_MAX_STREAMS_PER_KEY": str(args.subscribers + 10),
+        }
         if mode == "redis wake-ups":
             extra["REDIS_URL"] = redis_url
         env = service_env(data_dir, database_url, **extra)

@@ -1,13 +1,13 @@
 from rest_framework import serializers
 
-from hotapi.api.serializers import StrictRegexField, UTCDateTimeField
+from hotapi.api.serializers import ModelSerializer, StrictRegexField, UTCDateTimeField
 from projects.serializers import ProjectSerializer
 
 from .models import Build, BuildType, EventHandler, Schedule
 from .storage import storage_uri
 
 
-class BuildSerializer(serializers.ModelSerializer):
+class BuildSerializer(ModelSerializer):
     build_id = serializers.UUIDField(source="id", read_only=True)
     project_id = serializers.UUIDField(read_only=True)
     runtime_error = serializers.CharField(required=False)
@@ -59,7 +59,7 @@ class BuildWithProjectSerializer(BuildSerializer):
         ]
 
 
-class BuildUploadResultSerializer(serializers.ModelSerializer):
+class BuildUploadResultSerializer(ModelSerializer):
     build_id = serializers.UUIDField(source="id", read_only=True)
     project_id = serializers.UUIDField(read_only=True)
     storage_path = serializers.SerializerMethodField()
@@ -122,7 +122,7 @@ class ProjectActivationSerializer(serializers.Serializer):
         return data
 
 
-class EventHandlerSerializer(serializers.ModelSerializer):
+class EventHandlerSerializer(ModelSerializer):
     event_handler_id = serializers.UUIDField(source="id", read_only=True)
     build_id = serializers.UUIDField(read_only=True)
 
@@ -141,7 +141,7 @@ class EventHandlerSerializer(serializers.ModelSerializer):
         ]
 
 
-class ScheduleSerializer(serializers.ModelSerializer):
+class ScheduleSerializer(ModelSerializer):
     schedule_id = serializers.UUIDField(source="id", read_only=True)
     build_id = serializers.UUIDField(read_only=True)
     next_fire_at = UTCDateTimeField(read_only=True)

@@ -2,7 +2,12 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from hotapi.api.serializers import StrictCharField, StrictSerializer, UTCDateTimeField
+from hotapi.api.serializers import (
+    ModelSerializer,
+    StrictCharField,
+    StrictSerializer,
+    UTCDateTimeField,
+)
 
 from .models import Domain
 from .services import challenge_name, challenge_value
@@ -19,7 +24,7 @@ class DnsRecordSerializer(serializers.Serializer):
     purpose = serializers.ChoiceField(choices=["ownership_validation", "traffic"])
 
 
-class DomainSerializer(serializers.ModelSerializer):
+class DomainSerializer(ModelSerializer):
     domain_id = serializers.UUIDField(source="id", read_only=True)
     env_id = serializers.UUIDField(source="environment_id", read_only=True)
     dns_records = serializers.SerializerMethodField()

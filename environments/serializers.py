@@ -1,11 +1,16 @@
 from rest_framework import serializers
 
-from hotapi.api.serializers import StrictCharField, StrictSerializer, UTCDateTimeField
+from hotapi.api.serializers import (
+    ModelSerializer,
+    StrictCharField,
+    StrictSerializer,
+    UTCDateTimeField,
+)
 
 from .models import Environment
 
 
-class EnvironmentSerializer(serializers.ModelSerializer):
+class EnvironmentSerializer(ModelSerializer):
     env_id = serializers.UUIDField(source="id", read_only=True)
     org_id = serializers.UUIDField(source="organization_id", read_only=True)
 

@@ -32,6 +32,7 @@ from hotapi.access import (
 )
 from hotapi.errors import Conflict, InvalidInput, LimitExceeded, TooLarge
 
+from . import credential_cache
 from .models import ApiKey, Environment, Organization, ServiceKey, Session
 from .usage import STORAGE_BYTES, usage
 
@@ -148,28 +149,46 @@ def _issued_authenticate(model, pattern: re.Pattern, token: str):
     return row
 
 
+def credential_cached(token: str) -> credential_cache.Entry | None:
+    """The credential this process verified for ``token`` recently, if any. The caller must
+    compare its ``epoch`` with the current one before trusting it."""
+    return credential_cache.lookup(token) if credential_cache.enabled() else None
+
+
 def credential_authenticate(token: str) -> Credential | None:
-    """Who ``token`` is, or None. Dispatch by prefix: ``s_`` session, ``hot_`` API key, and a
-    bare ``<id>_<secret>`` service key. A session or service key can never do more than its
-    issuing API key can do now: both maps must allow a request."""
+    """Who ``token`` is, or None, from the database. Dispatch by prefix: ``s_`` session,
+    ``hot_`` API key, and a bare ``<id>_<secret>`` service key. A session or service key can
+    never do more than its issuing API key can do now: both maps must allow a request.
+
+    The answer is remembered in this process's credential cache (when enabled) under the epoch
+    read before the database (``credential_cached`` looks it up)."""
+    epoch = credential_cache.read_epoch()
+    credential, expires_at = _credential_from_database(token)
+    if credential is not None and epoch is not None:
+        credential_cache.store(token, credential, epoch, expires_at)
+    return credential
+
+
+def _credential_from_database(token: str):
     if token.startswith("s_"):
         kind, row = SESSION, _issued_authenticate(Session, SESSION_TOKEN_PATTERN, token)
     elif token.startswith("hot_"):
         api_key = api_key_authenticate(token)
         if api_key is None:
-            return None
-        return Credential(
+            return None, None
+        credential = Credential(
             kind=API_KEY,
             id=api_key.id,
             environment=api_key.environment,
             api_key=api_key,
             permissions=Permissions.from_stored(api_key.permissions),
         )
+        return credential, None
     else:
         kind, row = SERVICE_KEY, _issued_authenticate(ServiceKey, SERVICE_KEY_TOKEN_PATTERN, token)
     if row is None:
-        return None
-    return Credential(
+        return None, None
+    credential = Credential(
         kind=kind,
         id=row.id,
         environment=row.environment,
@@ -177,6 +196,7 @@ def credential_authenticate(token: str) -> Credential | None:
         permissions=Permissions.from_stored(row.permissions),
         parent_permissions=Permissions.from_stored(row.api_key.permissions),
     )
+    return credential, row.expires_at
 
 
 def _checked_metadata(metadata):
@@ -240,6 +260,7 @@ def sessions_revoke(*, sessions: models.QuerySet[Session]) -> list[uuid.UUID]:
     revoked = list(active.values_list("pk", flat=True))
     if revoked:
         Session.objects.filter(pk__in=revoked, revoked_at__isnull=True).update(revoked_at=now)
+        credential_cache.credentials_changed()
     return revoked
 
 
@@ -319,6 +340,7 @@ def service_keys_revoke(*, service_keys: models.QuerySet[ServiceKey]) -> list[uu
     revoked = list(service_keys.filter(revoked_at__isnull=True).values_list("pk", flat=True))
     if revoked:
         ServiceKey.objects.filter(pk__in=revoked, revoked_at__isnull=True).update(revoked_at=now)
+        credential_cache.credentials_changed()
     return revoked
 
 

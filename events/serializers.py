@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from files.serializers import BlobListSerializer, BlobPayloadsMixin
 from hotapi.api.serializers import (
+    ModelSerializer,
     StrictRegexField,
     StrictSerializer,
     StrictUUIDField,
@@ -12,7 +13,7 @@ from .models import Event
 from .services import EVENT_TYPE_REGEX, EVENT_TYPE_RULE
 
 
-class EventSerializer(BlobPayloadsMixin, serializers.ModelSerializer):
+class EventSerializer(BlobPayloadsMixin, ModelSerializer):
     blob_fields = ("event_data",)
 
     event_id = serializers.UUIDField(source="id", read_only=True)

@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from hostio.files import MAX_PATH_CHARS, PATH_PATTERN
 from hotapi.api.serializers import (
+    ModelSerializer,
     StrictCharField,
     StrictRegexField,
     StrictSerializer,
@@ -14,7 +15,7 @@ from .models import File, FileUpload, FileUploadPart
 from .services import parts_expected
 
 
-class FileSerializer(serializers.ModelSerializer):
+class FileSerializer(ModelSerializer):
     file_id = serializers.UUIDField(source="id", read_only=True)
     created_by_run_id = serializers.UUIDField(read_only=True, allow_null=True)
     updated_by_run_id = serializers.UUIDField(read_only=True, allow_null=True)
@@ -55,7 +56,7 @@ class UploadInitiateSerializer(StrictSerializer):
     )
 
 
-class UploadSerializer(serializers.ModelSerializer):
+class UploadSerializer(ModelSerializer):
     upload_id = serializers.UUIDField(source="id", read_only=True)
     parts_expected = serializers.SerializerMethodField()
     expires_at = UTCDateTimeField(read_only=True)
@@ -68,7 +69,7 @@ class UploadSerializer(serializers.ModelSerializer):
         return parts_expected(upload)
 
 
-class UploadPartSerializer(serializers.ModelSerializer):
+class UploadPartSerializer(ModelSerializer):
     part_number = serializers.IntegerField(source="number", read_only=True)
 
     class Meta:

@@ -1,4 +1,8 @@
-"""ASGI entry point: Django behind the request body limits (``hotapi.api.bodylimits``)."""
+"""ASGI entry point: Django behind the request body limits (``hotapi.api.bodylimits``).
+
+With ``HOT_REST_UPSTREAM`` set (``unix:/path`` or ``host:port``: the REST API's WSGI
+server), this process answers only the server-sent-event streams itself and forwards every
+other request there (``hotapi.forwarding``): how ``runhot`` serves both on one port."""
 
 import gc
 import os
@@ -9,10 +13,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hotapi.settings")
 django_application = get_asgi_application()
 
 from hotapi.api.bodylimits import BodyLimitASGIMiddleware  # noqa: E402  (needs settings)
+from hotapi.forwarding import ForwardingApplication  # noqa: E402
 from hotapi.serving import prepare_serving, request_body_limits  # noqa: E402
 
 prepare_serving()
-application = BodyLimitASGIMiddleware(django_application, request_body_limits())
+_upstream = os.environ.get("HOT_REST_UPSTREAM")
+application = BodyLimitASGIMiddleware(
+    ForwardingApplication(django_application, _upstream) if _upstream else django_application,
+    request_body_limits(),
+)
 
 # A long-lived server with many open streams allocates steadily; the default collector
 # thresholds made full collections stall every connection for hundreds of milliseconds.

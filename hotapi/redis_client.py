@@ -10,6 +10,7 @@ notifications handshake is switched off: it is for managed clusters, and it brok
 opened concurrently (an ``AttributeError`` in the handshake under load).
 """
 
+import threading
 from functools import cache
 
 import redis
@@ -18,9 +19,22 @@ from redis.backoff import NoBackoff
 from redis.maint_notifications import MaintNotificationsConfig
 from redis.retry import Retry
 
+# Bumped whenever a credential is revoked, deleted or changed; read on every request that a
+# cached credential answers (see ``environments.credential_cache``).
+CREDENTIALS_EPOCH_KEY = "hot:credentials:epoch"
+
+_lock = threading.Lock()
+
+
+def redis_client() -> redis.Redis:
+    """The one client. Built under a lock: concurrent first calls each built a client, and the
+    losers were garbage-collected (closing their sockets) while their calls ran."""
+    with _lock:
+        return _build_client()
+
 
 @cache
-def redis_client() -> redis.Redis:
+def _build_client() -> redis.Redis:
     timeout = settings.HOT_REDIS_SOCKET_TIMEOUT
     return redis.Redis.from_url(
         settings.REDIS_URL,
@@ -29,3 +43,6 @@ def redis_client() -> redis.Redis:
         retry=Retry(NoBackoff(), 0),
         maint_notifications_config=MaintNotificationsConfig(enabled=False),
     )
+
+
+redis_client.cache_clear = _build_client.cache_clear  # for tests that change REDIS_URL

@@ -1,6 +1,8 @@
 """What every serving entry point (ASGI, WSGI) sets up around Django: the startup checks, the
-cleanup of temporary files a killed process left, and the request body limits per route."""
+cleanup of temporary files a killed process left, the request body limits per route, and (for
+WSGI, where the server does not do it) the client address from a trusted proxy."""
 
+import ipaddress
 import re
 import tempfile
 
@@ -68,3 +70,37 @@ def prepare_serving() -> None:
     # Django spools request bodies to the default temp dir, which may be memory-backed.
     tempfile.tempdir = settings.FILE_UPLOAD_TEMP_DIR
     remove_orphaned_upload_files()
+
+
+class ProxyHeadersMiddleware:
+    """``REMOTE_ADDR`` and the scheme from ``X-Forwarded-For`` / ``X-Forwarded-Proto`` when the
+    connection comes from a trusted proxy: ``FORWARDED_ALLOW_IPS`` (addresses or networks,
+    comma-separated, ``*`` for any; default 127.0.0.1), or a Unix socket. The client is the
+    right-most forwarded address that is not itself a trusted proxy, as uvicorn decides."""
+
+    def __init__(self, app, trusted: str):
+        self.app = app
+        entries = [entry.strip() for entry in trusted.split(",") if entry.strip()]
+        self.trust_all = "*" in entries
+        self.networks = [ipaddress.ip_network(e, strict=False) for e in entries if e != "*"]
+
+    def _trusted(self, address: str) -> bool:
+        if self.trust_all or not address:  # no address: a Unix socket, i.e. a local proxy
+            return True
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.networks)
+
+    def __call__(self, environ, start_response):
+        if self._trusted(environ.get("REMOTE_ADDR", "")):
+            forwarded = environ.get("HTTP_X_FORWARDED_FOR")
+            if forwarded:
+                hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+                client = next((hop for hop in reversed(hops) if not self._trusted(hop)), None)
+                environ["REMOTE_ADDR"] = client or hops[0]
+            scheme = environ.get("HTTP_X_FORWARDED_PROTO", "").strip().lower()
+            if scheme in ("http", "https"):
+                environ["wsgi.url_scheme"] = scheme
+        return self.app(environ, start_response)

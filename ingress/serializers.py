@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from builds.models import McpTool, Webhook
+from hotapi.api.serializers import ModelSerializer
 
 
 def _names(context) -> dict:
@@ -11,7 +12,7 @@ def _names(context) -> dict:
     return {"organization": environment.organization.name, "environment": environment.name}
 
 
-class WebhookSerializer(serializers.ModelSerializer):
+class WebhookSerializer(ModelSerializer):
     webhook_id = serializers.UUIDField(source="id", read_only=True)
     build_id = serializers.UUIDField(read_only=True)
     url = serializers.SerializerMethodField(
@@ -42,7 +43,7 @@ class WebhookSerializer(serializers.ModelSerializer):
         return self.context["request"].build_absolute_uri(path)
 
 
-class McpToolSerializer(serializers.ModelSerializer):
+class McpToolSerializer(ModelSerializer):
     mcp_tool_id = serializers.UUIDField(source="id", read_only=True)
     build_id = serializers.UUIDField(read_only=True)
     url = serializers.SerializerMethodField(help_text="The MCP endpoint of the tool's service.")

@@ -1,7 +1,12 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from hotapi.api.serializers import StrictRegexField, StrictSerializer, UTCDateTimeField
+from hotapi.api.serializers import (
+    ModelSerializer,
+    StrictRegexField,
+    StrictSerializer,
+    UTCDateTimeField,
+)
 
 from .models import (
     PROJECT_NAME_MAX_LENGTH,
@@ -20,7 +25,7 @@ def _validate_name(value: str) -> str:
     return value
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ProjectSerializer(ModelSerializer):
     project_id = serializers.UUIDField(source="id", read_only=True)
     env_id = serializers.UUIDField(source="environment_id", read_only=True)
     created_at = UTCDateTimeField(read_only=True)

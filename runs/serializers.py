@@ -3,12 +3,17 @@ from rest_framework import serializers
 
 from builds.models import OverlapPolicy, Schedule, ScheduleStatus
 from files.serializers import BlobListSerializer, BlobPayloadsMixin
-from hotapi.api.serializers import StrictCharField, StrictSerializer, UTCDateTimeField
+from hotapi.api.serializers import (
+    ModelSerializer,
+    StrictCharField,
+    StrictSerializer,
+    UTCDateTimeField,
+)
 
 from .models import Run, RunLog, RunVariable
 
 
-class RunSerializer(BlobPayloadsMixin, serializers.ModelSerializer):
+class RunSerializer(BlobPayloadsMixin, ModelSerializer):
     blob_fields = ("result",)
 
     run_id = serializers.UUIDField(source="id", read_only=True)
@@ -59,7 +64,7 @@ def run_json(run: Run) -> dict:
     return dict(RunSerializer(run, context={"rehydrate": False}).data)
 
 
-class RunVariableSerializer(BlobPayloadsMixin, serializers.ModelSerializer):
+class RunVariableSerializer(BlobPayloadsMixin, ModelSerializer):
     blob_fields = ("value",)
 
     var_id = serializers.UUIDField(source="id", read_only=True)
@@ -76,7 +81,7 @@ class RunVariableSerializer(BlobPayloadsMixin, serializers.ModelSerializer):
         return variable.run.environment_id
 
 
-class RunLogSerializer(serializers.ModelSerializer):
+class RunLogSerializer(ModelSerializer):
     run_id = serializers.UUIDField(read_only=True)
     time = UTCDateTimeField(read_only=True)
 
@@ -104,7 +109,7 @@ class ScheduleLastRunSerializer(serializers.Serializer):
     fired_at = UTCDateTimeField()
 
 
-class EnvironmentScheduleSerializer(serializers.ModelSerializer):
+class EnvironmentScheduleSerializer(ModelSerializer):
     """A schedule as the ``/v1/schedules`` routes show it."""
 
     schedule_id = serializers.UUIDField(source="id", read_only=True)

@@ -2,6 +2,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from hotapi.api.serializers import (
+    ModelSerializer,
     StrictCharField,
     StrictRegexField,
     StrictSerializer,
@@ -20,7 +21,7 @@ def _bounded_value(value: str) -> str:
     return value
 
 
-class ContextVariableSerializer(serializers.ModelSerializer):
+class ContextVariableSerializer(ModelSerializer):
     created_at = UTCDateTimeField(read_only=True)
     updated_at = UTCDateTimeField(read_only=True)
 

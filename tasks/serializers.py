@@ -1,12 +1,12 @@
 from rest_framework import serializers
 
 from files.serializers import BlobPayloadsMixin
-from hotapi.api.serializers import UTCDateTimeField
+from hotapi.api.serializers import ModelSerializer, UTCDateTimeField
 
 from .models import Task
 
 
-class TaskSerializer(BlobPayloadsMixin, serializers.ModelSerializer):
+class TaskSerializer(BlobPayloadsMixin, ModelSerializer):
     """A task as Hot shows it (``GET /v1/tasks/{id}``, ``task:update`` events)."""
 
     blob_fields = ("result",)

@@ -78,6 +78,10 @@ IGNORE_NAMES = [
     "response_add",  # admin hooks
     "delete_model",
     "delete_queryset",
+    "on_header",  # httptools parser callbacks (hotapi/forwarding.py)
+    "on_headers_complete",
+    "on_body",
+    "on_message_complete",
 ]
 IGNORE_DECORATORS = [
     "@lib",  # hotlang's standard library registry

@@ -67,24 +67,27 @@ def child_environment(**extra: str) -> dict[str, str]:
     return env
 
 
+def server_command(kind: str, port: int) -> list[str]:
+    """The ASGI server (uvicorn: every endpoint, SSE included) or the REST API's WSGI server
+    (gunicorn with the project's settings, as in production)."""
+    if kind == "gunicorn":
+        return [
+            *(sys.executable, "-m", "gunicorn", "-c", "python:hotapi.gunicorn_conf"),
+            *("--bind", f"127.0.0.1:{port}", "--workers", "1", "hotapi.wsgi:application"),
+        ]
+    return [
+        *(sys.executable, "-m", "uvicorn", "hotapi.asgi:application"),
+        *("--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--no-server-header"),
+    ]
+
+
 class LiveServer:
-    def __init__(self, log_path: Path, **env: str):
+    def __init__(self, log_path: Path, server: str = "uvicorn", **env: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(log_path, "wb")  # noqa: SIM115  (closed in stop())
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "hotapi.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--no-access-log",
-                "--no-server-header",
-            ],
+            server_command(server, self.port),
             cwd=BASE_DIR,
             env=child_environment(**env),
             stdout=self.log,
@@ -127,11 +130,11 @@ def make_hot_server(django_db_setup, django_db_blocker, tmp_path, storage_dir, c
     """Start extra live servers with their own settings (environment variables)."""
     servers = []
 
-    def start(**env: str) -> LiveServer:
+    def start(server: str = "uvicorn", **env: str) -> LiveServer:
         with django_db_blocker.unblock():
-            server = LiveServer(tmp_path / f"server-{len(servers)}.log", **env)
-        servers.append(server)
-        return server
+            live = LiveServer(tmp_path / f"server-{len(servers)}.log", server, **env)
+        servers.append(live)
+        return live
 
     yield start
     for server in servers:

@@ -62,6 +62,31 @@ def test_runhot_serves_with_a_printed_key_and_stops_on_sigterm(tmp_path):
             f"http://127.0.0.1:{port}/v1/env", headers={"Authorization": f"Bearer {token}"}
         ).json()["data"]
         assert env_info["name"] == "development"
+        # One port, two servers: an SSE stream (uvicorn) sees an event published over REST
+        # (forwarded to gunicorn's sync workers).
+        auth = {"Authorization": f"Bearer {token}"}
+        with httpx.stream(
+            "GET",
+            f"http://127.0.0.1:{port}/v1/env/subscribe",
+            headers={**auth, "Accept": "text/event-stream"},
+            timeout=20,
+        ) as stream:
+            assert stream.status_code == 200
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            published = httpx.post(
+                f"http://127.0.0.1:{port}/v1/events",
+                json={"event_type": "runhot.check", "event_data": {"n": 1}},
+                headers=auth,
+            )
+            assert published.status_code == 201, published.text
+            assert "server" not in published.headers and "date" in published.headers
+            event_id = published.json()["data"]["event_id"]
+            received = ""
+            for line in stream.iter_lines():
+                received += line + "\n"
+                if event_id in line:
+                    break
+        assert "event: event:created" in received
         assert (tmp_path / "data" / "encryption_key").exists()  # generated for local use
     finally:
         process.send_signal(signal.SIGTERM)

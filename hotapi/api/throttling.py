@@ -23,27 +23,31 @@ from dataclasses import dataclass
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
-from hotapi.redis_client import redis_client
+from hotapi.redis_client import CREDENTIALS_EPOCH_KEY, redis_client
 
 log = logging.getLogger(__name__)
 
 HOUR = 3600
 REDIS_RETRY_SECONDS = 5.0
 
-# KEYS: the second's counter, the hour's counter. ARGV: burst limit (0: none), hour TTL.
-# Returns {count in the hour, 1 if the burst limit refused the request}.
+# KEYS: the second's counter, the hour's counter, the credentials epoch.
+# ARGV: burst limit (0: none), hour TTL, 1 to count the request (0: only read the epoch).
+# Returns {count in the hour, 1 if the burst limit refused the request, the epoch}: one round
+# trip serves the throttle and confirms a cached credential (``environments.credential_cache``).
 _COUNT_SCRIPT = """
+local epoch = redis.call('GET', KEYS[3]) or '0'
+if ARGV[3] == '0' then return {0, 0, epoch} end
 local burst = tonumber(ARGV[1])
 if burst > 0 then
   local second = redis.call('INCR', KEYS[1])
   if second == 1 then redis.call('EXPIRE', KEYS[1], 2) end
   if second > burst then
-    return {tonumber(redis.call('GET', KEYS[2]) or '0'), 1}
+    return {tonumber(redis.call('GET', KEYS[2]) or '0'), 1, epoch}
   end
 end
 local hour = redis.call('INCR', KEYS[2])
 if hour == 1 then redis.call('EXPIRE', KEYS[2], ARGV[2]) end
-return {hour, 0}
+return {hour, 0, epoch}
 """
 
 
@@ -51,6 +55,7 @@ return {hour, 0}
 class Counted:
     hour_count: int
     burst_refused: bool
+    epoch: bytes | None = None  # the credentials epoch read with the count (Redis only)
 
 
 class LocalCounters:
@@ -89,26 +94,29 @@ _redis_state = {"retry_at": 0.0, "failing": False}
 _script = None
 
 
-def _count_in_redis(second_key: str, hour_key: str, burst: int) -> Counted:
+def _count_in_redis(second_key: str, hour_key: str, burst: int, count: bool) -> Counted:
     global _script
     if _script is None:
         _script = redis_client().register_script(_COUNT_SCRIPT)
-    hour, refused = _script(keys=[second_key, hour_key], args=[burst, HOUR + 5])
-    return Counted(int(hour), bool(refused))
+    hour, refused, epoch = _script(
+        keys=[second_key, hour_key, CREDENTIALS_EPOCH_KEY], args=[burst, HOUR + 5, int(count)]
+    )
+    return Counted(int(hour), bool(refused), epoch)
 
 
 def _hour_key(subject, now: float) -> str:
     return f"hot:rate:{subject}:{int(now // HOUR)}"
 
 
-def count_request(subject, burst: int, now: float) -> Counted:
+def count_request(subject, burst: int, now: float, *, count: bool = True) -> Counted:
     """Count one request of ``subject`` (an environment id, or ``anon:<address>`` for requests
-    without valid credentials) in its second and hour windows."""
+    without valid credentials) in its second and hour windows, and read the credentials epoch
+    in the same round trip (with Redis). ``count=False`` only reads the epoch."""
     second_key = f"hot:rate:{subject}:s:{int(now)}"
     hour_key = _hour_key(subject, now)
     if settings.REDIS_URL and time.monotonic() >= _redis_state["retry_at"]:
         try:
-            counted = _count_in_redis(second_key, hour_key, burst)
+            counted = _count_in_redis(second_key, hour_key, burst, count)
         except Exception as exc:
             _redis_state["retry_at"] = time.monotonic() + REDIS_RETRY_SECONDS
             if not _redis_state["failing"]:
@@ -119,6 +127,8 @@ def count_request(subject, burst: int, now: float) -> Counted:
                 _redis_state["failing"] = False
                 log.warning("Rate limiter: Redis is back")
             return counted
+    if not count:
+        return Counted(0, False)
     return _local.count(second_key, hour_key, burst, now)
 
 
@@ -134,6 +144,24 @@ def requests_this_hour(environment_id) -> int:
     return _local.peek(key, now)
 
 
+def count_for_credential(request, environment) -> Counted:
+    """Count the request against ``environment`` and read the credentials epoch, in one round
+    trip; the throttle then uses this count instead of counting again."""
+    counts = environment.requests_per_hour > 0 or environment.requests_per_second > 0
+    burst = environment.requests_per_second
+    counted = count_request(environment.pk, burst, clock(), count=counts)
+    if counts:
+        request.hot_counted = (environment.pk, counted)
+    return counted
+
+
+def precounted(request, environment_id) -> Counted | None:
+    made = getattr(request, "hot_counted", None)
+    if made is not None and made[0] == environment_id:
+        return made[1]
+    return None
+
+
 class EnvironmentRateThrottle(BaseThrottle):
     def allow_request(self, request, view) -> bool:
         credential = request.auth
@@ -144,7 +172,9 @@ class EnvironmentRateThrottle(BaseThrottle):
         if hourly <= 0 and burst <= 0:
             return True
         now = clock()
-        counted = count_request(environment.pk, burst, now)
+        counted = precounted(request._request, environment.pk)
+        if counted is None:
+            counted = count_request(environment.pk, burst, now)
         reset = (int(now // HOUR) + 1) * HOUR
         if hourly > 0:
             # Read by RateLimitHeadersMiddleware from the Django request.

@@ -3,7 +3,9 @@
 import uuid
 
 import pytest
+from django.conf import settings as django_settings
 
+from environments.models import ApiKey
 from projects.models import Project
 
 pytestmark = pytest.mark.django_db
@@ -184,7 +186,22 @@ def test_rate_limit_is_429_with_retry_after(api, environment):
     assert int(response["Retry-After"]) == error["retry_after"] >= 1
 
 
-def test_authentication_costs_one_query(api, project, django_assert_num_queries):
+def test_authentication_costs_one_query(api, project, django_assert_num_queries, settings):
+    settings.HOT_CREDENTIAL_CACHE_SECONDS = 0  # the database path
     api.get("/v1/env")  # the first use refreshes last_used_at
+    with django_assert_num_queries(1):
+        assert api.get("/v1/env").status_code == 200
+
+
+@pytest.mark.skipif(not django_settings.REDIS_URL, reason="the credential cache needs Redis")
+def test_a_verified_credential_costs_no_query_until_it_changes(
+    api, project, django_assert_num_queries
+):
+    api.get("/v1/env")  # verified once, then remembered
+    with django_assert_num_queries(0):
+        assert api.get("/v1/env").status_code == 200
+    api_key = ApiKey.objects.get(environment=project.environment)
+    api_key.name = "renamed"
+    api_key.save()  # any change to the key: read again
     with django_assert_num_queries(1):
         assert api.get("/v1/env").status_code == 200

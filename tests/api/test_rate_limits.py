@@ -119,3 +119,32 @@ def test_the_sdk_retries_a_burst_429_and_succeeds(make_hot_server, environment):
     assert names == ["testing"] * 6
     assert 429 in statuses  # the limit was hit, and the SDK's retry got through
     assert elapsed < 10  # waits of a second, not of the hour
+
+
+def test_concurrent_first_uses_share_one_redis_client(settings, monkeypatch):
+    # Each concurrent first caller built its own client; the losers were garbage-collected
+    # (closing their sockets) while their calls ran: 500s on a fresh threaded server.
+    import threading
+
+    settings.REDIS_URL = settings.REDIS_URL or "redis://127.0.0.1:1/0"  # never connected here
+    redis_client_module.redis_client.cache_clear()
+    build = redis_client_module.redis.Redis.from_url
+
+    def slow_build(*args, **kwargs):  # widens the window the threads raced in
+        time.sleep(0.02)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(redis_client_module.redis.Redis, "from_url", slow_build)
+    clients, start = [], threading.Barrier(16)
+
+    def first_use():
+        start.wait()
+        clients.append(redis_client_module.redis_client())
+
+    threads = [threading.Thread(target=first_use) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    redis_client_module.redis_client.cache_clear()
+    assert len(clients) == 16 and len({id(client) for client in clients}) == 1

@@ -1,6 +1,7 @@
 """The production stack of compose.yaml, started without containers: its own commands for
-migrate, web (two uvicorn workers), worker and maintenance, with its environment pointed at the test
-database, the broker and an S3 endpoint (moto) instead of the db, redis and s3 services.
+migrate, web (gunicorn), sse (uvicorn), worker and maintenance, behind the proxy's nginx
+configuration (deploy/nginx.conf), with its environment pointed at the test database, the broker
+and an S3 endpoint (moto) instead of the db, redis and s3 services.
 
 CI machines run no container engine; this proves the commands and settings of the compose
 file serve a deploy end to end (``docker compose config`` checks the file itself in CI).
@@ -23,7 +24,7 @@ from django.conf import settings
 
 from builds.bundle.writer import bundle_project
 from environments.services import api_key_issue
-from tests.live import BASE_DIR, TEST_ENCRYPTION_KEY, free_port
+from tests.live import BASE_DIR, TEST_ENCRYPTION_KEY, free_port, require_tool
 from tests.live import test_database_url as database_url
 from tests.worker import wait_for
 
@@ -50,7 +51,8 @@ def interpolate(text: str, values: dict[str, str]) -> str:
 class Stack:
     def __init__(self, tmp_path: Path, s3_url: str):
         self.tmp = tmp_path
-        self.port = free_port()
+        self.port = free_port()  # the proxy's
+        self.web_port, self.sse_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.metrics = tmp_path / "metrics"
         self.metrics.mkdir()
@@ -86,11 +88,37 @@ class Stack:
         self.bucket = environment["HOT_S3_BUCKET"]
 
     def command(self, service: str) -> list[str]:
+        if service == "proxy":
+            return self.proxy_command()
         text = interpolate(COMPOSE["services"][service]["command"], {})
-        text = text.replace("--port 4681", f"--port {self.port}")
+        text = text.replace("0.0.0.0:4681", f"127.0.0.1:{self.web_port}")
+        text = text.replace("--port 4682", f"--port {self.sse_port}")
         text = text.replace("/metrics", str(self.metrics))
         text = text.replace("/tmp/celerybeat-schedule", str(self.tmp / "celerybeat-schedule"))
         return shlex.split(text)
+
+    def proxy_command(self) -> list[str]:
+        """nginx with deploy/nginx.conf (what the proxy service mounts), pointed at the ports
+        of this machine's web and sse."""
+        require_tool("nginx", "nginx")
+        prefix = self.tmp / "nginx"
+        prefix.mkdir(exist_ok=True)
+        conf = (BASE_DIR / "deploy" / "nginx.conf").read_text()
+        conf = conf.replace("web:4681", f"127.0.0.1:{self.web_port}")
+        conf = conf.replace("sse:4682", f"127.0.0.1:{self.sse_port}")
+        conf = conf.replace("listen 8080;", f"listen 127.0.0.1:{self.port};")
+        (prefix / "nginx.conf").write_text(conf)
+        directives = f"daemon off; pid {prefix}/nginx.pid; error_log {prefix}/error.log;"
+        if os.geteuid() == 0:
+            directives += " user root;"  # workers write the request-body buffers under prefix
+        return ["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", directives]
+
+    def service_env(self, service: str) -> dict[str, str]:
+        """The shared environment plus what the service sets on its own."""
+        own = COMPOSE["services"].get(service, {}).get("environment", {})
+        shared = COMPOSE["x-app"]["environment"]
+        extra = {k: interpolate(str(v), {}) for k, v in own.items() if k not in shared}
+        return {**self.env, **extra}
 
     def run(self, service: str) -> None:
         result = subprocess.run(
@@ -103,7 +131,7 @@ class Stack:
         self.processes[service] = subprocess.Popen(
             self.command(service),
             cwd=BASE_DIR,
-            env=self.env,
+            env=self.service_env(service),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -147,7 +175,7 @@ def stack(tmp_path, s3_endpoint):
 
 def test_the_compose_services_serve_a_deploy_end_to_end(stack, environment):
     stack.run("migrate")
-    for service in ("web", "worker", "maintenance"):
+    for service in ("web", "sse", "proxy", "worker", "maintenance"):
         stack.start(service)
 
     def ready() -> bool:
@@ -181,8 +209,14 @@ def test_the_compose_services_serve_a_deploy_end_to_end(stack, environment):
         ),
         message="the deploy",
     )
-    result = api.post("/events", json={"event_type": "user.signup", "event_data": {"name": "Kay"}})
-    event_id = result.json()["data"]["event_id"]
+    # The stream (sse, through the proxy unbuffered) sees the event published over REST (web).
+    with api.stream("GET", "/env/subscribe", timeout=30) as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        body = {"event_type": "user.signup", "event_data": {"name": "Kay"}}
+        event_id = api.post("/events", json=body).json()["data"]["event_id"]
+        for line in stream.iter_lines():
+            if event_id in line:
+                break
 
     def finished():
         runs = api.get(f"/events/{event_id}/runs").json()["data"]
@@ -196,4 +230,5 @@ def test_the_compose_services_serve_a_deploy_end_to_end(stack, environment):
     assert 'hot_deploys_total{outcome="deployed"} 1.0' in metrics
     assert 'hot_runs{environment="default/testing",status="succeeded"}' in metrics
     assert '"logger": "hot.access"' in stack.log("web")  # HOT_LOG_FORMAT=json from compose
+    assert "/v1/env/subscribe" in stack.log("sse") and "/v1/env/subscribe" not in stack.log("web")
     assert all(process.poll() is None for process in stack.processes.values())

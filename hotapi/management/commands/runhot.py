@@ -1,8 +1,11 @@
 """Run the whole service on one machine: migrate, bootstrap, then web, worker and the
 maintenance loop.
 
-The ASGI server (uvicorn), a Celery worker and the maintenance loop (schedules, retries, the
-lease reaper, the sweep) run as child processes; Ctrl-C or SIGTERM stops them all. Once the
+The web tier is two servers behind one port, as in production: the REST API on gunicorn's sync
+workers (``HOT_WEB_WORKERS``, default one per core) listening on a Unix socket, and uvicorn on
+the port, which serves the server-sent-event streams itself and forwards every other request to
+gunicorn (``hotapi.forwarding``). A Celery worker and the maintenance loop (schedules, retries,
+the lease reaper, the sweep) run beside them; Ctrl-C or SIGTERM stops them all. Once the
 server answers, the URL is printed, and on first start a ``development`` environment's API key
 (never before: a server that cannot start must not use up the one showing of a key).
 """
@@ -12,7 +15,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import httpx
 from django.conf import settings
@@ -54,7 +59,12 @@ class Command(BaseCommand):
         ensure_serving_configuration()
         call_command("migrate", interactive=False, verbosity=0)
         environment_ensure(name=DEFAULT_ENVIRONMENT)
-        self._supervise(self._commands(host, port, no_worker, concurrency), host, port)
+        rest_socket = self._rest_socket()
+        try:
+            commands = self._commands(host, port, no_worker, concurrency, rest_socket)
+            self._supervise(commands, host, port, rest_socket)
+        finally:
+            shutil.rmtree(Path(rest_socket).parent, ignore_errors=True)
 
     def _announce(self, host: str, port: int) -> None:
         """Printed once the server answers: where it is, and the first key."""
@@ -89,7 +99,14 @@ class Command(BaseCommand):
         return env
 
     @staticmethod
-    def _commands(host: str, port: int, no_worker: bool, concurrency: int) -> list[list[str]]:
+    def _rest_socket() -> str:
+        # Short: a Unix socket path is limited to ~100 bytes.
+        run_dir = Path(tempfile.mkdtemp(prefix="hot-"))
+        return str(run_dir / "rest.sock")
+
+    def _commands(
+        self, host: str, port: int, no_worker: bool, concurrency: int, rest_socket: str
+    ) -> list[list[str]]:
         commands = [
             [
                 sys.executable,
@@ -106,6 +123,16 @@ class Command(BaseCommand):
                 "off",
                 "--timeout-graceful-shutdown",
                 "5",
+            ],
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--config",
+                "python:hotapi.gunicorn_conf",
+                "--bind",
+                f"unix:{rest_socket}",
+                "hotapi.wsgi:application",
             ],
         ]
         if not no_worker:
@@ -128,27 +155,33 @@ class Command(BaseCommand):
             )
         return commands
 
-    def _wait_until_serving(self, web: subprocess.Popen, host: str, port: int, stopping) -> None:
+    def _wait_until_serving(self, web: list[subprocess.Popen], host: str, port: int, stopping):
+        """Until /healthz answers 200 through the port: uvicorn listens and gunicorn behind it
+        answers too."""
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         while not stopping():
-            if web.poll() is not None:
-                raise CommandError(
-                    f"The web server exited (status {web.returncode}) before it served on "
-                    f"{host}:{port}. Is the port in use? Choose another with --port or HOT_PORT."
-                )
-            try:
-                httpx.get(f"http://{host}:{port}/healthz", timeout=1)
-                return
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
+            for server in web:
+                if server.poll() is not None:
                     raise CommandError(
-                        f"The web server did not answer on {host}:{port} within "
-                        f"{READY_TIMEOUT_SECONDS} s"
-                    ) from None
-                time.sleep(0.2)
+                        f"The web server exited (status {server.returncode}) before it served "
+                        f"on {host}:{port}. Is the port in use? Choose another with --port or "
+                        "HOT_PORT."
+                    )
+            try:
+                if httpx.get(f"http://{host}:{port}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise CommandError(
+                    f"The web server did not answer on {host}:{port} within "
+                    f"{READY_TIMEOUT_SECONDS} s"
+                )
+            time.sleep(0.2)
 
-    def _supervise(self, commands: list[list[str]], host: str, port: int) -> None:
+    def _supervise(self, commands: list[list[str]], host: str, port: int, rest_socket: str):
         env = self._child_environment()
+        env["HOT_REST_UPSTREAM"] = f"unix:{rest_socket}"
         children = [subprocess.Popen(command, env=env) for command in commands]
         stopping = False
 
@@ -159,7 +192,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         try:
-            self._wait_until_serving(children[0], host, port, lambda: stopping)
+            self._wait_until_serving(children[:2], host, port, lambda: stopping)
             if not stopping:
                 self._announce(host, port)
             while not stopping and all(child.poll() is None for child in children):

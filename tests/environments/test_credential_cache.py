@@ -1,0 +1,125 @@
+"""The verified-credential cache: two live server processes (the REST API's gunicorn and the
+SSE server's uvicorn) each answer a known token from memory, and every revocation — in the
+admin, through the API on the other process, by deleting the row, by expiry or by deactivating
+the environment — takes effect on the very next request in both."""
+
+import time
+from datetime import datetime
+
+import httpx
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from environments.models import ApiKey, ServiceKey
+from environments.services import api_key_issue
+from hotapi import redis_client as redis_client_module
+from tests.redis_server import RedisServer
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+ENV_READ = {"env:*": ["read"]}
+RUN_READ = {"run:*": ["read"]}  # service keys grant only run, stream, event, webhook, mcp
+
+
+@pytest.fixture
+def redis_url(settings, tmp_path):
+    """This process and the servers share one Redis: the configured one, else a private one."""
+    if settings.REDIS_URL:
+        yield settings.REDIS_URL
+        return
+    server = RedisServer(tmp_path / "redis.log")
+    settings.REDIS_URL = server.url
+    redis_client_module.redis_client.cache_clear()
+    try:
+        yield server.url
+    finally:
+        redis_client_module.redis_client.cache_clear()
+        server.stop()
+
+
+@pytest.fixture
+def servers(redis_url, make_hot_server):
+    return [
+        make_hot_server("gunicorn", REDIS_URL=redis_url, HOT_CREDENTIAL_CACHE_SECONDS="60"),
+        make_hot_server("uvicorn", REDIS_URL=redis_url, HOT_CREDENTIAL_CACHE_SECONDS="60"),
+    ]
+
+
+def _statuses(servers, token: str, path: str = "/v1/env") -> list[int]:
+    headers = {"Authorization": f"Bearer {token}"}
+    return [httpx.get(f"{s.url}{path}", headers=headers, timeout=10).status_code for s in servers]
+
+
+def _mint(server, token: str, path: str, body: dict) -> dict:
+    response = httpx.post(
+        f"{server.url}{path}", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["data"]
+
+
+def test_revocations_reach_every_process_on_the_next_request(servers, environment, admin_client):
+    revoked_in_admin = api_key_issue(environment=environment, name="admin-revoked")
+    behind_the_back = api_key_issue(environment=environment, name="changed-in-sql")
+    owner = api_key_issue(environment=environment, name="owner")
+    for issued in (revoked_in_admin, behind_the_back, owner):
+        assert _statuses(servers, issued.token) == [200, 200]  # verified and remembered
+
+    # The cache is on: a change that bypasses the service (raw SQL) is not seen yet.
+    field = ApiKey._meta.get_field
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {ApiKey._meta.db_table} SET revoked_at = %s WHERE id = %s",
+            [
+                field("revoked_at").get_db_prep_value(timezone.now(), connection),
+                field("id").get_db_prep_value(behind_the_back.api_key.pk, connection),
+            ],
+        )
+    assert _statuses(servers, behind_the_back.token) == [200, 200]
+
+    # Revoked in the admin (in this process): refused at once by both servers.
+    admin_client.post(
+        "/admin/environments/apikey/",
+        {
+            "action": "revoke_keys",
+            "_selected_action": [str(revoked_in_admin.api_key.pk)],
+            "confirmed": "yes",
+            "reason": "leaked",
+        },
+    )
+    assert _statuses(servers, revoked_in_admin.token) == [401, 401]
+    # Every cached credential was re-read, so the raw change is now seen too.
+    assert _statuses(servers, behind_the_back.token) == [401, 401]
+    assert _statuses(servers, owner.token) == [200, 200]
+
+    # A session revoked through the API on one process is refused by the other.
+    session = _mint(servers[0], owner.token, "/v1/sessions", {"permissions": ENV_READ})
+    assert _statuses(servers, session["token"]) == [200, 200]
+    revoke = httpx.delete(
+        f"{servers[0].url}/v1/sessions/{session['session_id']}",
+        headers={"Authorization": f"Bearer {owner.token}"},
+        timeout=10,
+    )
+    assert revoke.status_code == 204
+    assert _statuses(servers[::-1], session["token"]) == [401, 401]
+
+    # A deleted service key.
+    service_key = _mint(servers[1], owner.token, "/v1/service-keys", {"permissions": RUN_READ})
+    assert _statuses(servers, service_key["token"], "/v1/runs") == [200, 200]
+    ServiceKey.objects.filter(pk=service_key["service_key_id"]).delete()
+    assert _statuses(servers, service_key["token"], "/v1/runs") == [401, 401]
+
+    # An expired session: no bump needed, the entry ends with the credential.
+    short = _mint(
+        servers[0], owner.token, "/v1/sessions", {"permissions": ENV_READ, "expires_in": 2}
+    )
+    assert _statuses(servers, short["token"]) == [200, 200]
+    expires_at = datetime.fromisoformat(short["expires_at"].replace("Z", "+00:00"))
+    time.sleep(max(0.0, expires_at.timestamp() - time.time()) + 0.1)
+    assert _statuses(servers, short["token"]) == [401, 401]
+
+    # A deactivated environment refuses every key it has.
+    environment.active = False
+    environment.save()
+    assert _statuses(servers, owner.token) == [401, 401]
