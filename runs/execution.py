@@ -68,6 +68,11 @@ class PlatformHooks:
     def _db(self, fn, *args, **kwargs):
         return self._executor.submit(fn, *args, **kwargs).result()
 
+    def flush_logs(self) -> None:
+        """Write the run's remaining log lines; called before its outcome is recorded, so
+        whoever sees the run finish (an SSE client, a waiting webhook call) finds every line."""
+        self._log.flush(final=True)
+
     def close(self) -> None:
         self._log.flush(final=True)
         if self._http is not None:
@@ -292,12 +297,14 @@ def _execute(run: Run) -> str:
                 "Run %s could not be executed\n%s", run.pk, mask_secrets(trace, hooks.secrets)
             )
             error = mask_secrets(f"Run could not be executed: {exc}", hooks.secrets)
+            hooks.flush_logs()
             _record(run, status=RunStatus.FAILED, error=error)
             return RunStatus.FAILED
         status = outcome.status if outcome.status in RunStatus.values else RunStatus.FAILED
         result, variables = _spilled_outcome(
             run, mask_secrets(outcome.result, hooks.secrets), _variables(hooks, outcome.variables)
         )
+        hooks.flush_logs()
         _record(
             run,
             status=status,
