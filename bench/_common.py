@@ -90,6 +90,9 @@ def service_env(data_dir: Path, database_url: str | None = None, **extra: str) -
         {
             "HOT_DATA_DIR": str(data_dir),
             "HOT_ENCRYPTION_KEY": secrets.token_hex(32),
+            # DEBUG off refuses generated ones (every host must share them)
+            "SECRET_KEY": secrets.token_hex(32),
+            "HOT_API_KEY_PEPPER": secrets.token_hex(32),
             "DEBUG": "0",
             "PYTHONUNBUFFERED": "1",
             "PYTHONPATH": str(REPO),

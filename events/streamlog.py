@@ -57,6 +57,17 @@ def append_many(entries: list[StreamEntry]) -> None:
     transaction.on_commit(notify_appended)
 
 
+def entry(*, environment_id, stream_id, kind: str, payload: dict, run_id=None) -> StreamEntry:
+    """An entry not saved yet, to add with others in one statement (``append_many``)."""
+    return StreamEntry(
+        environment_id=environment_id,
+        stream_id=stream_id,
+        kind=kind,
+        payload=payload,
+        run_id=run_id,
+    )
+
+
 def append(*, environment_id, stream_id, kind: str, payload: dict, run_id=None) -> StreamEntry:
     entry = StreamEntry.objects.create(
         environment_id=environment_id,

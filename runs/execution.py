@@ -254,7 +254,7 @@ def _record(run: Run, **outcome) -> None:
     run's state under a lock, so repeating it after an unknown outcome is safe. The lease keeps
     being renewed meanwhile (by the caller's ``LeaseKeeper``)."""
     run_with_retries(
-        lambda: services.run_finish(run_id=run.pk, **outcome),
+        lambda: services.run_finish(run_id=run.pk, run=run, **outcome),
         what=f"recording run {run.pk}",
         reconnect_for=settings.HOT_RUN_RECORD_RETRY_SECONDS,
     )
@@ -313,6 +313,12 @@ def execute_run(*, run_id) -> str:
     run = services.run_claim(run_id=run_id, worker=worker_name())
     if run is None:
         return "not-claimed"
+    return execute_claimed(run)
+
+
+def execute_claimed(run: Run) -> str:
+    """Execute a run claimed by this worker, then carry on with runs waiting for a slot in its
+    environment (see ``execute_run``). Returns the run's final status."""
     status = _execute(run)
     while run := services.run_pull_next(environment_id=run.environment_id, worker=worker_name()):
         _execute(run)

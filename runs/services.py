@@ -12,6 +12,7 @@ order (see ``run_transaction``). A deadlock or serialization failure that still 
 retried by ``hotapi.db.retrying``, never turned into an outcome.
 """
 
+import copy
 import logging
 import random
 import threading
@@ -158,18 +159,24 @@ def run_counters_reconcile(*, environment_id) -> dict[str, tuple[int, int]]:
 # --- stream log ------------------------------------------------------------------------------
 
 
-def _log_run(run: Run, kind: str) -> None:
+def run_entry(run: Run, kind: str):
+    """The stream entry of a run's change, not saved yet (the caller saves it with others in
+    one statement), after the extensions took part in the change."""
     payload = {"run": run_json(run)}
     if kind != "run:start":
         payload["error"] = run.error or None
-    streamlog.append(
+    extensions.run_changed(run, kind)
+    return streamlog.entry(
         environment_id=run.environment_id,
         stream_id=run.stream_id,
         kind=kind,
         payload=payload,
         run_id=run.id,
     )
-    extensions.run_changed(run, kind)
+
+
+def _log_run(run: Run, kind: str) -> None:
+    streamlog.append_many([run_entry(run, kind)])
 
 
 # --- create and dispatch ---------------------------------------------------------------------
@@ -189,8 +196,14 @@ def run_create(
     origin_run_id=None,
     retry_policy=None,
     retry_attempt: int = 0,
+    worker: str = "",
 ) -> Run:
+    """A queued run; or, with ``worker``, one already running there: the caller checked that
+    its environment has a free slot (``may_start_now``) and executes it itself after commit,
+    and logs its ``run:start`` (``run_entry``) with the transaction's other entries."""
+    started = _started_fields(worker) if worker else {}
     run = Run.objects.create(
+        **started,
         environment_id=environment_id,
         stream_id=stream_id,
         event_id=event_id,
@@ -205,7 +218,7 @@ def run_create(
         retry_attempt=retry_attempt,
     )
     if run_type != RunType.TASK:
-        _count(environment_id, RunStatus.QUEUED, +1)
+        _count(environment_id, run.status, +1)
     log.info(
         "Run %s queued: %s (%s)",
         run.id,
@@ -213,6 +226,8 @@ def run_create(
         run_type,
         extra={"run_id": str(run.id), "function": function, "run_type": run_type},
     )
+    if worker:
+        _log_started(run)
     return run
 
 
@@ -311,22 +326,47 @@ def lease_duration() -> timedelta:
     return timedelta(seconds=settings.HOT_RUN_LEASE_SECONDS)
 
 
-def _start(run: Run, worker: str) -> Run:
+def _started_fields(worker: str) -> dict:
     now = timezone.now()
-    run.start_time = now
-    run.lease_expires_at = now + lease_duration()
-    run.worker = worker
-    _move(run, RunStatus.RUNNING)
-    run.save(update_fields=["status", "start_time", "lease_expires_at", "worker"])
-    _log_run(run, "run:start")
+    return {
+        "status": RunStatus.RUNNING,
+        "start_time": now,
+        "lease_expires_at": now + lease_duration(),
+        "worker": worker,
+    }
+
+
+def _log_started(run: Run) -> None:
     log.info(
         "Run %s started: %s on %s",
         run.id,
         run.function,
-        worker,
-        extra={"run_id": str(run.id), "function": run.function, "worker": worker},
+        run.worker,
+        extra={"run_id": str(run.id), "function": run.function, "worker": run.worker},
     )
+
+
+def _start(run: Run, worker: str) -> Run:
+    fields = _started_fields(worker)
+    _move(run, fields.pop("status"))
+    for name, value in fields.items():
+        setattr(run, name, value)
+    run.save(update_fields=["status", "start_time", "lease_expires_at", "worker"])
+    _log_run(run, "run:start")
+    _log_started(run)
     return run
+
+
+def may_start_now(environment_id) -> bool:
+    """In a run transaction, before creating a run to start right away: lock the environment
+    (as a claim does) and say whether it has a free slot and compute quota left. False leaves
+    the run to the ordinary claim, which also records a refusal."""
+    environment = _lock_environment(environment_id)
+    return (
+        environment is not None
+        and compute_quota_refusal(environment=environment) is None
+        and _running(environment_id) < environment.max_concurrent_runs
+    )
 
 
 def _refused_by_quota(environment, run: Run) -> bool:
@@ -462,10 +502,19 @@ def _conclude(run: Run, status: str, *, result=None, error: str = "") -> None:
 
 
 @retrying()
-def run_finish(*, run_id, status: str, result=None, error: str = "", variables=()) -> bool:
+def run_finish(
+    *, run_id, status: str, result=None, error: str = "", variables=(), run: Run | None = None
+) -> bool:
     """Record the outcome of a running run. False when it was already ended (e.g. by the
     lease reaper), in which case nothing changes; so it is safe to call again after a lost
-    connection left its first attempt's outcome unknown."""
+    connection left its first attempt's outcome unknown.
+
+    ``run``, the instance the worker claimed, lets an outcome that cannot become a retry be
+    recorded by one conditional ``UPDATE`` instead of locking and reloading the run first."""
+    if run is not None and run.status == RunStatus.RUNNING and not _may_retry(run, status):
+        return _finish_running(
+            copy.copy(run), status, result=result, error=error, variables=variables
+        )
     with run_transaction():
         run = (
             Run.objects.select_for_update(no_key=True, of=("self",))
@@ -476,6 +525,31 @@ def run_finish(*, run_id, status: str, result=None, error: str = "", variables=(
             return False
         RunVariable.objects.bulk_create(variables, batch_size=500)
         _conclude(run, status, result=result, error=error)
+    return True
+
+
+def _may_retry(run: Run, status: str) -> bool:
+    return status == RunStatus.FAILED and retries_left(run.retry_policy, run.retry_attempt)
+
+
+def _finish_running(run: Run, status: str, *, result, error: str, variables) -> bool:
+    """``run_finish`` for a worker's own running run (a copy: ``run`` is changed here, and a
+    retried transaction starts again from the claimed state)."""
+    with run_transaction():
+        if result is None and status != RunStatus.SUCCEEDED:
+            result = failure_result(error)
+        _stop(run, result=result, error=error)
+        run.next_retry_at = None
+        changed = {name: getattr(run, name) for name in _FINISH_FIELDS if name != "status"}
+        del changed["cancel_requested"]  # may have been set meanwhile: left as it is
+        if not Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            status=status, **changed
+        ):
+            return False
+        RunVariable.objects.bulk_create(variables, batch_size=500)
+        _move(run, status)
+        _log_run(run, TERMINAL_KIND[status])
+        _report_finish(run)
     return True
 
 
