@@ -54,7 +54,9 @@ def run_wrk(url: str, headers: list[str], script: Path, connections: int, durati
         [*cmd, url], capture_output=True, text=True, timeout=duration + 60, check=True
     ).stdout
     latency = re.search(r"Latency\s+(\S+)", out)
-    p99 = re.search(r"99%\s+(\S+)", out)
+    # The latency distribution's line: a bare "99%" alone on its line ("71.99%" in the
+    # thread-stats table before it is a standard-deviation column, not the percentile).
+    p99 = re.search(r"^\s+99%\s+(\S+)\s*$", out, re.MULTILINE)
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return {

@@ -78,6 +78,23 @@ def _ping(client) -> bool:
         return False
 
 
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def memory(server, worker) -> dict:
+    """Resident memory (MiB) of the web process, the worker's parent and its pool children."""
+    children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
+    return {
+        "web": rss_mib(server.pid),
+        "worker parent": rss_mib(worker.pid),
+        "worker children": sum(rss_mib(int(pid)) for pid in children) / max(1, len(children)),
+    }
+
+
 def lpush_calls(url: str) -> int:
     import redis
 
@@ -178,11 +195,16 @@ def measure(args, workers: int) -> dict:
             Worker(env, data_dir / "worker.log", concurrency=workers) as worker,
         ):
             warm_up(server.url, setup["token"], setup["event_type"], args.warmup)
+            time.sleep(1)
+            idle = memory(server, worker)
+            load_before = Path("/proc/loadavg").read_text().split()[0]
             cmd = [sys.executable, "-m", "bench.throughput", "--client", "--url", server.url]
             cmd += ["--token", setup["token"], "--event-type", setup["event_type"]]
             cmd += ["--events", str(args.events), "--tasks", str(args.tasks)]
             cmd += ["--warmup", str(args.warmup), "--redis-url", redis_url]
             row = run_client(cmd, env, data_dir, server, worker, timeout=args.timeout)
+            row["memory"] = {"idle": idle, "after": memory(server, worker)}
+            row["load"] = f"{load_before}→{Path('/proc/loadavg').read_text().split()[0]}"
     row["workers"] = workers
     row["share"] = row["hot_per_s"] / row["empty_per_s"]
     row["messages_per_run"] = row["messages"] / row["runs"]
@@ -190,8 +212,11 @@ def measure(args, workers: int) -> dict:
         f"  empty task: {row['empty_per_s']:.0f}/s   events → runs succeeded: "
         f"{row['hot_per_s']:.1f}/s ({100 * row['share']:.0f}%)   publish took "
         f"{row['publish_seconds']:.1f} s   messages/run {row['messages_per_run']:.3f}"
-        f"   not succeeded: {row['not_succeeded']}"
+        f"   not succeeded: {row['not_succeeded']}   load {row['load']}"
     )
+    for name, idle in row["memory"]["idle"].items():
+        after = row["memory"]["after"][name]
+        print(f"  RSS {name}: idle {idle:.1f} MiB, after {args.events} runs {after:.1f} MiB")
     return row
 
 
@@ -220,14 +245,26 @@ def main() -> None:
     print(f"\nloadavg after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     print(
         "\n| Worker processes | empty task/s | events → runs succeeded/s | share | target ≥ 25% "
-        "| broker messages per run |\n|---:|---:|---:|---:|---|---:|"
+        "| broker messages per run | load |\n|---:|---:|---:|---:|---|---:|---|"
     )
     for row in rows:
         verdict = "met" if row["share"] >= TARGET_SHARE else "**missed**"
         print(
             f"| {row['workers']} | {row['empty_per_s']:.0f} | {row['hot_per_s']:.1f} | "
-            f"**{100 * row['share']:.0f}%** | {verdict} | {row['messages_per_run']:.3f} |"
+            f"**{100 * row['share']:.0f}%** | {verdict} | {row['messages_per_run']:.3f} | "
+            f"{row['load']} |"
         )
+    print(
+        f"\n| Worker processes | process | RSS idle | RSS after {args.events} runs | growth |"
+        "\n|---:|---|---:|---:|---:|"
+    )
+    for row in rows:
+        for name, idle in row["memory"]["idle"].items():
+            after = row["memory"]["after"][name]
+            print(
+                f"| {row['workers']} | {name} | {idle:.1f} MiB | {after:.1f} MiB | "
+                f"{100 * (after - idle) / idle:+.1f}% |"
+            )
 
 
 if __name__ == "__main__":
