@@ -58,6 +58,7 @@ class PlatformHooks:
         self._context: dict[str, str] | None = None
         self._next_cancel_check = 0.0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hot-hooks")
+        self._used_db = False
         self.variables: list[RunVariable] = []
         self.cancelled = False
         self._set_secrets: list[str] = []  # values the code set with ::hot::ctx/set-secret
@@ -66,13 +67,15 @@ class PlatformHooks:
         self._tasks = None
 
     def _db(self, fn, *args, **kwargs):
+        self._used_db = True
         return self._executor.submit(fn, *args, **kwargs).result()
 
     def close(self) -> None:
         self._log.flush(final=True)
         if self._http is not None:
             self._http.close()
-        self._executor.submit(lambda: connection.close()).result()
+        if self._used_db:  # else its thread was never started: nothing to close
+            self._executor.submit(lambda: connection.close()).result()
         self._executor.shutdown()
 
     def log(self, level, message):
