@@ -12,6 +12,7 @@ from events.services import CALL_EVENT, event_summary
 from files.blobs import is_blob_ref, rehydrated
 from hotapi.db import retrying
 
+from . import extensions
 from .execution import execute_claimed, execute_run, worker_name
 from .models import Run, RunStatus, RunType
 from .retries import retry_policy
@@ -156,6 +157,8 @@ def _route(event_id, execute_inline: bool) -> tuple[list[Run], object, Run | Non
         if started is not None:
             entries.append(run_entry(started, "run:start"))
         streamlog.append_many(entries)
+        if started is not None:
+            extensions.run_changed(started, "run:start")
         queued = [run.pk for run in runs if run.status == RunStatus.QUEUED]
         inline = queued.pop(0) if execute_inline and started is None and queued else None
         enqueue_runs(queued)

@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
@@ -67,17 +67,51 @@ def _slot() -> int:
     return _thread_slot.value
 
 
+# One statement for all of a transaction's changes to an environment's counters: the rows are
+# locked in status order (``ORDER BY … FOR UPDATE`` locks after sorting), the order the one-row
+# updates below take them in, so either form serializes with the other without a deadlock.
+_ADD_COUNTS_SQL = """
+WITH locked AS MATERIALIZED (
+    SELECT id FROM {table}
+    WHERE environment_id = %s AND slot = %s AND status = ANY(%s::text[])
+    ORDER BY status
+    FOR UPDATE
+)
+UPDATE {table} AS counter SET count = counter.count + delta.value
+FROM locked, unnest(%s::text[], %s::bigint[]) AS delta(status, value)
+WHERE counter.id = locked.id AND counter.status = delta.status
+RETURNING counter.status
+"""
+
+
 def _apply_counts(deltas: dict) -> None:
     slot = _slot()
+    changes: dict[str, dict[str, int]] = defaultdict(dict)
     for (environment_id, status), delta in sorted(deltas.items()):
-        if not delta:
-            continue
-        rows = RunCounter.objects.filter(environment_id=environment_id, status=status, slot=slot)
-        if not rows.update(count=F("count") + delta):
-            RunCounter.objects.get_or_create(
+        if delta:
+            changes[environment_id][status] = delta
+    for environment_id, by_status in changes.items():
+        missing = dict(by_status)
+        if len(by_status) > 1 and connection.vendor == "postgresql":
+            statuses = list(by_status)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _ADD_COUNTS_SQL.format(
+                        table=connection.ops.quote_name(RunCounter._meta.db_table)
+                    ),
+                    [environment_id, slot, statuses, statuses, [by_status[s] for s in statuses]],
+                )
+                for (status,) in cursor.fetchall():
+                    del missing[status]
+        for status, delta in missing.items():  # one by one; a slot's row may not exist yet
+            rows = RunCounter.objects.filter(
                 environment_id=environment_id, status=status, slot=slot
             )
-            rows.update(count=F("count") + delta)
+            if not rows.update(count=F("count") + delta):
+                RunCounter.objects.get_or_create(
+                    environment_id=environment_id, status=status, slot=slot
+                )
+                rows.update(count=F("count") + delta)
 
 
 @contextmanager
@@ -160,12 +194,11 @@ def run_counters_reconcile(*, environment_id) -> dict[str, tuple[int, int]]:
 
 
 def run_entry(run: Run, kind: str):
-    """The stream entry of a run's change, not saved yet (the caller saves it with others in
-    one statement), after the extensions took part in the change."""
+    """The stream entry of a run's change, not saved yet: the caller saves it (with others, or
+    with the change itself, in one statement), then calls ``extensions.run_changed``."""
     payload = {"run": run_json(run)}
     if kind != "run:start":
         payload["error"] = run.error or None
-    extensions.run_changed(run, kind)
     return streamlog.entry(
         environment_id=run.environment_id,
         stream_id=run.stream_id,
@@ -177,6 +210,7 @@ def run_entry(run: Run, kind: str):
 
 def _log_run(run: Run, kind: str) -> None:
     streamlog.append_many([run_entry(run, kind)])
+    extensions.run_changed(run, kind)
 
 
 # --- create and dispatch ---------------------------------------------------------------------
@@ -540,15 +574,20 @@ def _finish_running(run: Run, status: str, *, result, error: str, variables) -> 
             result = failure_result(error)
         _stop(run, result=result, error=error)
         run.next_retry_at = None
-        changed = {name: getattr(run, name) for name in _FINISH_FIELDS if name != "status"}
-        del changed["cancel_requested"]  # may have been set meanwhile: left as it is
-        if not Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-            status=status, **changed
+        running, run.status = run.status, status  # as the entry shows it; counted below
+        # cancel_requested may have been set meanwhile: left as it is
+        changed = {
+            name: getattr(run, name) for name in _FINISH_FIELDS if name != "cancel_requested"
+        }
+        kind = TERMINAL_KIND[status]
+        if not streamlog.append_with_update(
+            run_entry(run, kind), Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING), changed
         ):
             return False
-        RunVariable.objects.bulk_create(variables, batch_size=500)
+        run.status = running
         _move(run, status)
-        _log_run(run, TERMINAL_KIND[status])
+        extensions.run_changed(run, kind)
+        RunVariable.objects.bulk_create(variables, batch_size=500)
         _report_finish(run)
     return True
 
