@@ -92,8 +92,7 @@ def breakdown(samples: list[tuple[float, str, float]]) -> dict:
     }
     stages: dict[str, list[float]] = {
         "request → event committed": [],
-        "event → run created (route_event task)": [],
-        "run created → started (execute_run task, claim)": [],
+        "event → run started (route_event message, routing and claim)": [],
         "started → stopped (execution, finish)": [],
         "stopped → client has run:stop": [],
     }
@@ -102,7 +101,6 @@ def breakdown(samples: list[tuple[float, str, float]]) -> dict:
         points = [
             sent,
             run.event.created_at.timestamp(),
-            run.created_at.timestamp(),
             run.start_time.timestamp(),
             run.stop_time.timestamp(),
             received,
@@ -169,11 +167,13 @@ def in_flight_main(args, empty) -> dict:
             count = min(per_block, args.events - len(hot))
             began = time.perf_counter()
             hot.extend(pool.map(hot_item, range(n, n + count)))
-            hot_seconds = time.perf_counter() - began
+            print(
+                f"  in-flight block: {count / (time.perf_counter() - began):.1f} runs/s",
+                file=sys.stderr,
+            )
             n += count
             count = min(per_block, args.events - len(base))
             base.extend(pool.map(lambda _: empty_once(empty), range(count)))
-            print(f"  in-flight block: {per_block / hot_seconds:.1f} runs/s", file=sys.stderr)
     return {"hot_in_flight": hot, "empty_in_flight": base}
 
 
@@ -181,8 +181,9 @@ def in_flight_main(args, empty) -> dict:
 
 
 def probe_main(args) -> None:
-    """Publish through the API in process, then run the two tasks' functions directly, counting
-    the SQL queries of each step (main thread only) and timing it; medians of ``--probes``."""
+    """Publish through the API in process, then run the routing task's function directly (it
+    claims, executes and finishes the run inline), counting the SQL queries of each step (main
+    thread only) and timing it; medians of ``--probes``."""
     import django
 
     django.setup()
@@ -190,13 +191,13 @@ def probe_main(args) -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from runs import execution, routing
+    from runs import routing
+    from runs.models import Run
 
     client = Client(HTTP_AUTHORIZATION=f"Bearer {args.token}")
     steps: dict[str, list[tuple[float, int]]] = {
         "publish (POST /v1/events)": [],
-        "route_event (event_route)": [],
-        "execute_run (claim, execute, finish)": [],
+        "route_event (route + claim, execute, finish)": [],
     }
     for n in range(args.probes + 1):
         body = {"event_type": args.event_type, "event_data": {"n": n}}
@@ -211,14 +212,10 @@ def probe_main(args) -> None:
         event_id = response.json()["data"]["event_id"]
         with CaptureQueriesContext(connection) as ctx:
             began = time.perf_counter()
-            run_ids = routing.event_route(event_id=event_id)
+            (run_id,) = routing.event_route(event_id=event_id, execute_inline=True)
             timings.append((time.perf_counter() - began, len(ctx.captured_queries)))
         sql.append([q["sql"] for q in ctx.captured_queries])
-        with CaptureQueriesContext(connection) as ctx:
-            began = time.perf_counter()
-            status = execution.execute_run(run_id=run_ids[0])
-            timings.append((time.perf_counter() - began, len(ctx.captured_queries)))
-        sql.append([q["sql"] for q in ctx.captured_queries])
+        status = Run.objects.get(pk=run_id).status
         assert status == "succeeded", status
         if n:  # the first round warms caches (prepared program, connections)
             for values, timing in zip(steps.values(), timings, strict=True):
