@@ -24,6 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -85,14 +86,48 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def memory(server, worker) -> dict:
-    """Resident memory (MiB) of the web process, the worker's parent and its pool children."""
-    children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()
+    """Resident memory (MiB) of the web process, the worker's parent and its pool children
+    (their mean)."""
+    children = children_of(worker.pid)
     return {
         "web": rss_mib(server.pid),
         "worker parent": rss_mib(worker.pid),
-        "worker children": sum(rss_mib(int(pid)) for pid in children) / max(1, len(children)),
+        "worker children": sum(rss_mib(pid) for pid in children) / max(1, len(children)),
     }
+
+
+class MemorySampler(threading.Thread):
+    """``memory()`` every ``interval`` seconds while the events are processed."""
+
+    def __init__(self, server, worker, interval: float = 2.0):
+        super().__init__(daemon=True)
+        self.server, self.worker, self.interval = server, worker, interval
+        self.samples: list[dict] = []
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.wait(self.interval):
+            try:
+                self.samples.append(memory(self.server, self.worker))
+            except (OSError, ValueError):
+                return
+
+    def at(self, share: float) -> dict:
+        """The sample ``share`` of the way through (0 < share <= 1)."""
+        return self.samples[max(0, round(share * len(self.samples)) - 1)]
 
 
 def lpush_calls(url: str) -> int:
@@ -124,6 +159,7 @@ def client_main(args) -> None:
         base_url=args.url, headers={"Authorization": f"Bearer {args.token}"}, timeout=120
     )
     messages_before = lpush_calls(args.redis_url)
+    web_rss = []  # the web process's RSS after each batch published
     began = time.perf_counter()
     for start in range(0, args.events, BATCH):
         items = [
@@ -132,6 +168,7 @@ def client_main(args) -> None:
         ]
         response = client.post("/v1/events/batch", json={"events": items})
         response.raise_for_status()
+        web_rss.append(rss_mib(args.web_pid))
     published = time.perf_counter() - began
     wait_until(
         lambda: Run.objects.filter(status="succeeded").count() >= args.events + args.warmup,
@@ -152,6 +189,8 @@ def client_main(args) -> None:
                 "runs": runs,
                 "not_succeeded": not_succeeded,
                 "messages": messages,
+                "web_rss_half": web_rss[len(web_rss) // 2 - 1],
+                "web_rss_published": web_rss[-1],
             }
         )
     )
@@ -202,8 +241,15 @@ def measure(args, workers: int) -> dict:
             cmd += ["--token", setup["token"], "--event-type", setup["event_type"]]
             cmd += ["--events", str(args.events), "--tasks", str(args.tasks)]
             cmd += ["--warmup", str(args.warmup), "--redis-url", redis_url]
-            row = run_client(cmd, env, data_dir, server, worker, timeout=args.timeout)
-            row["memory"] = {"idle": idle, "after": memory(server, worker)}
+            cmd += ["--web-pid", str(server.pid)]
+            sampler = MemorySampler(server, worker)
+            sampler.start()
+            try:
+                row = run_client(cmd, env, data_dir, server, worker, timeout=args.timeout)
+            finally:
+                sampler.done.set()
+            after = memory(server, worker)
+            row["memory"] = {"idle": idle, "quarter": sampler.at(0.25), "after": after}
             row["load"] = f"{load_before}→{Path('/proc/loadavg').read_text().split()[0]}"
     row["workers"] = workers
     row["share"] = row["hot_per_s"] / row["empty_per_s"]
@@ -215,8 +261,15 @@ def measure(args, workers: int) -> dict:
         f"   not succeeded: {row['not_succeeded']}   load {row['load']}"
     )
     for name, idle in row["memory"]["idle"].items():
-        after = row["memory"]["after"][name]
-        print(f"  RSS {name}: idle {idle:.1f} MiB, after {args.events} runs {after:.1f} MiB")
+        quarter, after = row["memory"]["quarter"][name], row["memory"]["after"][name]
+        print(
+            f"  RSS {name}: idle {idle:.1f} MiB, a quarter through {quarter:.1f} MiB, "
+            f"after {args.events} runs {after:.1f} MiB"
+        )
+    print(
+        f"  RSS web after half the events were published {row['web_rss_half']:.1f} MiB, "
+        f"after all {row['web_rss_published']:.1f} MiB ({BATCH} per request)"
+    )
     return row
 
 
@@ -234,6 +287,7 @@ def main() -> None:
     parser.add_argument("--token", help=argparse.SUPPRESS)
     parser.add_argument("--event-type", help=argparse.SUPPRESS)
     parser.add_argument("--redis-url", help=argparse.SUPPRESS)
+    parser.add_argument("--web-pid", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
         client_main(args)
@@ -255,15 +309,16 @@ def main() -> None:
             f"{row['load']} |"
         )
     print(
-        f"\n| Worker processes | process | RSS idle | RSS after {args.events} runs | growth |"
-        "\n|---:|---|---:|---:|---:|"
+        f"\n| Worker processes | process | RSS idle | a quarter through | after {args.events} runs "
+        "| growth from idle | growth from a quarter through |\n|---:|---|---:|---:|---:|---:|---:|"
     )
     for row in rows:
         for name, idle in row["memory"]["idle"].items():
-            after = row["memory"]["after"][name]
+            quarter, after = row["memory"]["quarter"][name], row["memory"]["after"][name]
             print(
-                f"| {row['workers']} | {name} | {idle:.1f} MiB | {after:.1f} MiB | "
-                f"{100 * (after - idle) / idle:+.1f}% |"
+                f"| {row['workers']} | {name} | {idle:.1f} MiB | {quarter:.1f} MiB | "
+                f"{after:.1f} MiB | {100 * (after - idle) / idle:+.1f}% | "
+                f"{100 * (after - quarter) / quarter:+.1f}% |"
             )
 
 
