@@ -130,6 +130,15 @@ class MemorySampler(threading.Thread):
         return self.samples[max(0, round(share * len(self.samples)) - 1)]
 
 
+def succeeded(database_url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        return conn.execute("SELECT count(*) FROM runs_run WHERE status = 'succeeded'").fetchone()[
+            0
+        ]
+
+
 def lpush_calls(url: str) -> int:
     import redis
 
@@ -234,6 +243,7 @@ def measure(args, workers: int) -> dict:
             Worker(env, data_dir / "worker.log", concurrency=workers) as worker,
         ):
             warm_up(server.url, setup["token"], setup["event_type"], args.warmup)
+            wait_until(lambda: succeeded(database_url) >= args.warmup, 120, "the warm-up runs")
             time.sleep(1)
             idle = memory(server, worker)
             load_before = Path("/proc/loadavg").read_text().split()[0]
@@ -317,8 +327,8 @@ def main() -> None:
             quarter, after = row["memory"]["quarter"][name], row["memory"]["after"][name]
             print(
                 f"| {row['workers']} | {name} | {idle:.1f} MiB | {quarter:.1f} MiB | "
-                f"{after:.1f} MiB | {100 * (after - idle) / idle:+.1f}% | "
-                f"{100 * (after - quarter) / quarter:+.1f}% |"
+                f"{after:.1f} MiB | {100 * (after - idle) / max(idle, 0.1):+.1f}% | "
+                f"{100 * (after - quarter) / max(quarter, 0.1):+.1f}% |"
             )
 
 

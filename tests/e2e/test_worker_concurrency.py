@@ -3,7 +3,8 @@ exactly once: many events published at once, some with two handlers (one run exe
 routing task itself, the other sent as a message of its own), both slots busy at the same time.
 
 Issue 17 found concurrency 2 slower than 1 and losing runs (claims deadlocking against the
-foreign-key checks of concurrent commits, a re-enqueue storm); this keeps it from coming back.
+foreign-key checks of concurrent commits, a re-enqueue storm); this keeps it from coming back,
+and checks that the worker keeps its database connections across tasks (D131).
 """
 
 import os
@@ -60,14 +61,13 @@ def worker_queue(tmp_path, django_db_blocker, storage_dir):
     celery_app.conf.task_default_queue = previous
 
 
-def deadlocks() -> int:
-    with psycopg.connect(
-        live.test_database_url().replace("postgres://", "postgresql://", 1)
-    ) as conn:
-        row = conn.execute(
-            "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
+def database_stats() -> tuple[int, int]:
+    """(deadlocks, sessions opened) so far in the test database, as PostgreSQL counts them."""
+    url = live.test_database_url().replace("postgres://", "postgresql://", 1)
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "SELECT deadlocks, sessions FROM pg_stat_database WHERE datname = current_database()"
         ).fetchone()
-    return row[0]
 
 
 def test_concurrency_two_finishes_every_run_exactly_once(api, environment, project, worker_queue):
@@ -81,7 +81,7 @@ def test_concurrency_two_finishes_every_run_exactly_once(api, environment, proje
             [("load.one", "one"), ("load.two", "two-a"), ("load.two", "two-b")],
         ),
     )
-    deadlocks_before = deadlocks()
+    deadlocks_before, sessions_before = database_stats()
     for start in range(0, EVENTS, BATCH):
         items = [
             {"event_type": "load.two" if n % 3 == 0 else "load.one", "event_data": {"n": n}}
@@ -119,4 +119,7 @@ def test_concurrency_two_finishes_every_run_exactly_once(api, environment, proje
     # Both slots worked, and the status counters agree with the rows.
     assert runs.values("worker").distinct().count() == 2
     assert run_counters_reconcile(environment_id=environment.pk) == {}
-    assert deadlocks() == deadlocks_before
+    deadlocks_after, sessions_after = database_stats()
+    assert deadlocks_after == deadlocks_before
+    # The worker keeps its connections across tasks (it used to open two per task).
+    assert sessions_after - sessions_before < 40
