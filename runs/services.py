@@ -242,7 +242,7 @@ def run_create(
         stream_id=stream_id,
         event_id=event_id,
         route_key=route_key,
-        run_type=run_type,
+        run_type=RunType(run_type).value,  # a plain str, as loaded rows have it (Hot sees it)
         function=function,
         args=args,
         project_id=project_id,
@@ -363,7 +363,7 @@ def lease_duration() -> timedelta:
 def _started_fields(worker: str) -> dict:
     now = timezone.now()
     return {
-        "status": RunStatus.RUNNING,
+        "status": RunStatus.RUNNING.value,
         "start_time": now,
         "lease_expires_at": now + lease_duration(),
         "worker": worker,
