@@ -24,6 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -78,6 +79,66 @@ def _ping(client) -> bool:
         return False
 
 
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def memory(server, worker) -> dict:
+    """Resident memory (MiB) of the web process, the worker's parent and its pool children
+    (their mean)."""
+    children = children_of(worker.pid)
+    return {
+        "web": rss_mib(server.pid),
+        "worker parent": rss_mib(worker.pid),
+        "worker children": sum(rss_mib(pid) for pid in children) / max(1, len(children)),
+    }
+
+
+class MemorySampler(threading.Thread):
+    """``memory()`` every ``interval`` seconds while the events are processed."""
+
+    def __init__(self, server, worker, interval: float = 2.0):
+        super().__init__(daemon=True)
+        self.server, self.worker, self.interval = server, worker, interval
+        self.samples: list[dict] = []
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.wait(self.interval):
+            try:
+                self.samples.append(memory(self.server, self.worker))
+            except (OSError, ValueError):
+                return
+
+    def at(self, share: float) -> dict:
+        """The sample ``share`` of the way through (0 < share <= 1)."""
+        return self.samples[max(0, round(share * len(self.samples)) - 1)]
+
+
+def succeeded(database_url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        return conn.execute("SELECT count(*) FROM runs_run WHERE status = 'succeeded'").fetchone()[
+            0
+        ]
+
+
 def lpush_calls(url: str) -> int:
     import redis
 
@@ -107,6 +168,7 @@ def client_main(args) -> None:
         base_url=args.url, headers={"Authorization": f"Bearer {args.token}"}, timeout=120
     )
     messages_before = lpush_calls(args.redis_url)
+    web_rss = []  # the web process's RSS after each batch published
     began = time.perf_counter()
     for start in range(0, args.events, BATCH):
         items = [
@@ -115,6 +177,7 @@ def client_main(args) -> None:
         ]
         response = client.post("/v1/events/batch", json={"events": items})
         response.raise_for_status()
+        web_rss.append(rss_mib(args.web_pid))
     published = time.perf_counter() - began
     wait_until(
         lambda: Run.objects.filter(status="succeeded").count() >= args.events + args.warmup,
@@ -135,6 +198,8 @@ def client_main(args) -> None:
                 "runs": runs,
                 "not_succeeded": not_succeeded,
                 "messages": messages,
+                "web_rss_half": web_rss[len(web_rss) // 2 - 1],
+                "web_rss_published": web_rss[-1],
             }
         )
     )
@@ -178,11 +243,24 @@ def measure(args, workers: int) -> dict:
             Worker(env, data_dir / "worker.log", concurrency=workers) as worker,
         ):
             warm_up(server.url, setup["token"], setup["event_type"], args.warmup)
+            wait_until(lambda: succeeded(database_url) >= args.warmup, 120, "the warm-up runs")
+            time.sleep(1)
+            idle = memory(server, worker)
+            load_before = Path("/proc/loadavg").read_text().split()[0]
             cmd = [sys.executable, "-m", "bench.throughput", "--client", "--url", server.url]
             cmd += ["--token", setup["token"], "--event-type", setup["event_type"]]
             cmd += ["--events", str(args.events), "--tasks", str(args.tasks)]
             cmd += ["--warmup", str(args.warmup), "--redis-url", redis_url]
-            row = run_client(cmd, env, data_dir, server, worker, timeout=args.timeout)
+            cmd += ["--web-pid", str(server.pid)]
+            sampler = MemorySampler(server, worker)
+            sampler.start()
+            try:
+                row = run_client(cmd, env, data_dir, server, worker, timeout=args.timeout)
+            finally:
+                sampler.done.set()
+            after = memory(server, worker)
+            row["memory"] = {"idle": idle, "quarter": sampler.at(0.25), "after": after}
+            row["load"] = f"{load_before}→{Path('/proc/loadavg').read_text().split()[0]}"
     row["workers"] = workers
     row["share"] = row["hot_per_s"] / row["empty_per_s"]
     row["messages_per_run"] = row["messages"] / row["runs"]
@@ -190,7 +268,17 @@ def measure(args, workers: int) -> dict:
         f"  empty task: {row['empty_per_s']:.0f}/s   events → runs succeeded: "
         f"{row['hot_per_s']:.1f}/s ({100 * row['share']:.0f}%)   publish took "
         f"{row['publish_seconds']:.1f} s   messages/run {row['messages_per_run']:.3f}"
-        f"   not succeeded: {row['not_succeeded']}"
+        f"   not succeeded: {row['not_succeeded']}   load {row['load']}"
+    )
+    for name, idle in row["memory"]["idle"].items():
+        quarter, after = row["memory"]["quarter"][name], row["memory"]["after"][name]
+        print(
+            f"  RSS {name}: idle {idle:.1f} MiB, a quarter through {quarter:.1f} MiB, "
+            f"after {args.events} runs {after:.1f} MiB"
+        )
+    print(
+        f"  RSS web after half the events were published {row['web_rss_half']:.1f} MiB, "
+        f"after all {row['web_rss_published']:.1f} MiB ({BATCH} per request)"
     )
     return row
 
@@ -209,6 +297,7 @@ def main() -> None:
     parser.add_argument("--token", help=argparse.SUPPRESS)
     parser.add_argument("--event-type", help=argparse.SUPPRESS)
     parser.add_argument("--redis-url", help=argparse.SUPPRESS)
+    parser.add_argument("--web-pid", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
         client_main(args)
@@ -220,14 +309,27 @@ def main() -> None:
     print(f"\nloadavg after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     print(
         "\n| Worker processes | empty task/s | events → runs succeeded/s | share | target ≥ 25% "
-        "| broker messages per run |\n|---:|---:|---:|---:|---|---:|"
+        "| broker messages per run | load |\n|---:|---:|---:|---:|---|---:|---|"
     )
     for row in rows:
         verdict = "met" if row["share"] >= TARGET_SHARE else "**missed**"
         print(
             f"| {row['workers']} | {row['empty_per_s']:.0f} | {row['hot_per_s']:.1f} | "
-            f"**{100 * row['share']:.0f}%** | {verdict} | {row['messages_per_run']:.3f} |"
+            f"**{100 * row['share']:.0f}%** | {verdict} | {row['messages_per_run']:.3f} | "
+            f"{row['load']} |"
         )
+    print(
+        f"\n| Worker processes | process | RSS idle | a quarter through | after {args.events} runs "
+        "| growth from idle | growth from a quarter through |\n|---:|---|---:|---:|---:|---:|---:|"
+    )
+    for row in rows:
+        for name, idle in row["memory"]["idle"].items():
+            quarter, after = row["memory"]["quarter"][name], row["memory"]["after"][name]
+            print(
+                f"| {row['workers']} | {name} | {idle:.1f} MiB | {quarter:.1f} MiB | "
+                f"{after:.1f} MiB | {100 * (after - idle) / max(idle, 0.1):+.1f}% | "
+                f"{100 * (after - quarter) / max(quarter, 0.1):+.1f}% |"
+            )
 
 
 if __name__ == "__main__":

@@ -94,6 +94,6 @@ def serving_event_handlers(*, environment_id, event_type: str) -> QuerySet[Event
         EventHandler.objects.filter(
             event_type=event_type, build__in=serving_builds(environment_id=environment_id)
         )
-        .select_related("build")
+        .select_related("build__project")
         .order_by("build__project__name", "ns", "var", "id")
     )

@@ -5,7 +5,8 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import QuerySet, sql
 from django.utils import timezone
 
 from hotapi.redis_client import redis_client
@@ -55,6 +56,50 @@ def append_many(entries: list[StreamEntry]) -> None:
     """Add several entries in one statement."""
     StreamEntry.objects.bulk_create(entries)
     transaction.on_commit(notify_appended)
+
+
+def entry(*, environment_id, stream_id, kind: str, payload: dict, run_id=None) -> StreamEntry:
+    """An entry not saved yet, to add with others in one statement (``append_many``)."""
+    return StreamEntry(
+        environment_id=environment_id,
+        stream_id=stream_id,
+        kind=kind,
+        payload=payload,
+        run_id=run_id,
+    )
+
+
+_ENTRY_COLUMNS = ("environment", "stream", "kind", "run_id", "payload", "created_at")
+
+
+def append_with_update(entry: StreamEntry, rows: QuerySet, values: dict) -> bool:
+    """``rows.update(**values)`` and, if that changed a row, add ``entry``: one statement on
+    PostgreSQL (the update in a CTE the insert selects from), two elsewhere. Returns whether a
+    row changed."""
+    if connection.vendor != "postgresql":
+        if not rows.update(**values):
+            return False
+        append_many([entry])
+        return True
+    update = rows.query.chain(sql.UpdateQuery)
+    update.add_update_values(values)
+    update_sql, update_params = update.get_compiler(rows.db).as_sql()
+    fields = [StreamEntry._meta.get_field(name) for name in _ENTRY_COLUMNS]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    insert_params = [
+        field.get_db_prep_save(field.pre_save(entry, True), connection) for field in fields
+    ]
+    statement = (
+        f"WITH changed AS ({update_sql} RETURNING 1) "
+        f"INSERT INTO {connection.ops.quote_name(StreamEntry._meta.db_table)} ({columns}) "
+        f"SELECT {', '.join(['%s'] * len(fields))} FROM changed"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*update_params, *insert_params])
+        if not cursor.rowcount:
+            return False
+    transaction.on_commit(notify_appended)
+    return True
 
 
 def append(*, environment_id, stream_id, kind: str, payload: dict, run_id=None) -> StreamEntry:

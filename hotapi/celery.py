@@ -49,6 +49,17 @@ def _send_request_id(headers=None, **kwargs) -> None:
 
 
 @task_prerun.connect
+@task_postrun.connect
+def _keep_usable_connections(task=None, **kwargs) -> None:
+    """Celery's own closing of connections around tasks is off (``CELERY_DB_REUSE_MAX`` in
+    settings): connections are kept across tasks, and broken ones dropped here."""
+    if task is not None and not getattr(task.request, "is_eager", False):
+        from hotapi.db import keep_usable_connections
+
+        keep_usable_connections()
+
+
+@task_prerun.connect
 def _bind_request_id(task_id=None, task=None, **kwargs) -> None:
     from hotapi.api.middleware import bind_request_id
 

@@ -103,3 +103,30 @@ def retrying(*, what: str | None = None, attempts: int = 8, reconnect_for: float
         return wrapper
 
     return decorate
+
+
+_last_checked: dict[str, float] = {}
+
+
+def keep_usable_connections() -> None:
+    """Between two tasks of a worker: keep each open connection for the next task unless it is
+    broken. A connection that saw an error, or sat unused longer than
+    ``HOT_DB_IDLE_CHECK_SECONDS`` (the server may have restarted meanwhile), is checked with one
+    round trip and closed if unusable; one left outside autocommit or inside a transaction by
+    a task that failed is closed too. Busy connections cost nothing here."""
+    from django.conf import settings
+    from django.db import connections
+
+    now = time.monotonic()
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is None:
+            continue
+        idle_for = now - _last_checked.get(conn.alias, now)
+        _last_checked[conn.alias] = now
+        if conn.in_atomic_block or conn.get_autocommit() != conn.settings_dict["AUTOCOMMIT"]:
+            conn.close()
+        elif conn.errors_occurred or idle_for > settings.HOT_DB_IDLE_CHECK_SECONDS:
+            if conn.is_usable():
+                conn.errors_occurred = False
+            else:
+                conn.close()

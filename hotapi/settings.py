@@ -315,6 +315,13 @@ HOT_MAX_DYNAMIC_SCHEDULES = env_int("HOT_MAX_DYNAMIC_SCHEDULES", 10_000)
 HOT_SWEEP_INTERVAL_SECONDS = env_float("HOT_SWEEP_INTERVAL_SECONDS", 3)
 HOT_REAPER_INTERVAL_SECONDS = env_float("HOT_REAPER_INTERVAL_SECONDS", 5)
 HOT_WORKER_CONCURRENCY = env_int("HOT_WORKER_CONCURRENCY", 2)  # runhot's worker
+# Celery's Django fix-up closes every connection before and after each task and, with Django's
+# pool, destroys the pool as well: two new PostgreSQL connections per task. This turns its
+# closing off (the count of tasks between closes is never reached); instead a worker keeps its
+# connection across tasks, checks it after an error or a quiet spell and drops it if broken
+# (``hotapi.db.keep_usable_connections``, called around every task by hotapi/celery.py).
+CELERY_DB_REUSE_MAX = 2**62
+HOT_DB_IDLE_CHECK_SECONDS = env_float("HOT_DB_IDLE_CHECK_SECONDS", 5)
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = DATA_DIR / "broker" / "queue"

@@ -58,6 +58,7 @@ class PlatformHooks:
         self._context: dict[str, str] | None = None
         self._next_cancel_check = 0.0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hot-hooks")
+        self._used_db = False
         self.variables: list[RunVariable] = []
         self.cancelled = False
         self._set_secrets: list[str] = []  # values the code set with ::hot::ctx/set-secret
@@ -66,6 +67,7 @@ class PlatformHooks:
         self._tasks = None
 
     def _db(self, fn, *args, **kwargs):
+        self._used_db = True
         return self._executor.submit(fn, *args, **kwargs).result()
 
     def flush_logs(self) -> None:
@@ -77,7 +79,8 @@ class PlatformHooks:
         self._log.flush(final=True)
         if self._http is not None:
             self._http.close()
-        self._executor.submit(lambda: connection.close()).result()
+        if self._used_db:  # else its thread was never started: nothing to close
+            self._executor.submit(lambda: connection.close()).result()
         self._executor.shutdown()
 
     def log(self, level, message):
@@ -262,7 +265,7 @@ def _record(run: Run, **outcome) -> None:
     run's state under a lock, so repeating it after an unknown outcome is safe. The lease keeps
     being renewed meanwhile (by the caller's ``LeaseKeeper``)."""
     run_with_retries(
-        lambda: services.run_finish(run_id=run.pk, **outcome),
+        lambda: services.run_finish(run_id=run.pk, run=run, **outcome),
         what=f"recording run {run.pk}",
         reconnect_for=settings.HOT_RUN_RECORD_RETRY_SECONDS,
     )
@@ -323,6 +326,12 @@ def execute_run(*, run_id) -> str:
     run = services.run_claim(run_id=run_id, worker=worker_name())
     if run is None:
         return "not-claimed"
+    return execute_claimed(run)
+
+
+def execute_claimed(run: Run) -> str:
+    """Execute a run claimed by this worker, then carry on with runs waiting for a slot in its
+    environment (see ``execute_run``). Returns the run's final status."""
     status = _execute(run)
     while run := services.run_pull_next(environment_id=run.environment_id, worker=worker_name()):
         _execute(run)

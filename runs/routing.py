@@ -12,10 +12,18 @@ from events.services import CALL_EVENT, event_summary
 from files.blobs import is_blob_ref, rehydrated
 from hotapi.db import retrying
 
-from .execution import execute_run
-from .models import Run, RunType
+from . import extensions
+from .execution import execute_claimed, execute_run, worker_name
+from .models import Run, RunStatus, RunType
 from .retries import retry_policy
-from .services import enqueue_runs, run_create, run_create_failed, run_transaction
+from .services import (
+    enqueue_runs,
+    may_start_now,
+    run_create,
+    run_create_failed,
+    run_entry,
+    run_transaction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +33,15 @@ def handler_argument(event: Event) -> dict:
     return {"type": event.event_type, "data": event.event_data}
 
 
-def _handler_runs(event: Event) -> list[Run]:
+def _handler_runs(event: Event, start) -> list[Run]:
     handlers = list(
         serving_event_handlers(environment_id=event.environment_id, event_type=event.event_type)
     )
     once = [handler for handler in handlers if handler.once or handler.meta.get("once") is True]
     selected = [handler for handler in handlers if handler not in once] + once[:1]
-    return [
-        run_create(
+    runs = []
+    for handler in selected:
+        run = run_create(
             environment_id=event.environment_id,
             stream_id=event.stream_id,
             event_id=event.id,
@@ -44,12 +53,14 @@ def _handler_runs(event: Event) -> list[Run]:
             build_id=handler.build_id,
             origin_run_id=event.origin_run_id,
             retry_policy=retry_policy(handler.meta),
+            worker=start() if not runs else "",
         )
-        for handler in selected
-    ]
+        run.build, run.project = handler.build, handler.build.project
+        runs.append(run)
+    return runs
 
 
-def _call_run(event: Event) -> Run:
+def _call_run(event: Event, start) -> Run:
     """``hot:call`` with ``{fn, args}`` runs that function from the deployed build defining it.
     A malformed call or an unknown function becomes a failed run with the reason, so a waiting
     caller (the SDK's ``call_hot``) gets an answer instead of waiting for a timeout."""
@@ -74,12 +85,23 @@ def _call_run(event: Event) -> Run:
         )
     if not isinstance(args, list):
         args = [args]
-    builds = serving_builds(environment_id=event.environment_id).order_by("project__name", "id")
+    builds = (
+        serving_builds(environment_id=event.environment_id)
+        .select_related("project")
+        .order_by("project__name", "id")
+    )
     for build in builds:
         if fn in (build.inspection.get("functions") or []):
-            return run_create(
-                function=fn, args=args, project_id=build.project_id, build_id=build.id, **common
+            run = run_create(
+                function=fn,
+                args=args,
+                project_id=build.project_id,
+                build_id=build.id,
+                worker=start(),
+                **common,
             )
+            run.build, run.project = build, build.project
+            return run
     return run_create_failed(
         message=f"No deployed build defines {fn}", function=fn, args=args, **common
     )
@@ -91,37 +113,56 @@ def event_route(*, event_id, execute_inline: bool = False) -> list:
 
     With ``execute_inline`` (the routing task) the first resulting run is executed right here
     and only the others are sent to the broker: the routing message is that run's message, so
-    every run costs one message. Should this worker die first, the sweep dispatches the run,
-    which waits with no message out for it."""
-    runs, inline = _route(event_id, execute_inline)
-    if inline is not None:
+    every run costs one message. When its environment has a free slot, the run is claimed in
+    the routing transaction itself (created running, leased to this worker: one commit for
+    routing and claim); should this worker die before finishing it, the lease reaper ends it
+    as for any run whose worker died (retried under its policy). Otherwise it is created
+    queued and claimed as any other run, and should this worker die first, the sweep
+    dispatches it."""
+    runs, inline, started = _route(event_id, execute_inline)
+    if started is not None:
+        execute_claimed(started)
+    elif inline is not None:
         execute_run(run_id=inline)
     return [run.pk for run in runs]
 
 
 @retrying()
-def _route(event_id, execute_inline: bool) -> tuple[list[Run], object]:
+def _route(event_id, execute_inline: bool) -> tuple[list[Run], object, Run | None]:
     with run_transaction():
         event = Event.objects.select_for_update(no_key=True).filter(pk=event_id).first()
         if event is None or event.dispatched_at is not None:
-            return [], None
+            return [], None, None
+
+        def start() -> str:  # asked once, right before the first run is created
+            free = execute_inline and may_start_now(event.environment_id)
+            return worker_name() if free else ""
+
         if event.event_type == CALL_EVENT:
-            runs = [_call_run(event)]
+            runs = [_call_run(event, start)]
         else:
-            runs = _handler_runs(event)
+            runs = _handler_runs(event, start)
         event.dispatched_at = timezone.now()
         event.handled_runs = len(runs)
         event.save(update_fields=["dispatched_at", "handled_runs"])
-        streamlog.append(
-            environment_id=event.environment_id,
-            stream_id=event.stream_id,
-            kind="event:handled",
-            payload=event_summary(event),
-        )
-        queued = [run.pk for run in runs if run.status == "queued"]
-        inline = queued.pop(0) if execute_inline and queued else None
+        entries = [
+            streamlog.entry(
+                environment_id=event.environment_id,
+                stream_id=event.stream_id,
+                kind="event:handled",
+                payload=event_summary(event),
+            )
+        ]
+        started = runs[0] if runs and runs[0].status == RunStatus.RUNNING else None
+        if started is not None:
+            entries.append(run_entry(started, "run:start"))
+        streamlog.append_many(entries)
+        if started is not None:
+            extensions.run_changed(started, "run:start")
+        queued = [run.pk for run in runs if run.status == RunStatus.QUEUED]
+        inline = queued.pop(0) if execute_inline and started is None and queued else None
         enqueue_runs(queued)
-    return runs, inline
+    return runs, inline, started
 
 
 def sweep_undispatched(*, older_than_seconds: float = 3.0) -> int:

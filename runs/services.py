@@ -12,6 +12,7 @@ order (see ``run_transaction``). A deadlock or serialization failure that still 
 retried by ``hotapi.db.retrying``, never turned into an outcome.
 """
 
+import copy
 import logging
 import random
 import threading
@@ -21,7 +22,7 @@ from contextvars import ContextVar
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
@@ -66,17 +67,51 @@ def _slot() -> int:
     return _thread_slot.value
 
 
+# One statement for all of a transaction's changes to an environment's counters: the rows are
+# locked in status order (``ORDER BY … FOR UPDATE`` locks after sorting), the order the one-row
+# updates below take them in, so either form serializes with the other without a deadlock.
+_ADD_COUNTS_SQL = """
+WITH locked AS MATERIALIZED (
+    SELECT id FROM {table}
+    WHERE environment_id = %s AND slot = %s AND status = ANY(%s::text[])
+    ORDER BY status
+    FOR UPDATE
+)
+UPDATE {table} AS counter SET count = counter.count + delta.value
+FROM locked, unnest(%s::text[], %s::bigint[]) AS delta(status, value)
+WHERE counter.id = locked.id AND counter.status = delta.status
+RETURNING counter.status
+"""
+
+
 def _apply_counts(deltas: dict) -> None:
     slot = _slot()
+    changes: dict[str, dict[str, int]] = defaultdict(dict)
     for (environment_id, status), delta in sorted(deltas.items()):
-        if not delta:
-            continue
-        rows = RunCounter.objects.filter(environment_id=environment_id, status=status, slot=slot)
-        if not rows.update(count=F("count") + delta):
-            RunCounter.objects.get_or_create(
+        if delta:
+            changes[environment_id][status] = delta
+    for environment_id, by_status in changes.items():
+        missing = dict(by_status)
+        if len(by_status) > 1 and connection.vendor == "postgresql":
+            statuses = list(by_status)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _ADD_COUNTS_SQL.format(
+                        table=connection.ops.quote_name(RunCounter._meta.db_table)
+                    ),
+                    [environment_id, slot, statuses, statuses, [by_status[s] for s in statuses]],
+                )
+                for (status,) in cursor.fetchall():
+                    del missing[status]
+        for status, delta in missing.items():  # one by one; a slot's row may not exist yet
+            rows = RunCounter.objects.filter(
                 environment_id=environment_id, status=status, slot=slot
             )
-            rows.update(count=F("count") + delta)
+            if not rows.update(count=F("count") + delta):
+                RunCounter.objects.get_or_create(
+                    environment_id=environment_id, status=status, slot=slot
+                )
+                rows.update(count=F("count") + delta)
 
 
 @contextmanager
@@ -158,17 +193,23 @@ def run_counters_reconcile(*, environment_id) -> dict[str, tuple[int, int]]:
 # --- stream log ------------------------------------------------------------------------------
 
 
-def _log_run(run: Run, kind: str) -> None:
+def run_entry(run: Run, kind: str):
+    """The stream entry of a run's change, not saved yet: the caller saves it (with others, or
+    with the change itself, in one statement), then calls ``extensions.run_changed``."""
     payload = {"run": run_json(run)}
     if kind != "run:start":
         payload["error"] = run.error or None
-    streamlog.append(
+    return streamlog.entry(
         environment_id=run.environment_id,
         stream_id=run.stream_id,
         kind=kind,
         payload=payload,
         run_id=run.id,
     )
+
+
+def _log_run(run: Run, kind: str) -> None:
+    streamlog.append_many([run_entry(run, kind)])
     extensions.run_changed(run, kind)
 
 
@@ -189,13 +230,19 @@ def run_create(
     origin_run_id=None,
     retry_policy=None,
     retry_attempt: int = 0,
+    worker: str = "",
 ) -> Run:
+    """A queued run; or, with ``worker``, one already running there: the caller checked that
+    its environment has a free slot (``may_start_now``) and executes it itself after commit,
+    and logs its ``run:start`` (``run_entry``) with the transaction's other entries."""
+    started = _started_fields(worker) if worker else {}
     run = Run.objects.create(
+        **started,
         environment_id=environment_id,
         stream_id=stream_id,
         event_id=event_id,
         route_key=route_key,
-        run_type=run_type,
+        run_type=RunType(run_type).value,  # a plain str, as loaded rows have it (Hot sees it)
         function=function,
         args=args,
         project_id=project_id,
@@ -205,7 +252,7 @@ def run_create(
         retry_attempt=retry_attempt,
     )
     if run_type != RunType.TASK:
-        _count(environment_id, RunStatus.QUEUED, +1)
+        _count(environment_id, run.status, +1)
     log.info(
         "Run %s queued: %s (%s)",
         run.id,
@@ -213,6 +260,8 @@ def run_create(
         run_type,
         extra={"run_id": str(run.id), "function": function, "run_type": run_type},
     )
+    if worker:
+        _log_started(run)
     return run
 
 
@@ -311,22 +360,47 @@ def lease_duration() -> timedelta:
     return timedelta(seconds=settings.HOT_RUN_LEASE_SECONDS)
 
 
-def _start(run: Run, worker: str) -> Run:
+def _started_fields(worker: str) -> dict:
     now = timezone.now()
-    run.start_time = now
-    run.lease_expires_at = now + lease_duration()
-    run.worker = worker
-    _move(run, RunStatus.RUNNING)
-    run.save(update_fields=["status", "start_time", "lease_expires_at", "worker"])
-    _log_run(run, "run:start")
+    return {
+        "status": RunStatus.RUNNING.value,
+        "start_time": now,
+        "lease_expires_at": now + lease_duration(),
+        "worker": worker,
+    }
+
+
+def _log_started(run: Run) -> None:
     log.info(
         "Run %s started: %s on %s",
         run.id,
         run.function,
-        worker,
-        extra={"run_id": str(run.id), "function": run.function, "worker": worker},
+        run.worker,
+        extra={"run_id": str(run.id), "function": run.function, "worker": run.worker},
     )
+
+
+def _start(run: Run, worker: str) -> Run:
+    fields = _started_fields(worker)
+    _move(run, fields.pop("status"))
+    for name, value in fields.items():
+        setattr(run, name, value)
+    run.save(update_fields=["status", "start_time", "lease_expires_at", "worker"])
+    _log_run(run, "run:start")
+    _log_started(run)
     return run
+
+
+def may_start_now(environment_id) -> bool:
+    """In a run transaction, before creating a run to start right away: lock the environment
+    (as a claim does) and say whether it has a free slot and compute quota left. False leaves
+    the run to the ordinary claim, which also records a refusal."""
+    environment = _lock_environment(environment_id)
+    return (
+        environment is not None
+        and compute_quota_refusal(environment=environment) is None
+        and _running(environment_id) < environment.max_concurrent_runs
+    )
 
 
 def _refused_by_quota(environment, run: Run) -> bool:
@@ -462,10 +536,19 @@ def _conclude(run: Run, status: str, *, result=None, error: str = "") -> None:
 
 
 @retrying()
-def run_finish(*, run_id, status: str, result=None, error: str = "", variables=()) -> bool:
+def run_finish(
+    *, run_id, status: str, result=None, error: str = "", variables=(), run: Run | None = None
+) -> bool:
     """Record the outcome of a running run. False when it was already ended (e.g. by the
     lease reaper), in which case nothing changes; so it is safe to call again after a lost
-    connection left its first attempt's outcome unknown."""
+    connection left its first attempt's outcome unknown.
+
+    ``run``, the instance the worker claimed, lets an outcome that cannot become a retry be
+    recorded by one conditional ``UPDATE`` instead of locking and reloading the run first."""
+    if run is not None and run.status == RunStatus.RUNNING and not _may_retry(run, status):
+        return _finish_running(
+            copy.copy(run), status, result=result, error=error, variables=variables
+        )
     with run_transaction():
         run = (
             Run.objects.select_for_update(no_key=True, of=("self",))
@@ -476,6 +559,36 @@ def run_finish(*, run_id, status: str, result=None, error: str = "", variables=(
             return False
         RunVariable.objects.bulk_create(variables, batch_size=500)
         _conclude(run, status, result=result, error=error)
+    return True
+
+
+def _may_retry(run: Run, status: str) -> bool:
+    return status == RunStatus.FAILED and retries_left(run.retry_policy, run.retry_attempt)
+
+
+def _finish_running(run: Run, status: str, *, result, error: str, variables) -> bool:
+    """``run_finish`` for a worker's own running run (a copy: ``run`` is changed here, and a
+    retried transaction starts again from the claimed state)."""
+    with run_transaction():
+        if result is None and status != RunStatus.SUCCEEDED:
+            result = failure_result(error)
+        _stop(run, result=result, error=error)
+        run.next_retry_at = None
+        running, run.status = run.status, status  # as the entry shows it; counted below
+        # cancel_requested may have been set meanwhile: left as it is
+        changed = {
+            name: getattr(run, name) for name in _FINISH_FIELDS if name != "cancel_requested"
+        }
+        kind = TERMINAL_KIND[status]
+        if not streamlog.append_with_update(
+            run_entry(run, kind), Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING), changed
+        ):
+            return False
+        run.status = running
+        _move(run, status)
+        extensions.run_changed(run, kind)
+        RunVariable.objects.bulk_create(variables, batch_size=500)
+        _report_finish(run)
     return True
 
 
