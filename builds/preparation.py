@@ -58,7 +58,7 @@ def _compile_error(errors: list[dict]) -> DeployError:
     return DeployError(f"Source does not compile: {details}{suffix}")
 
 
-def _entry_points(build: Build):
+def _entry_points(build: Build, tools: list):
     for handler in build.event_handlers.all():
         yield "handler", handler.event_type, f"{handler.ns}/{handler.var}"
     for schedule in build.schedules.all():
@@ -69,7 +69,7 @@ def _entry_points(build: Build):
             f"{webhook.method} {webhook.service}/{webhook.path}",
             (f"{webhook.ns}/{webhook.var}"),
         )
-    for tool in build.mcp_tools.all():
+    for tool in tools:
         yield "MCP tool", f"{tool.service}/{tool.name}", f"{tool.ns}/{tool.var}"
 
 
@@ -82,7 +82,8 @@ def prepare_sources(*, build: Build, sources: dict) -> Preparation:
     defined = set(prepared.functions)
     # Sections of the manifest nothing here serves are told at every deploy, never dropped.
     warnings = [*(build.inspection.get("unserved") or []), *missing_context_warnings(build)]
-    for kind, trigger, name in _entry_points(build):
+    tools = list(build.mcp_tools.all())
+    for kind, trigger, name in _entry_points(build, tools):
         if name not in defined:
             raise DeployError(
                 f"The manifest names {kind} {name} ({trigger}) but no source defines it"
@@ -92,12 +93,12 @@ def prepare_sources(*, build: Build, sources: dict) -> Preparation:
                 f"{kind.capitalize()} {name} uses features this runtime does not support yet: "
                 + ", ".join(sorted(unsupported))
             )
-    tools = [f"{tool.ns}/{tool.var}" for tool in build.mcp_tools.filter(input_schema__isnull=True)]
+    unschemed = [f"{tool.ns}/{tool.var}" for tool in tools if tool.input_schema is None]
     return Preparation(
         program=prepared,
         functions=sorted(defined),
         warnings=warnings,
-        tool_schemas=get_runtime().tool_schemas(prepared, tools) if tools else {},
+        tool_schemas=get_runtime().tool_schemas(prepared, unschemed) if unschemed else {},
     )
 
 
