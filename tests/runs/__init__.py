@@ -2,11 +2,14 @@
 (no worker), and build small Hot programs."""
 
 import hashlib
+import threading
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 
 from builds.models import Build
 from builds.services import deploy_execute, deploy_request
+from runs.scheduler import scheduler_tick
 from tests import bundles
 
 SOURCE_PATH = bundles.DEFAULT_SOURCE_PATH
@@ -43,3 +46,28 @@ def hot_bundle(source: str, handlers=(), schedules=()) -> bytes:
         [bundles.Sched(cron, f"::app::main/{var}") for cron, var in schedules],
     )
     return data
+
+
+def tick_twice_at_once(now) -> list[int]:
+    """Two schedulers tick at the same moment, each on its own connection; returns how many
+    schedules each fired, sorted (exactly-once firing gives ``[0, n]``)."""
+    barrier = threading.Barrier(2)
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def tick():
+        try:
+            barrier.wait(timeout=10)
+            results.append(scheduler_tick(now=now))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=tick) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors, errors
+    return sorted(results)

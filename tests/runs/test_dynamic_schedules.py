@@ -1,11 +1,9 @@
 """Dynamic schedules: Hot code sends ``hot:schedule:new`` / ``hot:schedule:cancel``; the one
 scheduler fires them once per due time, in their time zone, under their overlap policy."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from builds.bundle import next_fire, zone
@@ -14,7 +12,7 @@ from events.models import Event
 from runs import execution
 from runs.models import Run, RunStatus, ScheduleFire
 from runs.scheduler import scheduler_tick
-from tests.runs import deploy, hot_bundle
+from tests.runs import deploy, hot_bundle, tick_twice_at_once
 from tests.runs.test_services import route
 
 SOURCE = """\
@@ -278,26 +276,7 @@ def test_two_schedulers_fire_a_dynamic_schedule_once_per_due_time(environment, b
     rounds = 4
     for index in range(rounds):
         now = T0 + timedelta(seconds=10 * index)
-        barrier = threading.Barrier(2)
-        results: list[int] = []
-        errors: list[BaseException] = []
-
-        def tick(moment=now, barrier=barrier, results=results, errors=errors):
-            try:
-                barrier.wait(timeout=10)
-                results.append(scheduler_tick(now=moment))
-            except BaseException as exc:  # reported below
-                errors.append(exc)
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=tick) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-        assert not errors, errors
-        assert sorted(results) == [0, 1], (index, results)
+        assert tick_twice_at_once(now) == [0, 1], index
     fires = ScheduleFire.objects.filter(schedule=schedule).order_by("due_at")
     assert [fire.due_at for fire in fires] == [T0 + timedelta(seconds=10 * i) for i in range(4)]
     assert Run.objects.filter(run_type="schedule").count() == rounds

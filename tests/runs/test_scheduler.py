@@ -1,10 +1,8 @@
 """Schedules of deployed builds fire once per due time, in UTC, with explicit clocks."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
 
 from builds.bundle import next_fire
 from builds.models import Schedule
@@ -12,7 +10,7 @@ from runs import execution
 from runs.models import Run, RunStatus, ScheduleFire
 from runs.scheduler import scheduler_tick
 from tests import bundles
-from tests.runs import deploy, hot_bundle
+from tests.runs import deploy, hot_bundle, tick_twice_at_once
 
 SOURCE = """\
 ::app::main ns
@@ -181,26 +179,7 @@ def test_two_schedulers_fire_each_due_time_once(every_ten_seconds):
     rounds = 5
     for index in range(rounds):
         now = T0 + timedelta(seconds=10 * index)
-        barrier = threading.Barrier(2)
-        results: list[int] = []
-        errors: list[BaseException] = []
-
-        def tick(moment=now, barrier=barrier, results=results, errors=errors):
-            try:
-                barrier.wait(timeout=10)
-                results.append(scheduler_tick(now=moment))
-            except BaseException as exc:  # reported below
-                errors.append(exc)
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=tick) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-        assert not errors, errors
-        assert sorted(results) == [0, 1], (index, results)
+        assert tick_twice_at_once(now) == [0, 1], index
     assert due_times() == [T0 + timedelta(seconds=10 * i) for i in range(rounds)]
     assert Run.objects.filter(run_type="schedule").count() == rounds
 
