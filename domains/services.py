@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from hotapi.errors import Conflict, Forbidden, InvalidInput
+from hotapi.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 from . import dns
 from .models import Domain
@@ -98,10 +98,17 @@ def domain_verify(*, domain: Domain) -> Verification:
         message = f"DNS lookup failed, try again later: {exc}"
     domain.checked_at = now
     domain.check_message = message
-    domain.save(
-        update_fields=["status", "activated_at", "checked_at", "check_message", "updated_at"]
-    )
+    _save_found(domain, ["status", "activated_at", "checked_at", "check_message"])
     return Verification(domain=domain, message=message)
+
+
+def _save_found(domain: Domain, fields: list[str]) -> None:
+    """Write ``fields`` of a domain that may have been deleted during the (slow) DNS lookup:
+    a vanished row is the caller's 404, not a failed save."""
+    domain.updated_at = timezone.now()
+    values = {field: getattr(domain, field) for field in [*fields, "updated_at"]}
+    if not Domain.objects.filter(pk=domain.pk).update(**values):
+        raise NotFound("Domain not found")
 
 
 def _check_ownership(domain: Domain, now) -> str:
@@ -112,7 +119,7 @@ def _check_ownership(domain: Domain, now) -> str:
     domain.status = Domain.Status.VALIDATED
     try:
         with transaction.atomic():
-            domain.save(update_fields=["verified_at", "status", "updated_at"])
+            _save_found(domain, ["verified_at", "status"])
     except IntegrityError:
         domain.verified_at, domain.status = None, Domain.Status.PENDING_VALIDATION
         raise Conflict(

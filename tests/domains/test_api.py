@@ -175,3 +175,20 @@ def test_delete_and_isolation(api, other_api):
     assert api.delete(f"/v1/domains/{domain['domain_id']}").status_code == 204
     assert api.get(f"/v1/domains/{domain['domain_id']}").status_code == 404
     assert api.get("/v1/domains/not-an-id").status_code == 404
+
+
+@pytest.mark.parametrize("record_found", [False, True])
+def test_a_domain_deleted_during_the_lookup_answers_404(api, monkeypatch, record_found):
+    """The DNS lookup can take seconds; a DELETE that lands meanwhile wins, and the verify
+    answers 404 instead of failing to save a row that is gone."""
+    domain = _create(api)
+
+    def lookup_while_deleted(name):
+        Domain.objects.filter(pk=domain["domain_id"]).delete()
+        return [_challenge(domain)["value"]] if record_found else []
+
+    monkeypatch.setattr("domains.dns.txt_values", lookup_while_deleted)
+    response = api.post(f"/v1/domains/{domain['domain_id']}/verify")
+    assert response.status_code == 404, response.json()
+    assert response.json()["error"]["code"] == "not_found"
+    assert not Domain.objects.filter(pk=domain["domain_id"]).exists()

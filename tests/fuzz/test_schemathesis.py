@@ -163,6 +163,9 @@ def test_schemathesis_finds_nothing(make_hot_server, environment, tmp_path):
         HOT_SSE_HEARTBEAT_SECONDS="0.5",
         HOT_UNAUTHENTICATED_REQUESTS_PER_HOUR="0",  # it also sends requests without a key
         HOT_SSE_MAX_STREAMS_PER_KEY="0",
+        # Domain verification looks DNS up: only on loopback, where nothing answers.
+        HOT_DNS_NAMESERVERS="127.0.0.1:9",
+        HOT_DNS_TIMEOUT_SECONDS="0.5",
     )
     schema = tmp_path / "openapi.json"
     schema.write_bytes(httpx.get(f"{server.url}/v1/openapi.json").content)
