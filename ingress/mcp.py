@@ -82,6 +82,19 @@ def _check_message(message) -> tuple[object, str, dict]:
     return request_id, method, params
 
 
+def answer(endpoint: Endpoint, raw: bytes) -> tuple[dict | list | None, int]:
+    """(the JSON-RPC answer or None, the HTTP status) for a POSTed message or batch; RpcError
+    when the body is not JSON or the batch is empty or too large."""
+    payload = parse(raw)
+    if not isinstance(payload, list):
+        return handle(endpoint, payload)
+    if not payload or len(payload) > MAX_BATCH:
+        raise RpcError(INVALID_REQUEST, f"Invalid Request: a batch holds 1 to {MAX_BATCH} messages")
+    answers = [handle(endpoint, message)[0] for message in payload]
+    answers = [body for body in answers if body is not None]
+    return (answers or None), (200 if answers else 202)
+
+
 def handle(endpoint: Endpoint, message) -> tuple[dict | None, int]:
     """(the JSON-RPC response or None for a notification, the HTTP status to answer with)."""
     request_id = message.get("id") if isinstance(message, dict) else None

@@ -143,21 +143,6 @@ def _rpc_error_response(error: RpcError, request_id=None, headers=None) -> JsonR
     return response
 
 
-def _answer_messages(endpoint: Endpoint, raw: bytes):
-    """(JSON body or None, status) for a POSTed JSON-RPC message or batch."""
-    payload = mcp.parse(raw)
-    if isinstance(payload, list):
-        if not payload or len(payload) > mcp.MAX_BATCH:
-            raise RpcError(
-                mcp.INVALID_REQUEST,
-                f"Invalid Request: a batch holds 1 to {mcp.MAX_BATCH} messages",
-            )
-        answers = [mcp.handle(endpoint, message)[0] for message in payload]
-        answers = [answer for answer in answers if answer is not None]
-        return (answers or None), (200 if answers else 202)
-    return mcp.handle(endpoint, payload)
-
-
 def _rate_limited(endpoint: Endpoint):
     try:
         check_rate(endpoint.environment)
@@ -171,7 +156,7 @@ def _streamable_post(request, endpoint: Endpoint) -> HttpResponse:
     if limited := _rate_limited(endpoint):
         return limited
     try:
-        body, status = _answer_messages(endpoint, request.body)
+        body, status = mcp.answer(endpoint, request.body)
     except RpcError as error:
         return _rpc_error_response(error)
     if body is None:
@@ -194,7 +179,7 @@ def _legacy_post(request, endpoint: Endpoint) -> HttpResponse:
     if limited := _rate_limited(endpoint):
         return limited
     try:
-        body, _status = _answer_messages(endpoint, request.body)
+        body, _status = mcp.answer(endpoint, request.body)
     except RpcError as error:
         body = error.body(None)
     if body is not None:
