@@ -146,7 +146,19 @@ def test_last_event_id_resumes_without_loss(hot_server, celery_worker_process, d
 
 
 def test_fresh_subscription_replays_run_events(hot_server, celery_worker_process, deployed, token):
-    event = publish_and_finish(hot_server, token, "chat.start", {"n": 3})
+    # Publish while following the environment, so the server's stream-log tailer has passed the
+    # run's stop before the fresh subscription takes its cursor: entries the tailer has not
+    # read yet arrive live (data included), which is right but not what this test is about.
+    with httpx.stream(
+        "GET", f"{hot_server.url}/v1/env/subscribe", headers=headers(token), timeout=20
+    ) as watching:
+        event = httpx.post(
+            f"{hot_server.url}/v1/events",
+            json={"event_type": "chat.start", "event_data": {"n": 3}},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()["data"]
+        seen = read_until(watching, lambda e: e.get("event") == "run:stop")
+        assert seen[-1]["event"] == "run:stop"
     url = f"{hot_server.url}/v1/streams/{event['stream_id']}/subscribe"
     with httpx.stream("POST", url, headers=headers(token), timeout=10) as response:
         events = read_until(response, lambda e: e.get("event") == "run:stop")
