@@ -35,7 +35,8 @@ USER hot
 VOLUME ["/data"]
 EXPOSE 4681
 
-# The web process; compose.yaml runs the worker, beat and migrations from the same image.
-CMD ["uvicorn", "hotapi.asgi:application", "--host", "0.0.0.0", "--port", "4681", \
-     "--workers", "2", "--no-access-log", "--lifespan", "off", \
-     "--proxy-headers", "--forwarded-allow-ips", "*"]
+# The REST tier (API, admin, probes) on gunicorn's sync workers, one per core (HOT_WEB_WORKERS);
+# compose.yaml runs the SSE tier (uvicorn), the worker, the maintenance loop and migrations from
+# the same image, behind nginx (deploy/nginx.conf).
+CMD ["gunicorn", "--config", "python:hotapi.gunicorn_conf", "--bind", "0.0.0.0:4681", \
+     "hotapi.wsgi:application"]
