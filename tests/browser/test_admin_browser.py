@@ -5,6 +5,7 @@ import re
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from runs.models import Run
 from runs.routing import event_route
@@ -55,7 +56,8 @@ def test_operator_paths(page, attempted, operator, project, hot_server):
     page.wait_for_selector("text=Revoked: 1 of 1")
     assert httpx.get(f"{hot_server.url}/v1/env", headers=headers).status_code == 401
     page.click("text=History")
-    assert page.locator("text=Revoked (reason: browser test)").is_visible()
+    # A click does not wait for the page it opens: the assertion waits for it.
+    expect(page.locator("text=Revoked (reason: browser test)")).to_be_visible()
 
     # Browse a run, then cancel one.
     event = project.environment.events.create(
@@ -67,7 +69,7 @@ def test_operator_paths(page, attempted, operator, project, hot_server):
     (run_id,) = event_route(event_id=event.pk)
     page.goto("/admin/runs/run/")
     page.click(f"text={str(run_id)[:8]}…")
-    assert page.locator(".hot-timeline").is_visible()
+    expect(page.locator(".hot-timeline")).to_be_visible()
     shot(page, "04-run")
     page.click("text=Cancel run")
     page.click("input[type=submit][value^='Yes']")

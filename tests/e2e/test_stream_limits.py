@@ -23,8 +23,15 @@ def _open(server, token):
     return client, client.send(request, stream=True)
 
 
+# A Redis call that times out lets the stream open (an outage must not close the API); on a
+# loaded CI machine the default 0.25 s could expire, so the servers here wait longer.
+PATIENT_REDIS = {"HOT_REDIS_SOCKET_TIMEOUT": "5"}
+
+
 def test_streams_per_key_are_limited_until_one_closes(make_hot_server, environment):
-    server = make_hot_server(HOT_SSE_MAX_STREAMS_PER_KEY="2", HOT_SSE_STREAM_SECONDS="60")
+    server = make_hot_server(
+        HOT_SSE_MAX_STREAMS_PER_KEY="2", HOT_SSE_STREAM_SECONDS="60", **PATIENT_REDIS
+    )
     token = api_key_issue(environment=environment, name="streams").token
     other = api_key_issue(environment=environment, name="other").token
     with contextlib.ExitStack() as stack:
@@ -60,7 +67,7 @@ def test_streams_per_key_are_limited_until_one_closes(make_hot_server, environme
         wait_for(reopened, timeout=20, message="a freed stream slot")
 
         if settings.REDIS_URL:  # shared by every web process
-            second = make_hot_server(HOT_SSE_MAX_STREAMS_PER_KEY="2")
+            second = make_hot_server(HOT_SSE_MAX_STREAMS_PER_KEY="2", **PATIENT_REDIS)
             client, elsewhere = _open(second, token)
             stack.callback(client.close)
             elsewhere.read()
