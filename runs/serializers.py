@@ -1,3 +1,5 @@
+import threading
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -58,10 +60,20 @@ class RunSerializer(BlobPayloadsMixin, ModelSerializer):
         return run.project.name if run.project_id else None
 
 
+_stream_log_serializer = threading.local()
+
+
 def run_json(run: Run) -> dict:
     """The run as the stream log records it (plain JSON types; a large result stays a blob
-    reference, which the SSE endpoints resolve as they send it)."""
-    return dict(RunSerializer(run, context={"rehydrate": False}).data)
+    reference, which the SSE endpoints resolve as they send it).
+
+    Every state change of every run is written this way, so one serializer per thread is
+    built once and reused: its fields (and their copies, which DRF makes per instance) do
+    not depend on the run, and ``to_representation`` keeps no state between calls."""
+    serializer = getattr(_stream_log_serializer, "value", None)
+    if serializer is None:
+        serializer = _stream_log_serializer.value = RunSerializer(context={"rehydrate": False})
+    return dict(serializer.to_representation(run))
 
 
 class RunVariableSerializer(BlobPayloadsMixin, ModelSerializer):
