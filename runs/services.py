@@ -20,6 +20,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
+from functools import cache, partial
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -28,7 +29,7 @@ from django.utils import timezone
 
 from environments.models import Environment
 from events import streamlog
-from hotapi import metrics
+from hotapi import metrics, sql
 from hotapi.db import retrying
 from hotapi.errors import Conflict
 
@@ -320,14 +321,36 @@ def _waiting_runs(environment_id):
 
 
 def _lock_environment(environment_id=None, *, run_id=None) -> Environment | None:
+    if run_id is None:
+        return sql.row_by_pk(Environment, environment_id, lock=True)
     rows = Environment.objects.select_for_update(no_key=True, of=("self",))
-    if run_id is not None:
-        return rows.filter(runs__id=run_id).first()
-    return rows.filter(pk=environment_id).first()
+    return rows.filter(runs__id=run_id).first()
+
+
+@cache
+def _runs_where(condition: str) -> str:
+    """``SELECT {{}} FROM run WHERE environment_id = %s AND <condition>``: the statuses are
+    literals, so PostgreSQL can use the partial index of that status."""
+    environment = sql.column(Run, "environment")
+    return f"SELECT {{}} FROM {sql.table(Run)} WHERE {environment} = %s AND {condition}"
 
 
 def _running(environment_id) -> int:
-    return Run.objects.filter(environment_id=environment_id, status=RunStatus.RUNNING).count()
+    condition = f"{sql.column(Run, 'status')} = '{RunStatus.RUNNING.value}'"
+    statement = _runs_where(condition).format("COUNT(*)")
+    return sql.scalar(statement, [sql.db_value(Run, "environment", environment_id)])
+
+
+def _any_waiting(environment_id) -> bool:
+    """Whether ``_waiting_runs`` has a row (the look every finishing run makes)."""
+    column = partial(sql.column, Run)
+    condition = (
+        f"{column('status')} = '{RunStatus.QUEUED.value}' AND {column('enqueued_at')} IS NULL "
+        f"AND {column('cancel_requested')} = %s"
+    )
+    statement = _runs_where(condition).format("1") + " LIMIT 1"
+    environment = sql.db_value(Run, "environment", environment_id)
+    return sql.scalar(statement, [environment, False]) is not None
 
 
 @retrying()
@@ -447,7 +470,7 @@ def run_claim(*, run_id, worker: str) -> Run | None:
 def run_pull_next(*, environment_id, worker: str) -> Run | None:
     """Claim the oldest run of an environment that waits for a slot (no message out for it),
     if a slot is free: how a worker that just freed a slot carries on without a message."""
-    if not _waiting_runs(environment_id).exists():  # the common case: one look at an index
+    if not _any_waiting(environment_id):  # the common case: one look at an index
         return None
     with run_transaction():
         environment = _lock_environment(environment_id)
