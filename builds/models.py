@@ -69,6 +69,23 @@ class Build(models.Model):
         return f"{self.project} build {self.id}"
 
 
+class ServingVersion(models.Model):
+    """A number raised in the transaction of every change to what serves an environment's
+    events (a build saved or deleted, a project (de)activated or deleted; ``builds.signals``).
+    Workers keep an environment's event handlers with the version they were read at
+    (``builds.selectors.cached_event_handlers``) and read them again once it moves. Its own
+    row, not a column of the environment: raising it never waits for the environment lock
+    that routing holds, and reading it takes no lock."""
+
+    environment = models.OneToOneField(
+        "environments.Environment", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"serving version {self.version}"
+
+
 class EventHandler(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
     build = models.ForeignKey(Build, on_delete=models.CASCADE, related_name="event_handlers")

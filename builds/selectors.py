@@ -1,5 +1,9 @@
+import threading
+from collections import OrderedDict
+
 from django.db.models import Q, QuerySet, Sum
 
+from hotapi import sql
 from hotapi.api.lookups import get_by_id_or_404
 from hotapi.errors import NotFound
 
@@ -11,6 +15,7 @@ from .models import (
     Schedule,
     ScheduleKind,
     ScheduleStatus,
+    ServingVersion,
 )
 
 BUILD_ORDER = ("-deployed", "-created_at", "-id")
@@ -97,3 +102,44 @@ def serving_event_handlers(*, environment_id, event_type: str) -> QuerySet[Event
         .select_related("build__project")
         .order_by("build__project__name", "ns", "var", "id")
     )
+
+
+# --- the event handlers a worker keeps ---------------------------------------------------------
+
+HANDLER_CACHE_SIZE = 512  # (environment, event type) pairs per process
+_handlers: OrderedDict = OrderedDict()
+_handlers_lock = threading.Lock()
+
+
+def serving_version_sql(environment_column: str) -> str:
+    """An SQL expression of the serving version of the environment in
+    ``environment_column`` (0 until something it serves first changes), so a query the caller
+    makes anyway reads it too."""
+    version = sql.column(ServingVersion, "version")
+    environment = sql.column(ServingVersion, "environment")
+    return (
+        f"COALESCE((SELECT {version} FROM {sql.table(ServingVersion)} "
+        f"WHERE {environment} = {environment_column}), 0)"
+    )
+
+
+def cached_event_handlers(*, environment_id, event_type: str, version: int) -> list[EventHandler]:
+    """``serving_event_handlers`` (with build and project loaded), read once per serving
+    ``version`` of the environment (``serving_version_sql``, read by the caller's transaction)
+    by each process: routing an event then makes no query for them. Every change to what
+    serves the environment raises the version in its own transaction (``builds.signals``), so
+    a version read in the routing transaction never pairs with handlers older than it.
+    Callers only read the rows."""
+    key = (str(environment_id), event_type)
+    with _handlers_lock:
+        kept = _handlers.get(key)
+        if kept is not None and kept[0] == version:
+            _handlers.move_to_end(key)
+            return list(kept[1])
+    handlers = list(serving_event_handlers(environment_id=environment_id, event_type=event_type))
+    with _handlers_lock:
+        _handlers[key] = (version, handlers)
+        _handlers.move_to_end(key)
+        while len(_handlers) > HANDLER_CACHE_SIZE:
+            _handlers.popitem(last=False)
+    return list(handlers)

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.core.files import File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from environments.services import storage_reserve
-from hotapi import metrics
+from hotapi import metrics, sql
 from hotapi.errors import Conflict, DomainError, InvalidInput, TooLarge
 from projects.models import Project
 from projects.services import project_set_active
@@ -32,6 +32,7 @@ from .models import (
     RuntimeStatus,
     Schedule,
     ScheduleKind,
+    ServingVersion,
     Webhook,
 )
 from .preparation import (
@@ -449,6 +450,25 @@ def project_deactivate(*, project: Project) -> ProjectActivation:
     Schedule.objects.filter(build__project=project).update(next_fire_at=None)
     Build.objects.filter(project=project, deployed=True).update(deployed=False)
     return ProjectActivation(project=project)
+
+
+_RAISE_SERVING_SQL = (
+    "INSERT INTO {table} ({environment}, {version}) VALUES (%s, 1) "
+    "ON CONFLICT ({environment}) DO UPDATE SET {version} = {table}.{version} + 1"
+)
+
+
+def serving_changed(*, environment_id) -> None:
+    """Raise the environment's serving version in the caller's transaction (``builds.signals``
+    calls it for every saved or deleted build and project): workers read its event handlers
+    again before routing its next event (``selectors.cached_event_handlers``)."""
+    statement = _RAISE_SERVING_SQL.format(
+        table=sql.table(ServingVersion),
+        environment=sql.column(ServingVersion, "environment"),
+        version=sql.column(ServingVersion, "version"),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [sql.db_value(ServingVersion, "environment", environment_id)])
 
 
 # --- storage maintenance ---------------------------------------------------------------------

@@ -2,14 +2,16 @@
 
 import logging
 from datetime import timedelta
+from functools import cache
 
 from django.utils import timezone
 
-from builds.selectors import serving_builds, serving_event_handlers
+from builds.selectors import cached_event_handlers, serving_builds, serving_version_sql
 from events import streamlog
 from events.models import Event
 from events.services import CALL_EVENT, event_summary
 from files.blobs import is_blob_ref, rehydrated
+from hotapi import sql
 from hotapi.db import retrying
 
 from . import extensions
@@ -28,14 +30,23 @@ from .services import (
 log = logging.getLogger(__name__)
 
 
+@cache
+def _with_serving_version() -> dict:
+    """What the routing transaction reads with the event: the serving version of its
+    environment, under which its handlers are cached."""
+    return {"serving_version": serving_version_sql(sql.column_of(Event, "environment"))}
+
+
 def handler_argument(event: Event) -> dict:
     """What an event handler receives."""
     return {"type": event.event_type, "data": event.event_data}
 
 
 def _handler_runs(event: Event, start) -> list[Run]:
-    handlers = list(
-        serving_event_handlers(environment_id=event.environment_id, event_type=event.event_type)
+    handlers = cached_event_handlers(
+        environment_id=event.environment_id,
+        event_type=event.event_type,
+        version=event.serving_version,
     )
     once = [handler for handler in handlers if handler.once or handler.meta.get("once") is True]
     selected = [handler for handler in handlers if handler not in once] + once[:1]
@@ -130,7 +141,7 @@ def event_route(*, event_id, execute_inline: bool = False) -> list:
 @retrying()
 def _route(event_id, execute_inline: bool) -> tuple[list[Run], object, Run | None]:
     with run_transaction():
-        event = Event.objects.select_for_update(no_key=True).filter(pk=event_id).first()
+        event = sql.row_by_pk(Event, event_id, lock=True, extra=_with_serving_version())
         if event is None or event.dispatched_at is not None:
             return [], None, None
 
