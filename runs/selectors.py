@@ -1,11 +1,12 @@
 """Reads on runs: filtered lists, stats from counters, variables, compute usage."""
 
 import re
+import threading
+import time
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum, UUIDField
 from django.utils import timezone
 
@@ -166,18 +167,37 @@ def compute_seconds_this_month(*, environment) -> float:
     return (total or 0) / 1000
 
 
+_compute_used: dict[str, tuple[float, float]] = {}  # environment -> (until, seconds used)
+_compute_used_lock = threading.Lock()
+
+
+def forget_compute_used() -> None:
+    """Drop this process's cached compute usage (tests; the next claim sums again)."""
+    with _compute_used_lock:
+        _compute_used.clear()
+
+
+def _compute_seconds_used(environment) -> float:
+    key, now = str(environment.pk), time.monotonic()
+    with _compute_used_lock:
+        until, used = _compute_used.get(key, (0.0, 0.0))
+    if now < until:
+        return used
+    used = usage(COMPUTE_SECONDS_THIS_MONTH, environment=environment)
+    with _compute_used_lock:
+        _compute_used[key] = (now + settings.HOT_COMPUTE_QUOTA_CACHE_SECONDS, used)
+    return used
+
+
 def compute_quota_refusal(*, environment) -> str | None:
     """Why no new run may start in ``environment`` (its monthly compute quota is used up), or
-    None. The time used is summed over the month's runs, so it is cached for a few seconds per
-    process: a burst of claims costs one sum, and the quota may be overrun by that much."""
+    None. The time used is summed over the month's runs, so it is kept for a few seconds in
+    each process (not in the shared cache: that would be a network round trip per run): a
+    burst of claims costs one sum, and the quota may be overrun by that much."""
     limit = environment.compute_seconds_per_month
     if limit <= 0:  # as for requests_per_hour: zero means no limit
         return None
-    key = f"hot:compute-used:{environment.pk}"
-    used = cache.get(key)
-    if used is None:
-        used = usage(COMPUTE_SECONDS_THIS_MONTH, environment=environment)
-        cache.set(key, used, settings.HOT_COMPUTE_QUOTA_CACHE_SECONDS)
+    used = _compute_seconds_used(environment)
     if used < limit:
         return None
     return (
