@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import queue
 import sys
 import threading
 import time
@@ -157,28 +159,69 @@ def _failure(message, err=None):
     return {"$type": FAILURE_TYPE, "$val": {"msg": message, "err": to_json(err)}}
 
 
-def _run_isolated(fn):
-    """Run fn on a thread with a large stack so deep (non-tail) recursion cannot crash."""
-    box = {}
+def _call_with_deep_recursion(fn, box):
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, 200_000))
+    try:
+        box["value"] = fn()
+    except BaseException as e:  # handed back to the caller's thread
+        box["error"] = e
+    finally:
+        sys.setrecursionlimit(old)
 
-    def target():
-        old = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(old, 200_000))
-        try:
-            box["value"] = fn()
-        except BaseException as e:  # handed back to the caller's thread
-            box["error"] = e
-        finally:
-            sys.setrecursionlimit(old)
 
+def _start_with_large_stack(target, name: str) -> threading.Thread:
     prev = threading.stack_size()
     threading.stack_size(_STACK_BYTES)
     try:
-        t = threading.Thread(target=target, name="hotlang-exec", daemon=True)
-        t.start()
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
     finally:
         threading.stack_size(prev)
-    t.join()
+    return thread
+
+
+class _Executor:
+    """One long-lived thread with a large stack per process runs the executions (the callers
+    hold ``_LOCK``, so they come one at a time): starting a thread with such a stack for each
+    one cost about half a millisecond. A caller that stopped waiting (an exception in its
+    thread) leaves the thread busy; the next one then gets a thread of its own, as before."""
+
+    def __init__(self):
+        self.requests = queue.SimpleQueue()
+        self.busy = False
+        self.pid = os.getpid()
+        _start_with_large_stack(self._serve, "hotlang-exec")
+
+    def _serve(self):
+        while True:
+            fn, box, done = self.requests.get()
+            try:
+                _call_with_deep_recursion(fn, box)
+            finally:
+                self.busy = False
+                done.set()
+
+    def run(self, fn, box) -> None:
+        self.busy = True
+        done = threading.Event()
+        self.requests.put((fn, box, done))
+        done.wait()
+
+
+_executor: _Executor | None = None
+
+
+def _run_isolated(fn):
+    """Run fn on a thread with a large stack so deep (non-tail) recursion cannot crash."""
+    global _executor
+    box = {}
+    if _executor is None or _executor.pid != os.getpid():  # none yet, or inherited by a fork
+        _executor = _Executor()
+    if _executor.busy:
+        _start_with_large_stack(lambda: _call_with_deep_recursion(fn, box), "hotlang-exec").join()
+    else:
+        _executor.run(fn, box)
     if "error" in box:
         raise box["error"]
     return box["value"]
