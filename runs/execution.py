@@ -204,37 +204,84 @@ def _aware(moment):
     return datetime.fromtimestamp(float(moment), tz=UTC)
 
 
+class _Leases:
+    """The leases of the runs this process is executing, renewed by one thread (started with
+    the first run, per process: a forked worker starts its own). Each lease is renewed a third
+    of a lease after it was taken or last renewed, sooner again after a failed renewal; a
+    killed worker renews nothing and the reaper ends its runs."""
+
+    def __init__(self):
+        self.pid = os.getpid()
+        self._lock = threading.Lock()
+        self._due: dict = {}  # run id -> when its lease is renewed next (monotonic)
+        self._thread: threading.Thread | None = None
+        self._held = threading.Event()  # a lease was taken: look at the due times again
+
+    @staticmethod
+    def interval() -> float:
+        return max(0.5, settings.HOT_RUN_LEASE_SECONDS / 3)
+
+    def hold(self, run_id) -> None:
+        with self._lock:
+            self._due[run_id] = time.monotonic() + self.interval()
+            self._held.set()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="hot-lease", daemon=True)
+                self._thread.start()
+
+    def release(self, run_id) -> None:
+        with self._lock:
+            self._due.pop(run_id, None)
+
+    def _loop(self):
+        while True:
+            with self._lock:
+                next_due = min(self._due.values(), default=None)
+            now = time.monotonic()
+            self._held.wait(self.interval() if next_due is None else max(0, next_due - now))
+            self._held.clear()
+            with self._lock:
+                now = time.monotonic()
+                due = [run_id for run_id, moment in self._due.items() if moment <= now]
+            for run_id in due:
+                self._renew(run_id)
+            if due:
+                connection.close()  # back to the pool between rounds
+
+    def _renew(self, run_id) -> None:
+        try:
+            services.heartbeat(run_id=run_id)
+            wait = self.interval()
+        except Exception:  # the database is unreachable: try again soon
+            log.warning("Could not renew the lease of run %s", run_id, exc_info=True)
+            connection.close()
+            wait = min(self.interval(), HEARTBEAT_RETRY_SECONDS)
+        with self._lock:
+            if run_id in self._due:  # not released meanwhile
+                self._due[run_id] = time.monotonic() + wait
+
+
+_leases: _Leases | None = None
+_leases_lock = threading.Lock()
+
+
 class LeaseKeeper:
-    """Renews the run's lease while the runtime works; a killed worker stops renewing it and
-    the reaper ends the run."""
+    """Keeps the run's lease renewed while the runtime works (see ``_Leases``)."""
 
     def __init__(self, run_id):
         self.run_id = run_id
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="hot-lease", daemon=True)
-
-    def _loop(self):
-        interval = max(0.5, settings.HOT_RUN_LEASE_SECONDS / 3)
-        wait = interval
-        try:
-            while not self._stop.wait(wait):
-                try:
-                    services.heartbeat(run_id=self.run_id)
-                    wait = interval
-                except Exception:  # the database is unreachable: try again soon
-                    log.warning("Could not renew the lease of run %s", self.run_id, exc_info=True)
-                    connection.close()
-                    wait = min(interval, HEARTBEAT_RETRY_SECONDS)
-        finally:
-            connection.close()
 
     def __enter__(self):
-        self._thread.start()
+        global _leases
+        with _leases_lock:
+            if _leases is None or _leases.pid != os.getpid():
+                _leases = _Leases()
+            self.leases = _leases
+        self.leases.hold(self.run_id)
         return self
 
     def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(timeout=5)
+        self.leases.release(self.run_id)
 
 
 def _variables(hooks: PlatformHooks, captured) -> list[RunVariable]:

@@ -1,6 +1,7 @@
 """Routing, execution and the run lifecycle, in-process (no worker, no broker)."""
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -605,6 +606,30 @@ def test_heartbeat_extends_the_lease(environment, build):
     assert services.heartbeat(run_id=run.pk)
     assert Run.objects.get(pk=run.pk).lease_expires_at > timezone.now() + timedelta(seconds=5)
     assert services.reap_expired_leases() == 0
+
+
+@pytest.mark.django_db(transaction=True)  # the renewing thread has its own connection
+def test_one_thread_renews_the_leases_of_the_runs_held_here(environment, build, settings):
+    settings.HOT_RUN_LEASE_SECONDS = 1.5  # renewed every 0.5 s
+    first, second = _two_runs(environment)
+    for run in (first, second):
+        services.run_claim(run_id=run.pk, worker="w")
+
+    def lease(run):
+        return Run.objects.get(pk=run.pk).lease_expires_at
+
+    with execution.LeaseKeeper(first.pk), execution.LeaseKeeper(second.pk) as keeper:
+        taken = {run.pk: lease(run) for run in (first, second)}
+        time.sleep(2.5)  # longer than a lease
+        assert all(lease(run) > taken[run.pk] for run in (first, second))
+        assert services.reap_expired_leases() == 0
+    assert keeper.leases._thread.name == "hot-lease"
+    time.sleep(0.3)  # a renewal already under way when it was released ends first
+    released = lease(first)
+    time.sleep(1.0)
+    assert lease(first) == released  # a released run is no longer renewed
+    threads = [thread for thread in threading.enumerate() if thread.name == "hot-lease"]
+    assert len(threads) == 1
 
 
 @pytest.mark.django_db
