@@ -15,6 +15,7 @@ import threading
 import time
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from events import streamlog
@@ -119,9 +120,8 @@ class RunLogBuffer:
             )
             for sequence, moment, level, text in lines
         ]
-        RunLog.objects.bulk_create(rows)
-        for row in rows:
-            streamlog.append(
+        entries = [
+            streamlog.entry(
                 environment_id=self.run.environment_id,
                 stream_id=self.run.stream_id,
                 kind="run:log",
@@ -134,6 +134,11 @@ class RunLogBuffer:
                     "message": row.message,
                 },
             )
+            for row in rows
+        ]
+        with transaction.atomic():  # one commit for the batch: the lines and their entries
+            RunLog.objects.bulk_create(rows)
+            streamlog.append_many(entries)
 
 
 class OnThread:
