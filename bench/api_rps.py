@@ -54,6 +54,7 @@ VARIANTS = {
     "nocache": {"HOT_CREDENTIAL_CACHE_SECONDS": "0"},  # authentication by query every time
     "w1": {"HOT_WEB_WORKERS": "1"},
     "w4": {"HOT_WEB_WORKERS": "4"},
+    "nogc": {"HOT_WEB_GC_BETWEEN_REQUESTS": "0"},  # no collection between requests
 }
 
 

@@ -11,8 +11,14 @@ succeeded. Throughput = items / (last done − first sent). Messages per run = R
 calls during the event phase / runs. Goal: ≥ 25 % of the empty-task throughput, exactly one
 message per run.
 
+The web tier is served as in production by default (``--server gunicorn``: the REST API's sync
+workers); ``uvicorn`` (one ASGI process, how it was served before) and ``runhot`` (uvicorn in
+front of gunicorn) can be measured in the same run. Resident memory is sampled for every web
+process that serves the publishes (gunicorn: the arbiter and each sync worker) and their sum.
+
     .venv/bin/python bench/throughput.py                  # 1 and 2 worker processes
     .venv/bin/python bench/throughput.py --events 3000 --workers 2
+    .venv/bin/python bench/throughput.py --events 10000 --workers 2 --server gunicorn uvicorn
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ if __package__ in (None, ""):  # run as a script: make ``bench`` importable
 
 from bench._common import (
     DEFAULT_POSTGRES_URL,
+    SERVER_KINDS,
     Server,
     exit_on_sigterm,
     free_port,
@@ -98,15 +105,37 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def web_processes(server) -> dict[str, int]:
+    """The web tier's processes by name: uvicorn's one process; gunicorn's arbiter and each
+    sync worker (numbered in pid order, so a restarted worker keeps a number); for runhot
+    both."""
+    found = {}
+    for process in (server.process, *server.extra):
+        if process.args[1:3] == ["-m", "uvicorn"]:
+            found["web uvicorn"] = process.pid
+            continue
+        found["web gunicorn arbiter"] = process.pid
+        for number, pid in enumerate(sorted(children_of(process.pid)), 1):
+            found[f"web gunicorn worker {number}"] = pid
+    return found
+
+
+def web_rss_total(roots: list[int]) -> float:
+    """RSS (MiB) of the web processes started as ``roots`` and their children (sync workers)."""
+    return sum(rss_mib(pid) for root in roots for pid in (root, *children_of(root)))
+
+
 def memory(server, worker) -> dict:
-    """Resident memory (MiB) of the web process, the worker's parent and its pool children
-    (their mean)."""
+    """Resident memory (MiB) of each web process and their sum, of the worker's parent and of
+    its pool children (their mean)."""
+    web = {name: rss_mib(pid) for name, pid in web_processes(server).items()}
     children = children_of(worker.pid)
-    return {
-        "web": rss_mib(server.pid),
-        "worker parent": rss_mib(worker.pid),
-        "worker children": sum(rss_mib(pid) for pid in children) / max(1, len(children)),
-    }
+    found = dict(web)
+    if len(web) > 1:
+        found[f"web total ({len(web)} processes)"] = sum(web.values())
+    found["worker parent"] = rss_mib(worker.pid)
+    found["worker children"] = sum(rss_mib(pid) for pid in children) / max(1, len(children))
+    return found
 
 
 class MemorySampler(threading.Thread):
@@ -168,7 +197,8 @@ def client_main(args) -> None:
         base_url=args.url, headers={"Authorization": f"Bearer {args.token}"}, timeout=120
     )
     messages_before = lpush_calls(args.redis_url)
-    web_rss = []  # the web process's RSS after each batch published
+    web_pids = [int(pid) for pid in args.web_pids.split(",")]
+    web_rss = []  # the web processes' RSS (sum) after each batch published
     began = time.perf_counter()
     for start in range(0, args.events, BATCH):
         items = [
@@ -177,7 +207,7 @@ def client_main(args) -> None:
         ]
         response = client.post("/v1/events/batch", json={"events": items})
         response.raise_for_status()
-        web_rss.append(rss_mib(args.web_pid))
+        web_rss.append(web_rss_total(web_pids))
     published = time.perf_counter() - began
     wait_until(
         lambda: Run.objects.filter(status="succeeded").count() >= args.events + args.warmup,
@@ -221,8 +251,8 @@ def warm_up(url: str, token: str, event_type: str, count: int) -> None:
 # --- the orchestration (parent) --------------------------------------------------------------
 
 
-def measure(args, workers: int) -> dict:
-    print(f"\n== {workers} worker process(es) ==", flush=True)
+def measure(args, kind: str, workers: int) -> dict:
+    print(f"\n== web tier: {kind}; {workers} worker process(es) ==", flush=True)
     queue = f"hot-bench-{uuid.uuid4().hex[:8]}"
     with (
         temp_dir(args.tmp) as data_dir,
@@ -239,7 +269,7 @@ def measure(args, workers: int) -> dict:
         )
         setup = events_setup(env, "--deploy")
         with (
-            Server(env, data_dir / "uvicorn.log") as server,
+            Server(env, data_dir / f"{kind}.log", kind=kind) as server,
             Worker(env, data_dir / "worker.log", concurrency=workers) as worker,
         ):
             warm_up(server.url, setup["token"], setup["event_type"], args.warmup)
@@ -251,7 +281,8 @@ def measure(args, workers: int) -> dict:
             cmd += ["--token", setup["token"], "--event-type", setup["event_type"]]
             cmd += ["--events", str(args.events), "--tasks", str(args.tasks)]
             cmd += ["--warmup", str(args.warmup), "--redis-url", redis_url]
-            cmd += ["--web-pid", str(server.pid)]
+            roots = (server.process, *server.extra)
+            cmd += ["--web-pids", ",".join(str(process.pid) for process in roots)]
             sampler = MemorySampler(server, worker)
             sampler.start()
             try:
@@ -261,6 +292,7 @@ def measure(args, workers: int) -> dict:
             after = memory(server, worker)
             row["memory"] = {"idle": idle, "quarter": sampler.at(0.25), "after": after}
             row["load"] = f"{load_before}→{Path('/proc/loadavg').read_text().split()[0]}"
+    row["server"] = kind
     row["workers"] = workers
     row["share"] = row["hot_per_s"] / row["empty_per_s"]
     row["messages_per_run"] = row["messages"] / row["runs"]
@@ -271,13 +303,15 @@ def measure(args, workers: int) -> dict:
         f"   not succeeded: {row['not_succeeded']}   load {row['load']}"
     )
     for name, idle in row["memory"]["idle"].items():
-        quarter, after = row["memory"]["quarter"][name], row["memory"]["after"][name]
+        quarter = row["memory"]["quarter"].get(name, float("nan"))
+        after = row["memory"]["after"].get(name, float("nan"))
         print(
             f"  RSS {name}: idle {idle:.1f} MiB, a quarter through {quarter:.1f} MiB, "
             f"after {args.events} runs {after:.1f} MiB"
         )
     print(
-        f"  RSS web after half the events were published {row['web_rss_half']:.1f} MiB, "
+        f"  RSS web (all processes) after half the events were published "
+        f"{row['web_rss_half']:.1f} MiB, "
         f"after all {row['web_rss_published']:.1f} MiB ({BATCH} per request)"
     )
     return row
@@ -286,6 +320,14 @@ def measure(args, workers: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--server",
+        nargs="+",
+        choices=SERVER_KINDS,
+        default=["gunicorn"],
+        help="web tier(s) to serve the publishes with (default: gunicorn, as the REST API "
+        "in production); several are measured one after the other",
+    )
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--tasks", type=int, default=3000)
     parser.add_argument("--warmup", type=int, default=50)
@@ -297,7 +339,7 @@ def main() -> None:
     parser.add_argument("--token", help=argparse.SUPPRESS)
     parser.add_argument("--event-type", help=argparse.SUPPRESS)
     parser.add_argument("--redis-url", help=argparse.SUPPRESS)
-    parser.add_argument("--web-pid", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--web-pids", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
         client_main(args)
@@ -305,28 +347,32 @@ def main() -> None:
 
     exit_on_sigterm()
     print_machine()
-    rows = [measure(args, workers) for workers in args.workers]
+    rows = [measure(args, kind, workers) for kind in args.server for workers in args.workers]
     print(f"\nloadavg after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
     print(
-        "\n| Worker processes | empty task/s | events → runs succeeded/s | share | target ≥ 25% "
-        "| broker messages per run | load |\n|---:|---:|---:|---:|---|---:|---|"
+        "\n| Web tier | Worker processes | empty task/s | events → runs succeeded/s | share "
+        "| target ≥ 25% | broker messages per run | load |\n|---|---:|---:|---:|---:|---|---:|---|"
     )
     for row in rows:
         verdict = "met" if row["share"] >= TARGET_SHARE else "**missed**"
         print(
-            f"| {row['workers']} | {row['empty_per_s']:.0f} | {row['hot_per_s']:.1f} | "
+            f"| {row['server']} | {row['workers']} | {row['empty_per_s']:.0f} | "
+            f"{row['hot_per_s']:.1f} | "
             f"**{100 * row['share']:.0f}%** | {verdict} | {row['messages_per_run']:.3f} | "
             f"{row['load']} |"
         )
     print(
-        f"\n| Worker processes | process | RSS idle | a quarter through | after {args.events} runs "
-        "| growth from idle | growth from a quarter through |\n|---:|---|---:|---:|---:|---:|---:|"
+        f"\n| Web tier | Worker processes | process | RSS idle | a quarter through "
+        f"| after {args.events} runs | growth from idle | growth from a quarter through |"
+        "\n|---|---:|---|---:|---:|---:|---:|---:|"
     )
     for row in rows:
         for name, idle in row["memory"]["idle"].items():
-            quarter, after = row["memory"]["quarter"][name], row["memory"]["after"][name]
+            quarter = row["memory"]["quarter"].get(name, float("nan"))
+            after = row["memory"]["after"].get(name, float("nan"))
             print(
-                f"| {row['workers']} | {name} | {idle:.1f} MiB | {quarter:.1f} MiB | "
+                f"| {row['server']} | {row['workers']} | {name} | {idle:.1f} MiB | "
+                f"{quarter:.1f} MiB | "
                 f"{after:.1f} MiB | {100 * (after - idle) / max(idle, 0.1):+.1f}% | "
                 f"{100 * (after - quarter) / max(quarter, 0.1):+.1f}% |"
             )

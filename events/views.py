@@ -1,5 +1,6 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -103,15 +104,19 @@ class EventBatchView(LargeBodyMixin, APIView):
         payload.is_valid(raise_exception=True)
         results: list[dict] = []
         valid: list[tuple[int, dict]] = []
+        # One serializer for all items, each way: a DRF serializer and its bound fields form
+        # reference cycles, which only the garbage collector frees. One per item (up to 1,000
+        # per request) kept a gunicorn worker's heap growing by ~6 MiB per 500-event request
+        # under the served collector thresholds (hotapi.wsgi), until a rare full collection.
+        body = EventPublishSerializer()
         for index, item in enumerate(payload.validated_data["events"]):
-            body = EventPublishSerializer(data=item)
-            if body.is_valid():
-                valid.append((index, body.validated_data))
-            else:
+            try:
+                valid.append((index, body.run_validation(item)))
+            except ValidationError as exc:
                 results.append(
                     {
                         "index": index,
-                        **_item_error(400, "bad_request", "Invalid event", body.errors),
+                        **_item_error(400, "bad_request", "Invalid event", exc.detail),
                     }
                 )
         published = services.event_publish_batch(
@@ -119,6 +124,7 @@ class EventBatchView(LargeBodyMixin, APIView):
             items=[item for _, item in valid],
             source=services.EventSource.CLIENT,
         )
+        shown = EventSerializer()
         for (index, _), outcome in zip(valid, published, strict=True):
             if isinstance(outcome, Exception):
                 error = api_error(outcome)
@@ -130,7 +136,7 @@ class EventBatchView(LargeBodyMixin, APIView):
                 )
             else:
                 results.append(
-                    {"index": index, "status": 201, "event": EventSerializer(outcome).data}
+                    {"index": index, "status": 201, "event": shown.to_representation(outcome)}
                 )
         results.sort(key=lambda result: result["index"])
         return Response(results)
