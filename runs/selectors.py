@@ -171,12 +171,6 @@ _compute_used: dict[str, tuple[float, float]] = {}  # environment -> (until, sec
 _compute_used_lock = threading.Lock()
 
 
-def forget_compute_used() -> None:
-    """Drop this process's cached compute usage (tests; the next claim sums again)."""
-    with _compute_used_lock:
-        _compute_used.clear()
-
-
 def _compute_seconds_used(environment) -> float:
     key, now = str(environment.pk), time.monotonic()
     with _compute_used_lock:

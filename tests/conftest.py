@@ -76,9 +76,6 @@ def _fresh_cache(settings):
     from django.core.cache import cache
 
     cache.clear()
-    from runs.selectors import forget_compute_used
-
-    forget_compute_used()
     if settings.REDIS_URL:  # rate-limit counters live in Redis directly
         from hotapi.redis_client import redis_client
 

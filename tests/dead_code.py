@@ -75,6 +75,7 @@ IGNORE_NAMES = [
     "restore",  # a method of the task service hotlang calls by name (hotlang/stdlib/task.py)
     "seekable",  # io protocol (storages ask streams whether they can seek)
     "collect",  # prometheus_client collector protocol
+    "pre_request",  # gunicorn server hook (hotapi/gunicorn_conf.py)
     "response_add",  # admin hooks
     "delete_model",
     "delete_queryset",
