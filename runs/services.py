@@ -327,30 +327,37 @@ def _lock_environment(environment_id=None, *, run_id=None) -> Environment | None
     return rows.filter(runs__id=run_id).first()
 
 
+# Statements every run makes, built once (``hotapi.sql``). The statuses are literals, so that
+# PostgreSQL can use the partial index of that status.
+
+
 @cache
-def _runs_where(condition: str) -> str:
-    """``SELECT {{}} FROM run WHERE environment_id = %s AND <condition>``: the statuses are
-    literals, so PostgreSQL can use the partial index of that status."""
-    environment = sql.column(Run, "environment")
-    return f"SELECT {{}} FROM {sql.table(Run)} WHERE {environment} = %s AND {condition}"
+def _running_sql() -> str:
+    column = partial(sql.column, Run)
+    return (
+        f"SELECT COUNT(*) FROM {sql.table(Run)} WHERE {column('environment')} = %s "
+        f"AND {column('status')} = '{RunStatus.RUNNING.value}'"
+    )
+
+
+@cache
+def _any_waiting_sql() -> str:
+    column = partial(sql.column, Run)
+    return (
+        f"SELECT 1 FROM {sql.table(Run)} WHERE {column('environment')} = %s "
+        f"AND {column('status')} = '{RunStatus.QUEUED.value}' "
+        f"AND {column('enqueued_at')} IS NULL AND {column('cancel_requested')} = %s LIMIT 1"
+    )
 
 
 def _running(environment_id) -> int:
-    condition = f"{sql.column(Run, 'status')} = '{RunStatus.RUNNING.value}'"
-    statement = _runs_where(condition).format("COUNT(*)")
-    return sql.scalar(statement, [sql.db_value(Run, "environment", environment_id)])
+    return sql.scalar(_running_sql(), [sql.db_value(Run, "environment", environment_id)])
 
 
 def _any_waiting(environment_id) -> bool:
     """Whether ``_waiting_runs`` has a row (the look every finishing run makes)."""
-    column = partial(sql.column, Run)
-    condition = (
-        f"{column('status')} = '{RunStatus.QUEUED.value}' AND {column('enqueued_at')} IS NULL "
-        f"AND {column('cancel_requested')} = %s"
-    )
-    statement = _runs_where(condition).format("1") + " LIMIT 1"
     environment = sql.db_value(Run, "environment", environment_id)
-    return sql.scalar(statement, [environment, False]) is not None
+    return sql.scalar(_any_waiting_sql(), [environment, False]) is not None
 
 
 @retrying()

@@ -1,0 +1,42 @@
+"""``hotapi.sql``: statements built once from the models, bound as the ORM binds them."""
+
+import uuid
+
+import pytest
+from django.db import transaction
+from django.forms.models import model_to_dict
+
+from environments.models import Environment
+from hotapi import sql
+from projects.models import Project
+
+pytestmark = pytest.mark.django_db
+
+
+def test_row_by_pk_loads_what_the_orm_loads(environment):
+    found = sql.row_by_pk(Environment, environment.pk)
+    expected = Environment.objects.get(pk=environment.pk)
+    assert model_to_dict(found) == model_to_dict(expected)
+    assert found.created_at == expected.created_at and found.pk == expected.pk
+    assert sql.row_by_pk(Environment, uuid.uuid4()) is None
+
+
+def test_row_by_pk_locks_and_reads_extra_expressions(project):
+    count = (
+        f"(SELECT COUNT(*) FROM {sql.table(Project)} "
+        f"WHERE {sql.column(Project, 'environment')} = {sql.column_of(Environment, 'id')})"
+    )
+    with transaction.atomic():
+        found = sql.row_by_pk(Environment, project.environment_id, lock=True, extra={"n": count})
+    assert found.pk == project.environment_id and found.n == 1
+
+
+def test_scalar_and_db_value(environment):
+    statement = (
+        f"SELECT {sql.column(Environment, 'name')} FROM {sql.table(Environment)} "
+        f"WHERE {sql.column(Environment, 'id')} = %s"
+    )
+    assert sql.scalar(statement, [sql.db_value(Environment, "id", environment.pk)]) == (
+        environment.name
+    )
+    assert sql.scalar(statement, [sql.db_value(Environment, "id", uuid.uuid4())]) is None
