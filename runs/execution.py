@@ -235,18 +235,25 @@ class _Leases:
 
     def _loop(self):
         while True:
-            with self._lock:
-                next_due = min(self._due.values(), default=None)
+            try:
+                self._round()
+            except Exception:  # the thread renews every run here: it must not die
+                log.exception("Renewing leases failed; trying again")
+                time.sleep(HEARTBEAT_RETRY_SECONDS)
+
+    def _round(self):
+        with self._lock:
+            next_due = min(self._due.values(), default=None)
+        now = time.monotonic()
+        self._held.wait(self.interval() if next_due is None else max(0, next_due - now))
+        self._held.clear()
+        with self._lock:
             now = time.monotonic()
-            self._held.wait(self.interval() if next_due is None else max(0, next_due - now))
-            self._held.clear()
-            with self._lock:
-                now = time.monotonic()
-                due = [run_id for run_id, moment in self._due.items() if moment <= now]
-            for run_id in due:
-                self._renew(run_id)
-            if due:
-                connection.close()  # back to the pool between rounds
+            due = [run_id for run_id, moment in self._due.items() if moment <= now]
+        for run_id in due:
+            self._renew(run_id)
+        if due:
+            connection.close()  # back to the pool between rounds
 
     def _renew(self, run_id) -> None:
         try:
