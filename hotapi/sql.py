@@ -18,14 +18,16 @@ def _quote(name: str) -> str:
 
 
 @cache
-def _row_sql(model: type[Model], lock: bool, extra: tuple[tuple[str, str], ...]) -> str:
+def _select_sql(
+    model: type[Model], fields: tuple[str, ...], lock: bool, extra: tuple[tuple[str, str], ...]
+) -> str:
     table = _quote(model._meta.db_table)
     columns = [f"{table}.{_quote(field.column)}" for field in model._meta.concrete_fields]
     columns += [f"{expression} AS {_quote(name)}" for name, expression in extra]
-    sql = (
-        f"SELECT {', '.join(columns)} FROM {table} "
-        f"WHERE {table}.{_quote(model._meta.pk.column)} = %s"
+    where = " AND ".join(
+        f"{table}.{_quote(model._meta.get_field(name).column)} = %s" for name in fields
     )
+    sql = f"SELECT {', '.join(columns)} FROM {table} WHERE {where}"
     if lock and connection.features.has_select_for_update:
         # As select_for_update(no_key=True): other transactions may still insert rows that
         # reference this one (runs of a locked environment, entries of a locked event).
@@ -33,16 +35,23 @@ def _row_sql(model: type[Model], lock: bool, extra: tuple[tuple[str, str], ...])
     return sql
 
 
-def row_by_pk(model: type[Model], pk, *, lock: bool = False, extra: dict | None = None):
-    """The ``model`` instance with primary key ``pk`` (every concrete field loaded), or None;
-    with ``lock`` the row is locked ``FOR NO KEY UPDATE`` until the transaction ends (where the
-    database has row locks; SQLite serializes writers instead). ``extra`` maps attribute names
-    to SQL expressions read in the same statement (fixed texts, e.g. ``column_of``)."""
-    value = model._meta.pk.get_db_prep_value(pk, connection)
-    statement = _row_sql(model, lock, tuple(sorted((extra or {}).items())))
-    for row in model.objects.raw(statement, [value]):
+def row_where(model: type[Model], lookups: dict, *, lock: bool = False, extra: dict | None = None):
+    """The ``model`` instance whose fields equal ``lookups`` (every concrete field loaded), or
+    None; the lookups must select at most one row. With ``lock`` the row is locked ``FOR NO KEY
+    UPDATE`` until the transaction ends (where the database has row locks; SQLite serializes
+    writers instead). ``extra`` maps attribute names to SQL expressions read in the same
+    statement (fixed texts, e.g. built with ``column_of``)."""
+    fields = tuple(lookups)
+    values = [db_value(model, name, value) for name, value in lookups.items()]
+    statement = _select_sql(model, fields, lock, tuple(sorted((extra or {}).items())))
+    for row in model.objects.raw(statement, values):
         return row
     return None
+
+
+def row_by_pk(model: type[Model], pk, *, lock: bool = False, extra: dict | None = None):
+    """``row_where`` by primary key."""
+    return row_where(model, {model._meta.pk.name: pk}, lock=lock, extra=extra)
 
 
 def scalar(sql: str, params) -> object:
