@@ -42,11 +42,44 @@ def row_where(model: type[Model], lookups: dict, *, lock: bool = False, extra: d
     writers instead). ``extra`` maps attribute names to SQL expressions read in the same
     statement (fixed texts, e.g. built with ``column_of``)."""
     fields = tuple(lookups)
-    values = [db_value(model, name, value) for name, value in lookups.items()]
-    statement = _select_sql(model, fields, lock, tuple(sorted((extra or {}).items())))
-    for row in model.objects.raw(statement, values):
-        return row
-    return None
+    params = [db_value(model, name, value) for name, value in lookups.items()]
+    extra_items = tuple(sorted((extra or {}).items()))
+    with connection.cursor() as cursor:
+        cursor.execute(_select_sql(model, fields, lock, extra_items), params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return _instance(model, row, [name for name, _ in extra_items])
+
+
+def _instance(model: type[Model], row, extra_names: list[str]) -> Model:
+    """The model instance of a row of ``_select_sql``, its values converted as the ORM's
+    compiler converts them (a RawQuerySet cost more to set up than the lookup itself)."""
+    count = len(model._meta.concrete_fields)
+    values = list(row[:count])
+    for index, functions, column in _converters(model, connection.vendor):
+        value = values[index]
+        for function in functions:
+            value = function(value, column, connection)
+        values[index] = value
+    instance = model.from_db(connection.alias, None, values)
+    for name, value in zip(extra_names, row[count:], strict=True):
+        setattr(instance, name, value)
+    return instance
+
+
+@cache
+def _converters(model: type[Model], vendor: str) -> tuple:
+    """``(index, converter functions, column)`` of each concrete field that has converters on
+    this database (``vendor`` keys the cache: SQLite converts UUIDs and datetimes, PostgreSQL
+    barely anything)."""
+    converters = []
+    for index, field in enumerate(model._meta.concrete_fields):
+        column = field.get_col(model._meta.db_table)
+        functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if functions:
+            converters.append((index, tuple(functions), column))
+    return tuple(converters)
 
 
 def row_by_pk(model: type[Model], pk, *, lock: bool = False, extra: dict | None = None):

@@ -5,8 +5,10 @@ import uuid
 import pytest
 from django.db import transaction
 from django.forms.models import model_to_dict
+from django.utils import timezone
 
 from environments.models import Environment
+from events.models import Event, Stream
 from hotapi import sql
 from projects.models import Project
 
@@ -19,6 +21,26 @@ def test_row_by_pk_loads_what_the_orm_loads(environment):
     assert model_to_dict(found) == model_to_dict(expected)
     assert found.created_at == expected.created_at and found.pk == expected.pk
     assert sql.row_by_pk(Environment, uuid.uuid4()) is None
+
+
+def test_row_by_pk_converts_values_as_the_orm_does(environment):
+    """JSON decoded, booleans and datetimes typed, on SQLite as on PostgreSQL; the instance is
+    a saved row (an update through it changes that row)."""
+    stream = Stream.objects.create(environment=environment)
+    payload = {"n": 1, "nested": [True, None, "x"]}
+    event = Event.objects.create(
+        environment=environment, stream=stream, event_type="a:b",
+        event_data=payload,
+        event_time=timezone.now(),
+    )
+    found = sql.row_by_pk(Event, event.pk)
+    assert found.event_data == payload and found.stream_id == stream.pk
+    assert model_to_dict(found) == model_to_dict(Event.objects.get(pk=event.pk))
+    assert found._state.adding is False and found._state.db == "default"
+    assert sql.row_by_pk(Environment, environment.pk).active is True
+    found.event_type = "a:c"
+    found.save(update_fields=["event_type"])
+    assert Event.objects.get(pk=event.pk).event_type == "a:c"
 
 
 def test_row_by_pk_locks_and_reads_extra_expressions(project):
