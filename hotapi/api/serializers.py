@@ -35,6 +35,22 @@ class ModelSerializer(serializers.ModelSerializer):
             type(self)._built_fields = built
         return copy.deepcopy(built)
 
+    @property
+    def _readable_fields(self):
+        """The fields ``to_representation`` writes. Without a context, and unless this instance
+        has changed its own fields, they are those of one prototype per class: the deep copy of
+        every field per response was the larger part of a small object's serialization. Fields
+        only read their parent and context while representing, and the prototype has no
+        context either, so the result is the same."""
+        if self._context or "fields" in self.__dict__:
+            return super()._readable_fields
+        readable = type(self).__dict__.get("_prototype_readable_fields")
+        if readable is None:
+            prototype = type(self)()
+            readable = tuple(field for field in prototype.fields.values() if not field.write_only)
+            type(self)._prototype_readable_fields = readable
+        return readable
+
 
 class UTCDateTimeField(serializers.DateTimeField):
     """RFC 3339 UTC with a ``Z`` suffix."""
