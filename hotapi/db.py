@@ -130,3 +130,16 @@ def keep_usable_connections() -> None:
                 conn.errors_occurred = False
             else:
                 conn.close()
+
+
+def keep_connections_across_requests() -> None:
+    """In a process that serves one request at a time (a gunicorn sync worker): keep the
+    database connection from one request to the next, as a Celery worker keeps it between
+    tasks, instead of Django's closing it after each request, which with the pool meant giving
+    it back and taking it again: ~0.1 ms of a 1 ms request. Call ``keep_usable_connections``
+    before each request instead, so a broken connection is still dropped."""
+    from django.core import signals
+    from django.db import close_old_connections as closing
+
+    signals.request_started.disconnect(closing)
+    signals.request_finished.disconnect(closing)

@@ -52,7 +52,23 @@ _gunicorn_wsgi.Response.default_headers = _without_server_header
 gc_between_requests = int(os.environ.get("HOT_WEB_GC_BETWEEN_REQUESTS", "2000"))
 
 
+# A sync worker serves one request at a time on one thread: it keeps one database connection
+# from request to request (``post_worker_init``) and needs no pool. Without the pool a
+# connection dropped as broken is really closed; a pool could hand out another idle connection
+# that died in the same PostgreSQL restart.
+os.environ.setdefault("HOT_DB_POOL", "0")
+
+
+def post_worker_init(worker):
+    from hotapi.db import keep_connections_across_requests
+
+    keep_connections_across_requests()
+
+
 def pre_request(worker, req):
+    from hotapi.db import keep_usable_connections
+
+    keep_usable_connections()
     if gc_between_requests:
         young, promoted, _ = gc.get_count()
         if young > gc_between_requests or promoted:

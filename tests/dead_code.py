@@ -76,6 +76,7 @@ IGNORE_NAMES = [
     "seekable",  # io protocol (storages ask streams whether they can seek)
     "collect",  # prometheus_client collector protocol
     "pre_request",  # gunicorn server hook (hotapi/gunicorn_conf.py)
+    "post_worker_init",  # gunicorn server hook (hotapi/gunicorn_conf.py)
     "response_add",  # admin hooks
     "delete_model",
     "delete_queryset",
