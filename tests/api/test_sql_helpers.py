@@ -29,7 +29,9 @@ def test_row_by_pk_converts_values_as_the_orm_does(environment):
     stream = Stream.objects.create(environment=environment)
     payload = {"n": 1, "nested": [True, None, "x"]}
     event = Event.objects.create(
-        environment=environment, stream=stream, event_type="a:b",
+        environment=environment,
+        stream=stream,
+        event_type="a:b",
         event_data=payload,
         event_time=timezone.now(),
     )
