@@ -106,6 +106,23 @@ def service_env(data_dir: Path, database_url: str | None = None, **extra: str) -
     return env
 
 
+def bare_view_env(
+    data_dir: Path, database_url: str | None, redis_url: str | None
+) -> tuple[dict[str, str], Path]:
+    """The service's environment under the bench settings (its URLs plus the bare view,
+    ``bench.bench_settings``), and the file the bare view's body is to be written to."""
+    body_path = data_dir / "bare_body.json"
+    extra = {"REDIS_URL": redis_url} if redis_url else {}
+    env = service_env(
+        data_dir,
+        database_url,
+        DJANGO_SETTINGS_MODULE="bench.bench_settings",
+        HOT_BENCH_BARE_BODY=str(body_path),
+        **extra,
+    )
+    return env, body_path
+
+
 @contextlib.contextmanager
 def postgres_database(server_url: str = DEFAULT_POSTGRES_URL) -> Iterator[str]:
     """Create a throwaway database on the server of ``server_url``; yield its URL; drop it."""

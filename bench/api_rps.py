@@ -38,13 +38,13 @@ from bench._common import (
     REPO,
     SERVER_KINDS,
     Server,
+    bare_view_env,
     django_setup,
     exit_on_sigterm,
     loadavg,
     postgres_database,
     print_machine,
     run_wrk,
-    service_env,
     temp_dir,
 )
 
@@ -89,15 +89,7 @@ def check_same_body(server: Server, full_url: str, bare_url: str, auth: list[str
 def bench_database(args, db_label: str, database_url: str | None) -> list[dict]:
     print(f"\n== {db_label} ==")
     with temp_dir(args.tmp) as data_dir, contextlib.ExitStack() as stack:
-        body_path = data_dir / "bare_body.json"
-        extra = {"REDIS_URL": args.redis_url} if args.redis_url else {}
-        env = service_env(
-            data_dir,
-            database_url,
-            DJANGO_SETTINGS_MODULE="bench.bench_settings",
-            HOT_BENCH_BARE_BODY=str(body_path),
-            **extra,
-        )
+        env, body_path = bare_view_env(data_dir, database_url, args.redis_url)
         setup = django_setup(env, "--bare-body", str(body_path), "--count-queries")
         print_queries(setup)
         project = setup["project"]

@@ -38,11 +38,11 @@ if __package__ in (None, ""):  # run as a script: make ``bench`` importable
 from bench._common import (
     DEFAULT_POSTGRES_URL,
     REPO,
+    bare_view_env,
     django_setup,
     exit_on_sigterm,
     postgres_database,
     print_machine,
-    service_env,
     temp_dir,
 )
 
@@ -157,15 +157,7 @@ def main() -> None:
         database_url = None
         if args.db == "postgres":
             database_url = stack.enter_context(postgres_database(args.postgres_url))
-        body_path = data_dir / "bare_body.json"
-        extra = {"REDIS_URL": args.redis_url} if args.redis_url else {}
-        env = service_env(
-            data_dir,
-            database_url,
-            DJANGO_SETTINGS_MODULE="bench.bench_settings",
-            HOT_BENCH_BARE_BODY=str(body_path),
-            **extra,
-        )
+        env, body_path = bare_view_env(data_dir, database_url, args.redis_url)
         setup = django_setup(env, "--bare-body", str(body_path))
         per_request = {}
         for target in targets:
