@@ -52,11 +52,14 @@ _gunicorn_wsgi.Response.default_headers = _without_server_header
 gc_between_requests = int(os.environ.get("HOT_WEB_GC_BETWEEN_REQUESTS", "2000"))
 
 
-# A sync worker serves one request at a time on one thread: it keeps one database connection
-# from request to request (``post_worker_init``) and needs no pool. Without the pool a
-# connection dropped as broken is really closed; a pool could hand out another idle connection
-# that died in the same PostgreSQL restart.
-os.environ.setdefault("HOT_DB_POOL", "0")
+def on_starting(server):
+    # A sync worker serves one request at a time on one thread: it keeps one database
+    # connection from request to request (``post_worker_init``) and needs no pool. Without the
+    # pool a connection dropped as broken is really closed; a pool could hand out another idle
+    # connection that died in the same PostgreSQL restart. Set in the master before the workers
+    # load the settings (not when this module is imported: a process that imports it to read
+    # the hooks must not pass the setting on to the processes it starts).
+    os.environ.setdefault("HOT_DB_POOL", "0")
 
 
 def post_worker_init(worker):

@@ -77,6 +77,7 @@ IGNORE_NAMES = [
     "collect",  # prometheus_client collector protocol
     "pre_request",  # gunicorn server hook (hotapi/gunicorn_conf.py)
     "post_worker_init",  # gunicorn server hook (hotapi/gunicorn_conf.py)
+    "on_starting",  # gunicorn server hook (hotapi/gunicorn_conf.py)
     "response_add",  # admin hooks
     "delete_model",
     "delete_queryset",

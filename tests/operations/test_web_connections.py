@@ -13,6 +13,7 @@ import pytest
 from django.core import signals
 from django.db import close_old_connections, connection
 
+from hotapi import gunicorn_conf
 from hotapi.db import (
     keep_connections_across_requests,
     keep_usable_connections,
@@ -58,6 +59,33 @@ def test_a_connection_the_server_ended_is_replaced_before_it_is_used():
     keep_usable_connections()
     assert Project.objects.count() == 0  # on a new connection, no error
     assert connection.connection.info.backend_pid != pid
+
+
+def test_only_a_starting_gunicorn_turns_the_pool_off(monkeypatch):
+    """The REST workers run without the pool, set by gunicorn's master as it starts; importing
+    the configuration (a test reads its hooks) must not pass the setting on to the workers and
+    servers the importing process starts later."""
+    environment = {name: value for name, value in os.environ.items() if name != "HOT_DB_POOL"}
+    imported = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, hotapi.gunicorn_conf; print(os.environ.get('HOT_DB_POOL'))",
+        ],
+        cwd=BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert imported.stdout.strip() == "None"
+    monkeypatch.setenv("HOT_DB_POOL", "unset below")  # so the test's changes are undone
+    monkeypatch.delenv("HOT_DB_POOL")
+    gunicorn_conf.on_starting(None)
+    assert os.environ["HOT_DB_POOL"] == "0"
+    monkeypatch.setenv("HOT_DB_POOL", "1")  # an operator's explicit choice stands
+    gunicorn_conf.on_starting(None)
+    assert os.environ["HOT_DB_POOL"] == "1"
 
 
 def _manage(env: dict, *args: str) -> str:
