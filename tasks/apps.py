@@ -11,6 +11,6 @@ class TasksConfig(AppConfig):
         from .host import HostTasks
         from .services import on_run_change, task_limits
 
-        extensions.on_run_change(on_run_change)
+        extensions.on_run_change(on_run_change, run_types=[RunType.TASK])
         extensions.register_host_service("tasks", HostTasks)
         extensions.register_limits(RunType.TASK, task_limits)

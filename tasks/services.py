@@ -167,9 +167,7 @@ def _follow(task: Task, run: Run, kind: str) -> str | None:
 
 
 def on_run_change(run: Run, kind: str) -> None:
-    """Registered with ``runs.extensions``: a task run changed (in its transaction)."""
-    if run.run_type != RunType.TASK:
-        return
+    """Registered with ``runs.extensions`` for task runs: one changed (in its transaction)."""
     tasks = Task.objects.select_for_update()
     task = tasks.filter(run_id=run.pk).first()
     if task is None and run.origin_run_id is not None:  # a retry: the task follows it

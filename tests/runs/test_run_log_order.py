@@ -5,7 +5,7 @@ import pytest
 
 from events.services import EventSource, event_publish
 from runs import execution, extensions
-from runs.models import RunLog
+from runs.models import RunLog, RunType
 from runs.routing import event_route
 from tests.runs import deploy, hot_bundle
 
@@ -27,7 +27,8 @@ crash fn (event) {
 
 @pytest.fixture
 def lines_at_finish():
-    """The log lines each run had when its terminal change was recorded (in that transaction)."""
+    """The log lines each run had when its terminal change was recorded (in that transaction;
+    a listener makes the run finish in a transaction, see ``runs.extensions``)."""
     seen = {}
 
     def listener(run, kind):
@@ -38,9 +39,9 @@ def lines_at_finish():
                 .values_list("message", flat=True)
             )
 
-    extensions.on_run_change(listener)
+    extensions.on_run_change(listener, run_types=[RunType.EVENT])
     yield seen
-    extensions._listeners.remove(listener)
+    extensions._listeners.remove((listener, frozenset([RunType.EVENT])))
 
 
 @pytest.mark.django_db(transaction=True)
