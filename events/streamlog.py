@@ -9,6 +9,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet, sql
 from django.utils import timezone
 
+from hotapi import sql as hot_sql
 from hotapi.redis_client import redis_client
 
 from .hub import NOTIFY_CHANNEL, wake_local_hub
@@ -58,6 +59,16 @@ def append_many(entries: list[StreamEntry]) -> None:
     transaction.on_commit(notify_appended)
 
 
+_ENTRY_COLUMNS = ("environment", "stream", "kind", "run_id", "payload", "created_at")
+
+
+def append_statement(entries: list[StreamEntry]) -> tuple[str, list]:
+    """The statement that adds ``entries``, for the caller to run in its transaction (with
+    others: ``hotapi.sql.run_together``); the hubs are woken once the transaction commits."""
+    transaction.on_commit(notify_appended)
+    return hot_sql.insert_statement(entries, _ENTRY_COLUMNS)
+
+
 def entry(*, environment_id, stream_id, kind: str, payload: dict, run_id=None) -> StreamEntry:
     """An entry not saved yet, to add with others in one statement (``append_many``)."""
     return StreamEntry(
@@ -69,7 +80,17 @@ def entry(*, environment_id, stream_id, kind: str, payload: dict, run_id=None) -
     )
 
 
-_ENTRY_COLUMNS = ("environment", "stream", "kind", "run_id", "payload", "created_at")
+def insert_for_each(entry: StreamEntry, source: str) -> tuple[str, list]:
+    """The statement that adds ``entry`` once for each row of ``source`` (a CTE name in the
+    caller's statement: the entry is written only if that CTE returned a row), and its
+    parameters. The caller runs it in its own statement, then calls ``notify_appended`` once
+    the entry is committed (``transaction.on_commit``)."""
+    placeholders = ", ".join(["%s"] * len(_ENTRY_COLUMNS))
+    columns = hot_sql.columns(StreamEntry, _ENTRY_COLUMNS)
+    statement = (
+        f"INSERT INTO {hot_sql.table(StreamEntry)} ({columns}) SELECT {placeholders} FROM {source}"
+    )
+    return statement, hot_sql.saved_values(entry, _ENTRY_COLUMNS)
 
 
 def append_with_update(entry: StreamEntry, rows: QuerySet, values: dict) -> bool:
@@ -84,16 +105,8 @@ def append_with_update(entry: StreamEntry, rows: QuerySet, values: dict) -> bool
     update = rows.query.chain(sql.UpdateQuery)
     update.add_update_values(values)
     update_sql, update_params = update.get_compiler(rows.db).as_sql()
-    fields = [StreamEntry._meta.get_field(name) for name in _ENTRY_COLUMNS]
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    insert_params = [
-        field.get_db_prep_save(field.pre_save(entry, True), connection) for field in fields
-    ]
-    statement = (
-        f"WITH changed AS ({update_sql} RETURNING 1) "
-        f"INSERT INTO {connection.ops.quote_name(StreamEntry._meta.db_table)} ({columns}) "
-        f"SELECT {', '.join(['%s'] * len(fields))} FROM changed"
-    )
+    insert_sql, insert_params = insert_for_each(entry, "changed")
+    statement = f"WITH changed AS ({update_sql} RETURNING 1) {insert_sql}"
     with connection.cursor() as cursor:
         cursor.execute(statement, [*update_params, *insert_params])
         if not cursor.rowcount:

@@ -7,10 +7,11 @@ from the models' metadata, so it follows the models and the database in use, and
 values as the ORM would (``get_db_prep_value``: UUIDs as SQLite stores them, for instance).
 """
 
+from collections.abc import Iterable
 from functools import cache
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
 
 
 def _quote(name: str) -> str:
@@ -41,19 +42,24 @@ def row_where(model: type[Model], lookups: dict, *, lock: bool = False, extra: d
     UPDATE`` until the transaction ends (where the database has row locks; SQLite serializes
     writers instead). ``extra`` maps attribute names to SQL expressions read in the same
     statement (fixed texts, e.g. built with ``column_of``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(*row_statement(model, lookups, lock=lock, extra=extra))
+        row = cursor.fetchone()
+    return None if row is None else row_instance(model, row, extra)
+
+
+def row_statement(
+    model: type[Model], lookups: dict, *, lock: bool = False, extra: dict | None = None
+) -> tuple[str, list]:
+    """The statement of ``row_where``, to run with others (``run_together``); its row becomes
+    the instance with ``row_instance``."""
     fields = tuple(lookups)
     params = [db_value(model, name, value) for name, value in lookups.items()]
-    extra_items = tuple(sorted((extra or {}).items()))
-    with connection.cursor() as cursor:
-        cursor.execute(_select_sql(model, fields, lock, extra_items), params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return _instance(model, row, [name for name, _ in extra_items])
+    return _select_sql(model, fields, lock, tuple(sorted((extra or {}).items()))), params
 
 
-def _instance(model: type[Model], row, extra_names: list[str]) -> Model:
-    """The model instance of a row of ``_select_sql``, its values converted as the ORM's
+def row_instance(model: type[Model], row, extra: dict | None = None) -> Model:
+    """The model instance of a row of ``row_statement``, its values converted as the ORM's
     compiler converts them (a RawQuerySet cost more to set up than the lookup itself)."""
     count = len(model._meta.concrete_fields)
     values = list(row[:count])
@@ -63,7 +69,7 @@ def _instance(model: type[Model], row, extra_names: list[str]) -> Model:
             value = function(value, column, connection)
         values[index] = value
     instance = model.from_db(connection.alias, None, values)
-    for name, value in zip(extra_names, row[count:], strict=True):
+    for name, value in zip(sorted(extra or ()), row[count:], strict=True):
         setattr(instance, name, value)
     return instance
 
@@ -111,3 +117,98 @@ def column(model: type[Model], field: str) -> str:
 def column_of(model: type[Model], field: str) -> str:
     """The column qualified by its table, for expressions that refer to an outer query."""
     return f"{table(model)}.{column(model, field)}"
+
+
+def columns(model: type[Model], fields: Iterable[str]) -> str:
+    """``col, col, …`` of ``fields``, for an ``INSERT``'s column list."""
+    return ", ".join(column(model, name) for name in fields)
+
+
+@cache
+def _fields(model: type[Model], names: tuple[str, ...]) -> tuple[Field, ...]:
+    return tuple(model._meta.get_field(name) for name in names)
+
+
+def saved_values(instance: Model, fields: tuple[str, ...], *, add: bool = True) -> list:
+    """The values the ORM would write for ``fields`` of ``instance``: ``pre_save`` (which
+    fills ``auto_now_add`` and the like when ``add``), then ``get_db_prep_save``."""
+    return [
+        field.get_db_prep_save(field.pre_save(instance, add), connection)
+        for field in _fields(type(instance), fields)
+    ]
+
+
+@cache
+def unnest_rows(model: type[Model], fields: tuple[str, ...], alias: str) -> str:
+    """``unnest(%s::type[], …) AS alias(col, …)`` (PostgreSQL): rows passed as one array per
+    column (``column_arrays``), as Django's own bulk insert sends them, so a statement inserts
+    any number of rows with the same text and plan."""
+    arrays = ", ".join(
+        # without the type's arguments: varchar[], not varchar(512)[] (nothing is truncated)
+        f"%s::{field.db_type(connection).split('(')[0]}[]"
+        for field in _fields(model, fields)
+    )
+    return f"unnest({arrays}) AS {alias}({columns(model, fields)})"
+
+
+def column_arrays(instances: list[Model], fields: tuple[str, ...]) -> list[list]:
+    """The parameters of ``unnest_rows``: each field's saved values, one list per field."""
+    rows = [saved_values(instance, fields) for instance in instances]
+    return [list(values) for values in zip(*rows, strict=True)] if rows else [[] for _ in fields]
+
+
+@cache
+def _insert_sql(model: type[Model], fields: tuple[str, ...], rows: int) -> str:
+    row = f"({', '.join(['%s'] * len(fields))})"
+    return f"INSERT INTO {table(model)} ({columns(model, fields)}) VALUES {', '.join([row] * rows)}"
+
+
+def insert_statement(instances: list[Model], fields: tuple[str, ...]) -> tuple[str, list]:
+    """The statement that inserts ``instances`` (all of one model) as the ORM's ``save`` or
+    ``bulk_create`` would (defaults and ``auto_now_add`` filled in), to run with others."""
+    model = type(instances[0])
+    params = [value for instance in instances for value in saved_values(instance, fields)]
+    return _insert_sql(model, fields, len(instances)), params
+
+
+@cache
+def _update_sql(model: type[Model], fields: tuple[str, ...]) -> str:
+    assignments = ", ".join(f"{column(model, name)} = %s" for name in fields)
+    return f"UPDATE {table(model)} SET {assignments} WHERE {_quote(model._meta.pk.column)} = %s"
+
+
+def update_statement(instance: Model, fields: tuple[str, ...]) -> tuple[str, list]:
+    """The statement that saves ``fields`` of ``instance`` (``save(update_fields=…)``)."""
+    params = saved_values(instance, fields, add=False)
+    params.append(db_value(type(instance), instance._meta.pk.name, instance.pk))
+    return _update_sql(type(instance), fields), params
+
+
+def _in_one_round_trip() -> bool:
+    """Whether several statements can go in one query string: on PostgreSQL with client-side
+    binding (Django's default there), not with server-side binding, nor on SQLite."""
+    options = connection.settings_dict.get("OPTIONS") or {}
+    return connection.vendor == "postgresql" and not options.get("server_side_binding")
+
+
+def run_together(statements: list[tuple[str, list]]) -> list:
+    """Run ``statements`` in order, in one round trip where the database allows it (each still
+    runs as if on its own: on PostgreSQL it sees what committed before it started, the effects
+    of the statements before it, and takes its own snapshot). Returns, for each, its rows (a
+    list) or, for a statement that returns none, the number of rows it changed."""
+    results = []
+    with connection.cursor() as cursor:
+        if _in_one_round_trip() and len(statements) > 1:
+            params = [value for _, values in statements for value in values]
+            cursor.execute("; ".join(text for text, _ in statements), params)
+            driver_cursor = cursor.cursor
+            while True:
+                rows = driver_cursor.fetchall() if driver_cursor.description else None
+                results.append(driver_cursor.rowcount if rows is None else rows)
+                if not driver_cursor.nextset():
+                    break
+            return results
+        for text, values in statements:
+            cursor.execute(text, values)
+            results.append(cursor.fetchall() if cursor.description else cursor.rowcount)
+    return results

@@ -14,17 +14,19 @@ from files.blobs import is_blob_ref, rehydrated
 from hotapi import sql
 from hotapi.db import retrying
 
-from . import extensions
 from .execution import execute_claimed, execute_run, worker_name
 from .models import Run, RunStatus, RunType
 from .retries import retry_policy
 from .services import (
-    enqueue_runs,
+    enqueue_new_runs,
+    insert_new_runs,
     may_start_now,
-    run_create,
+    new_run,
+    run_changed,
     run_create_failed,
     run_entry,
     run_transaction,
+    write_at_end,
 )
 
 log = logging.getLogger(__name__)
@@ -52,7 +54,7 @@ def _handler_runs(event: Event, start) -> list[Run]:
     selected = [handler for handler in handlers if handler not in once] + once[:1]
     runs = []
     for handler in selected:
-        run = run_create(
+        run = new_run(
             environment_id=event.environment_id,
             stream_id=event.stream_id,
             event_id=event.id,
@@ -103,7 +105,7 @@ def _call_run(event: Event, start) -> Run:
     )
     for build in builds:
         if fn in (build.inspection.get("functions") or []):
-            run = run_create(
+            run = new_run(
                 function=fn,
                 args=args,
                 project_id=build.project_id,
@@ -153,9 +155,16 @@ def _route(event_id, execute_inline: bool) -> tuple[list[Run], object, Run | Non
             runs = [_call_run(event, start)]
         else:
             runs = _handler_runs(event, start)
+        started = runs[0] if runs and runs[0].status == RunStatus.RUNNING else None
+        queued = [run for run in runs if run.status == RunStatus.QUEUED and run._state.adding]
+        inline = queued.pop(0) if execute_inline and started is None and queued else None
+        enqueue_new_runs(queued)
+        new = [run for run in runs if run._state.adding]  # a failed call run is saved already
+        if new:
+            insert_new_runs(new)
         event.dispatched_at = timezone.now()
         event.handled_runs = len(runs)
-        event.save(update_fields=["dispatched_at", "handled_runs"])
+        write_at_end(sql.update_statement(event, ("dispatched_at", "handled_runs")))
         entries = [
             streamlog.entry(
                 environment_id=event.environment_id,
@@ -164,16 +173,12 @@ def _route(event_id, execute_inline: bool) -> tuple[list[Run], object, Run | Non
                 payload=event_summary(event),
             )
         ]
-        started = runs[0] if runs and runs[0].status == RunStatus.RUNNING else None
         if started is not None:
             entries.append(run_entry(started, "run:start"))
-        streamlog.append_many(entries)
+        write_at_end(streamlog.append_statement(entries))
         if started is not None:
-            extensions.run_changed(started, "run:start")
-        queued = [run.pk for run in runs if run.status == RunStatus.QUEUED]
-        inline = queued.pop(0) if execute_inline and started is None and queued else None
-        enqueue_runs(queued)
-    return runs, inline, started
+            run_changed(started, "run:start")
+    return runs, (inline.pk if inline is not None else None), started
 
 
 def sweep_undispatched(*, older_than_seconds: float = 3.0) -> int:

@@ -57,7 +57,6 @@ def failure_result(message: str, err=None) -> dict:
 
 # --- transactions and counters ---------------------------------------------------------------
 
-_pending_counts: ContextVar[dict | None] = ContextVar("hot_run_counts", default=None)
 _thread_slot = threading.local()
 
 
@@ -68,84 +67,134 @@ def _slot() -> int:
     return _thread_slot.value
 
 
-# One statement for all of a transaction's changes to an environment's counters: the rows are
-# locked in status order (``ORDER BY … FOR UPDATE`` locks after sorting), the order the one-row
-# updates below take them in, so either form serializes with the other without a deadlock.
-_ADD_COUNTS_SQL = """
-WITH locked AS MATERIALIZED (
-    SELECT id FROM {table}
-    WHERE environment_id = %s AND slot = %s AND status = ANY(%s::text[])
-    ORDER BY status
-    FOR UPDATE
-)
-UPDATE {table} AS counter SET count = counter.count + delta.value
-FROM locked, unnest(%s::text[], %s::bigint[]) AS delta(status, value)
-WHERE counter.id = locked.id AND counter.status = delta.status
-RETURNING counter.status
-"""
+_COUNTER_FIELDS = ("environment", "status", "slot", "count")
 
 
-def _apply_counts(deltas: dict) -> None:
+@cache
+def _add_counts_sql(rows: int, *, source: str | None = None) -> str:
+    """Add to ``rows`` status counters, creating those missing, in one statement. The caller
+    passes the rows sorted by environment and status: the rows are inserted or updated (and
+    locked) in that order, the same in every transaction, so two cannot deadlock over them.
+    With ``source`` (PostgreSQL, a CTE of the caller's statement) nothing is counted unless
+    ``source`` returned a row."""
+    table = sql.table(RunCounter)
+    values = ", ".join(["(%s, %s, %s, %s)"] * rows)
+    if source is None:
+        rows_sql = f"VALUES {values}"
+    else:
+        names = sql.columns(RunCounter, _COUNTER_FIELDS)
+        rows_sql = (
+            f"SELECT delta.* FROM {source}, (VALUES {values}) AS delta({names}) "
+            f"ORDER BY delta.{sql.column(RunCounter, 'environment')}, "
+            f"delta.{sql.column(RunCounter, 'status')}"
+        )
+    key = sql.columns(RunCounter, _COUNTER_FIELDS[:3])
+    count = sql.column(RunCounter, "count")
+    return (
+        f"INSERT INTO {table} ({sql.columns(RunCounter, _COUNTER_FIELDS)}) {rows_sql} "
+        f"ON CONFLICT ({key}) DO UPDATE SET {count} = {table}.{count} + EXCLUDED.{count}"
+    )
+
+
+def _counter_rows(deltas: dict) -> list:
+    """The parameters of ``_add_counts_sql``: this thread's slot of each changed counter, in
+    lock order."""
     slot = _slot()
-    changes: dict[str, dict[str, int]] = defaultdict(dict)
+    params = []
     for (environment_id, status), delta in sorted(deltas.items()):
         if delta:
-            changes[environment_id][status] = delta
-    for environment_id, by_status in changes.items():
-        missing = dict(by_status)
-        if len(by_status) > 1 and connection.vendor == "postgresql":
-            statuses = list(by_status)
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    _ADD_COUNTS_SQL.format(
-                        table=connection.ops.quote_name(RunCounter._meta.db_table)
-                    ),
-                    [environment_id, slot, statuses, statuses, [by_status[s] for s in statuses]],
-                )
-                for (status,) in cursor.fetchall():
-                    del missing[status]
-        for status, delta in missing.items():  # one by one; a slot's row may not exist yet
-            rows = RunCounter.objects.filter(
-                environment_id=environment_id, status=status, slot=slot
-            )
-            if not rows.update(count=F("count") + delta):
-                RunCounter.objects.get_or_create(
-                    environment_id=environment_id, status=status, slot=slot
-                )
-                rows.update(count=F("count") + delta)
+            environment = sql.db_value(RunCounter, "environment", environment_id)
+            params += [environment, status, slot, delta]
+    return params
+
+
+def _counts_statement(deltas: dict) -> tuple[str, list] | None:
+    params = _counter_rows(deltas)
+    if not params:
+        return None
+    return _add_counts_sql(len(params) // len(_COUNTER_FIELDS)), params
+
+
+class _Pending:
+    """What a run transaction writes at its end: status-counter changes (netted) and
+    statements nothing in the transaction reads back (``write_at_end``)."""
+
+    def __init__(self) -> None:
+        self.counts: defaultdict = defaultdict(int)
+        self.writes: list[tuple[str, list]] = []
+
+    def saved(self) -> tuple[dict, int]:
+        return dict(self.counts), len(self.writes)
+
+    def restore(self, saved: tuple[dict, int]) -> None:
+        counts, writes = saved
+        self.counts.clear()
+        self.counts.update(counts)
+        del self.writes[writes:]
+
+    def flush(self) -> None:
+        counts = _counts_statement(self.counts)
+        statements = self.writes + ([counts] if counts else [])  # the counters last
+        if statements:
+            sql.run_together(statements)
+
+
+_pending: ContextVar[_Pending | None] = ContextVar("hot_run_pending", default=None)
 
 
 @contextmanager
 def run_transaction():
     """A transaction whose status-counter changes are applied at its end, netted and in one
-    order. Nested uses join the outer one (and forget their changes if they roll back)."""
-    deltas = _pending_counts.get()
-    if deltas is not None:
-        saved = dict(deltas)
+    order, after the statements given to ``write_at_end`` and in the same round trip where
+    the database allows. Nested uses join the outer one (and forget their changes if they
+    roll back)."""
+    pending = _pending.get()
+    if pending is not None:
+        saved = pending.saved()
         try:
             with transaction.atomic():
                 yield
         except BaseException:
-            deltas.clear()
-            deltas.update(saved)
+            pending.restore(saved)
             raise
         return
-    deltas = defaultdict(int)
-    token = _pending_counts.set(deltas)
+    pending = _Pending()
+    token = _pending.set(pending)
     try:
         with transaction.atomic():
             yield
-            _apply_counts(deltas)
+            pending.flush()
     finally:
-        _pending_counts.reset(token)
+        _pending.reset(token)
+
+
+def write_at_end(statement: tuple[str, list]) -> None:
+    """In a run transaction: run ``statement`` (built with ``hotapi.sql``) as the transaction
+    ends, before the counters, with the other statements given here. Only for writes nothing
+    in the transaction reads back (``run_changed`` runs them first for listeners)."""
+    _pending.get().writes.append(statement)
+
+
+def run_changed(run: Run, kind: str) -> None:
+    """Tell the listeners following ``run`` (``extensions``) of a change, in its transaction,
+    once the writes waiting for the transaction's end are done: a listener may read them."""
+    if not extensions.follows(run):
+        return
+    pending = _pending.get()
+    if pending is not None and pending.writes:
+        sql.run_together(pending.writes)
+        pending.writes.clear()
+    extensions.run_changed(run, kind)
 
 
 def _count(environment_id, status: str, delta: int) -> None:
-    deltas = _pending_counts.get()
-    if deltas is None:
-        _apply_counts({(str(environment_id), str(status)): delta})
+    pending = _pending.get()
+    key = (str(environment_id), str(status))
+    if pending is None:
+        if statement := _counts_statement({key: delta}):
+            sql.run_together([statement])
     else:
-        deltas[(str(environment_id), str(status))] += delta
+        pending.counts[key] += delta
 
 
 def _move(run: Run, new_status: str) -> None:
@@ -196,7 +245,7 @@ def run_counters_reconcile(*, environment_id) -> dict[str, tuple[int, int]]:
 
 def run_entry(run: Run, kind: str):
     """The stream entry of a run's change, not saved yet: the caller saves it (with others, or
-    with the change itself, in one statement), then calls ``extensions.run_changed``."""
+    with the change itself, in one statement), then calls ``run_changed``."""
     payload = {"run": run_json(run)}
     if kind != "run:start":
         payload["error"] = run.error or None
@@ -211,13 +260,13 @@ def run_entry(run: Run, kind: str):
 
 def _log_run(run: Run, kind: str) -> None:
     streamlog.append_many([run_entry(run, kind)])
-    extensions.run_changed(run, kind)
+    run_changed(run, kind)
 
 
 # --- create and dispatch ---------------------------------------------------------------------
 
 
-def run_create(
+def new_run(
     *,
     environment_id,
     stream_id,
@@ -233,12 +282,13 @@ def run_create(
     retry_attempt: int = 0,
     worker: str = "",
 ) -> Run:
-    """A queued run; or, with ``worker``, one already running there: the caller checked that
-    its environment has a free slot (``may_start_now``) and executes it itself after commit,
-    and logs its ``run:start`` (``run_entry``) with the transaction's other entries."""
-    started = _started_fields(worker) if worker else {}
-    run = Run.objects.create(
-        **started,
+    """A queued run, counted and logged as created but not inserted yet: the caller inserts it
+    in this run transaction (``run_create``, or with others: ``insert_new_runs``). With
+    ``worker``, one already running there: the caller checked that its environment has a free
+    slot (``may_start_now``) and executes it itself after commit, and logs its ``run:start``
+    (``run_entry``) with the transaction's other entries."""
+    run = Run(
+        **(_started_fields(worker) if worker else {}),
         environment_id=environment_id,
         stream_id=stream_id,
         event_id=event_id,
@@ -264,6 +314,24 @@ def run_create(
     if worker:
         _log_started(run)
     return run
+
+
+def run_create(**fields) -> Run:
+    """``new_run``, inserted now."""
+    run = new_run(**fields)
+    run.save(force_insert=True)
+    return run
+
+
+_RUN_FIELDS = tuple(field.name for field in Run._meta.concrete_fields)
+
+
+def insert_new_runs(runs: list[Run]) -> None:
+    """Insert runs of ``new_run`` as the run transaction ends (``write_at_end``), in one
+    statement; from here on they count as saved."""
+    write_at_end(sql.insert_statement(runs, _RUN_FIELDS))
+    for run in runs:
+        run._state.adding, run._state.db = False, connection.alias
 
 
 def run_create_failed(*, message: str, **fields) -> Run:
@@ -294,7 +362,21 @@ def enqueue_runs(run_ids: list) -> None:
         return
     now = timezone.now()
     Run.objects.filter(pk__in=run_ids, status=RunStatus.QUEUED).update(enqueued_at=now)
+    _send_after_commit(run_ids, now)
 
+
+def enqueue_new_runs(runs: list[Run]) -> None:
+    """``enqueue_runs`` for runs of ``new_run`` not inserted yet (they are inserted with
+    ``enqueued_at`` set)."""
+    if not runs:
+        return
+    now = timezone.now()
+    for run in runs:
+        run.enqueued_at = now
+    _send_after_commit([run.pk for run in runs], now)
+
+
+def _send_after_commit(run_ids: list, enqueued_at) -> None:
     def send():
         from .tasks import execute_run
 
@@ -303,9 +385,9 @@ def enqueue_runs(run_ids: list) -> None:
                 execute_run.delay(str(run_id))
             except Exception:
                 log.warning("Could not enqueue run %s; the sweep will dispatch it", run_id)
-                Run.objects.filter(pk=run_id, status=RunStatus.QUEUED, enqueued_at=now).update(
-                    enqueued_at=None
-                )
+                Run.objects.filter(
+                    pk=run_id, status=RunStatus.QUEUED, enqueued_at=enqueued_at
+                ).update(enqueued_at=None)
 
     transaction.on_commit(send)
 
@@ -320,9 +402,7 @@ def _waiting_runs(environment_id):
     ).order_by("created_at")
 
 
-def _lock_environment(environment_id=None, *, run_id=None) -> Environment | None:
-    if run_id is None:
-        return sql.row_by_pk(Environment, environment_id, lock=True)
+def _lock_run_environment(run_id) -> Environment | None:
     rows = Environment.objects.select_for_update(no_key=True, of=("self",))
     return rows.filter(runs__id=run_id).first()
 
@@ -350,6 +430,21 @@ def _any_waiting_sql() -> str:
     )
 
 
+def _lock_environment_counting(environment_id) -> tuple[Environment | None, int]:
+    """Lock the environment's row, then count its running runs: two statements, so that the
+    count (with its own snapshot, taken once the lock is granted) sees every run started by
+    whoever held the lock before; sent in one round trip (``sql.run_together``)."""
+    environment_rows, ((running,),) = sql.run_together(
+        [
+            sql.row_statement(Environment, {"id": environment_id}, lock=True),
+            (_running_sql(), [sql.db_value(Run, "environment", environment_id)]),
+        ]
+    )
+    if not environment_rows:
+        return None, running
+    return sql.row_instance(Environment, environment_rows[0]), running
+
+
 def _running(environment_id) -> int:
     return sql.scalar(_running_sql(), [sql.db_value(Run, "environment", environment_id)])
 
@@ -365,13 +460,13 @@ def dispatch_waiting_runs(*, environment_id) -> int:
     """Send a message for waiting runs of an environment, as many as it has free slots not
     already promised to a message in flight. Returns how many were dispatched."""
     with run_transaction():
-        environment = _lock_environment(environment_id)
+        environment, running = _lock_environment_counting(environment_id)
         if environment is None:
             return 0
         in_flight = Run.objects.filter(
             environment_id=environment_id, status=RunStatus.QUEUED, enqueued_at__isnull=False
         ).count()
-        free = environment.max_concurrent_runs - _running(environment_id) - in_flight
+        free = environment.max_concurrent_runs - running - in_flight
         if free <= 0:
             return 0
         waiting = list(
@@ -425,11 +520,11 @@ def may_start_now(environment_id) -> bool:
     """In a run transaction, before creating a run to start right away: lock the environment
     (as a claim does) and say whether it has a free slot and compute quota left. False leaves
     the run to the ordinary claim, which also records a refusal."""
-    environment = _lock_environment(environment_id)
+    environment, running = _lock_environment_counting(environment_id)
     return (
         environment is not None
+        and running < environment.max_concurrent_runs
         and compute_quota_refusal(environment=environment) is None
-        and _running(environment_id) < environment.max_concurrent_runs
     )
 
 
@@ -450,7 +545,7 @@ def run_claim(*, run_id, worker: str) -> Run | None:
     at max_concurrent_runs: the run then waits, with no message out for it, until a finishing
     worker pulls it (``run_pull_next``) or the reaper or sweep dispatches it."""
     with run_transaction():
-        environment = _lock_environment(run_id=run_id)
+        environment = _lock_run_environment(run_id)
         if environment is None:
             return None
         run = (
@@ -480,8 +575,8 @@ def run_pull_next(*, environment_id, worker: str) -> Run | None:
     if not _any_waiting(environment_id):  # the common case: one look at an index
         return None
     with run_transaction():
-        environment = _lock_environment(environment_id)
-        if environment is None or _running(environment_id) >= environment.max_concurrent_runs:
+        environment, running = _lock_environment_counting(environment_id)
+        if environment is None or running >= environment.max_concurrent_runs:
             return None
         run = (
             _waiting_runs(environment_id)
@@ -596,30 +691,91 @@ def _may_retry(run: Run, status: str) -> bool:
     return status == RunStatus.FAILED and retries_left(run.retry_policy, run.retry_attempt)
 
 
+# What a finishing run writes (cancel_requested may have been set meanwhile: left as it is).
+_FINISHED_FIELDS = tuple(name for name in _FINISH_FIELDS if name != "cancel_requested")
+_VARIABLE_FIELDS = (
+    "id", "run", "sequence", "ns", "var", "value", "meta", "start_time", "stop_time"
+)  # fmt: skip
+
+
 def _finish_running(run: Run, status: str, *, result, error: str, variables) -> bool:
     """``run_finish`` for a worker's own running run (a copy: ``run`` is changed here, and a
     retried transaction starts again from the claimed state)."""
+    if result is None and status != RunStatus.SUCCEEDED:
+        result = failure_result(error)
+    _stop(run, result=result, error=error)
+    run.next_retry_at = None
+    run.status = status  # as the entry shows it; counted from running
+    entry = run_entry(run, TERMINAL_KIND[status])
+    if connection.vendor == "postgresql" and not extensions.follows(run):
+        finished = _finish_in_one_statement(run, entry, variables)
+    else:
+        finished = _finish_in_transaction(run, entry, variables)
+    if finished:
+        _report_finish(run)
+    return finished
+
+
+def _finish_in_transaction(run: Run, entry, variables) -> bool:
     with run_transaction():
-        if result is None and status != RunStatus.SUCCEEDED:
-            result = failure_result(error)
-        _stop(run, result=result, error=error)
-        run.next_retry_at = None
-        running, run.status = run.status, status  # as the entry shows it; counted below
-        # cancel_requested may have been set meanwhile: left as it is
-        changed = {
-            name: getattr(run, name) for name in _FINISH_FIELDS if name != "cancel_requested"
-        }
-        kind = TERMINAL_KIND[status]
+        changed = {name: getattr(run, name) for name in _FINISHED_FIELDS}
         if not streamlog.append_with_update(
-            run_entry(run, kind), Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING), changed
+            entry, Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING), changed
         ):
             return False
-        run.status = running
+        status, run.status = run.status, RunStatus.RUNNING
         _move(run, status)
-        extensions.run_changed(run, kind)
+        run_changed(run, entry.kind)
         RunVariable.objects.bulk_create(variables, batch_size=500)
-        _report_finish(run)
     return True
+
+
+def _finish_in_one_statement(run: Run, entry, variables) -> bool:
+    """On PostgreSQL, for a run no listener follows: the conditional update, its stream entry,
+    its variables and its status counters in one statement that commits on its own (one round
+    trip, one commit). The rest is written only if the run was still running."""
+    counts = {}
+    if run.run_type != RunType.TASK:
+        environment_id = str(run.environment_id)
+        counts = {(environment_id, RunStatus.RUNNING.value): -1, (environment_id, run.status): 1}
+    counter_params = _counter_rows(counts)
+    entry_sql, entry_params = streamlog.insert_for_each(entry, "changed")
+    statement = _finish_sql(entry_sql, bool(variables), len(counter_params) // len(_COUNTER_FIELDS))
+    params = [
+        *sql.saved_values(run, _FINISHED_FIELDS, add=False),
+        sql.db_value(Run, "id", run.pk),
+        *entry_params,
+        *(sql.column_arrays(variables, _VARIABLE_FIELDS) if variables else []),
+        *counter_params,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        (finished,) = cursor.fetchone()
+    if finished:
+        transaction.on_commit(streamlog.notify_appended)
+    return bool(finished)
+
+
+@cache
+def _finish_sql(entry_sql: str, variables: bool, counters: int) -> str:
+    """The statement of ``_finish_in_one_statement``: data-modifying CTEs that each write only
+    for the row ``changed`` returned; it counts that row."""
+    column = partial(sql.column, Run)
+    assignments = ", ".join(f"{column(name)} = %s" for name in _FINISHED_FIELDS)
+    ctes = [
+        f"changed AS (UPDATE {sql.table(Run)} SET {assignments} WHERE {column('id')} = %s "
+        f"AND {column('status')} = '{RunStatus.RUNNING.value}' RETURNING 1)",
+        f"entry AS ({entry_sql})",
+    ]
+    if variables:
+        ctes.append(
+            f"saved_variables AS (INSERT INTO {sql.table(RunVariable)} "
+            f"({sql.columns(RunVariable, _VARIABLE_FIELDS)}) SELECT variable.* FROM changed, "
+            f"{sql.unnest_rows(RunVariable, _VARIABLE_FIELDS, 'variable')})"
+        )
+    if counters:
+        ctes.append(f"counted AS ({_add_counts_sql(counters, source='changed')})")
+    return f"WITH {', '.join(ctes)} SELECT COUNT(*) FROM changed"
 
 
 def heartbeat(*, run_id) -> bool:

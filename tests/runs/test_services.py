@@ -1,5 +1,6 @@
 """Routing, execution and the run lifecycle, in-process (no worker, no broker)."""
 
+import contextlib
 import threading
 import time
 from datetime import timedelta
@@ -10,8 +11,8 @@ from django.utils import timezone
 
 from events.models import Event, StreamEntry
 from events.services import EventSource, event_publish
-from runs import execution, services
-from runs.models import Run, RunStatus
+from runs import execution, extensions, services
+from runs.models import Run, RunCounter, RunStatus, RunType, RunVariable
 from runs.routing import event_route
 from tests import bundles
 from tests.runs import deploy, hot_bundle
@@ -596,6 +597,93 @@ def test_reaper_fails_runs_with_an_expired_lease_only(environment, build):
     # The killed worker's late report changes nothing.
     assert not services.run_finish(run_id=stale.pk, status=RunStatus.SUCCEEDED, result=1)
     assert Run.objects.get(pk=stale.pk).status == RunStatus.FAILED
+
+
+def _variable(run, sequence: int) -> RunVariable:
+    now = timezone.now()
+    return RunVariable(
+        run_id=run.pk, sequence=sequence, ns="::app::main", var=f"v{sequence}",
+        value={"n": sequence}, start_time=now, stop_time=now,
+    )  # fmt: skip
+
+
+def _counted(environment) -> dict:
+    return {
+        status: sum(
+            RunCounter.objects.filter(environment=environment, status=status).values_list(
+                "count", flat=True
+            )
+        )
+        for status in RunStatus.values
+    }
+
+
+@pytest.mark.django_db
+def test_a_worker_records_its_own_run_with_its_entry_variables_and_counters(
+    environment, build, django_assert_num_queries
+):
+    run, _ = _two_runs(environment)
+    claimed = services.run_claim(run_id=run.pk, worker="w")
+    before = _counted(environment)
+    # One statement on PostgreSQL (update, entry, variables, counters); a transaction elsewhere.
+    one_statement = connection.vendor == "postgresql"
+    with django_assert_num_queries(1) if one_statement else contextlib.nullcontext():
+        assert services.run_finish(
+            run_id=run.pk, run=claimed, status=RunStatus.SUCCEEDED, result={"ok": True},
+            variables=[_variable(claimed, 0), _variable(claimed, 1)],
+        )  # fmt: skip
+    run.refresh_from_db()
+    assert (run.status, run.result, run.worker) == ("succeeded", {"ok": True}, "w")
+    assert run.stop_time is not None and run.lease_expires_at is None
+    assert list(run.variables.values_list("var", "value")) == [("v0", {"n": 0}), ("v1", {"n": 1})]
+    (stop,) = StreamEntry.objects.filter(run_id=run.pk, kind="run:stop")
+    assert stop.payload["run"]["status"] == "succeeded"
+    after = _counted(environment)
+    assert (after["running"], after["succeeded"]) == (
+        before["running"] - 1,
+        before["succeeded"] + 1,
+    )
+    assert services.run_counters_reconcile(environment_id=environment.pk) == {}
+
+
+@pytest.mark.django_db
+def test_a_worker_reporting_a_run_already_reaped_changes_nothing(environment, build):
+    run, _ = _two_runs(environment)
+    claimed = services.run_claim(run_id=run.pk, worker="w")
+    Run.objects.filter(pk=run.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    assert services.reap_expired_leases() == 1
+    before = _counted(environment)
+    entries = StreamEntry.objects.count()
+    assert not services.run_finish(
+        run_id=run.pk, run=claimed, status=RunStatus.SUCCEEDED, result=1,
+        variables=[_variable(claimed, 0)],
+    )  # fmt: skip
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and "lease" in run.error
+    assert not run.variables.exists()
+    assert StreamEntry.objects.count() == entries
+    assert _counted(environment) == before
+    assert services.run_counters_reconcile(environment_id=environment.pk) == {}
+
+
+@pytest.mark.django_db
+def test_a_listener_following_a_run_sees_the_rows_routing_writes_at_its_end(environment, build):
+    seen = []
+
+    def listener(run, kind):
+        row = Run.objects.filter(pk=run.pk).values_list("status", flat=True).first()
+        seen.append((kind, row))
+
+    extensions.on_run_change(listener, run_types=[RunType.EVENT])
+    try:
+        event = publish(environment, "user.signup", {"email": "l@example.com"})
+        (first, _) = event_route(event_id=event.id, execute_inline=True)
+    finally:
+        extensions._listeners.remove((listener, frozenset([RunType.EVENT])))
+    # Told in the routing transaction, with the run's row (written at its end) already there;
+    # then in the transaction of its end, after its row changed.
+    assert seen == [("run:start", "running"), ("run:stop", "succeeded")]
+    assert Run.objects.get(pk=first).status == RunStatus.SUCCEEDED
 
 
 @pytest.mark.django_db
