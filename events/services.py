@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from files.blobs import spilling
+from hotapi import sql
 from hotapi.errors import DomainError, Forbidden, InvalidInput, NotFound
 from hotapi.jsonvalues import find_unstorable
 
@@ -96,7 +97,6 @@ def event_summary(event: Event) -> dict:
     }
 
 
-@transaction.atomic
 def event_publish(
     *,
     environment,
@@ -110,16 +110,22 @@ def event_publish(
 ) -> Event:
     """Commit the event (and its stream) first; it is handed over for routing after commit.
 
+    The stream (when new), the event, its blobs and its stream entry are written together, as
+    one transaction: on PostgreSQL outside a caller's transaction, in one round trip
+    (``hotapi.sql.run_atomically``).
+
     ``routed_runs`` is for a publisher that creates the event's runs itself in the same
     transaction (the scheduler): the event is recorded as already routed to that many runs.
     """
     check_publishable(event_type, source=source)
     if source == EventSource.RUNTIME:
         check_sent_event(event_type, event_data)
-    stream = stream or stream_resolve(environment=environment, stream_id=stream_id)
+    if stream is None and stream_id is not None:
+        stream = stream_resolve(environment=environment, stream_id=stream_id)
+    stream = stream or Stream(environment=environment)
     now = timezone.now()
     with spilling(environment_id=environment.id, source="event_data") as spill:
-        event = Event.objects.create(
+        event = Event(
             environment=environment,
             stream=stream,
             event_type=event_type,
@@ -129,14 +135,21 @@ def event_publish(
             dispatched_at=now if routed_runs is not None else None,
             handled_runs=routed_runs or 0,
         )
-    # The row keeps large parts as blobs; the caller gets the data as published.
-    event.event_data = event_data
-    streamlog.append(
-        environment_id=environment.id,
-        stream_id=stream.id,
-        kind="event:created",
-        payload=event_summary(event),
-    )
+        statements = [sql.insert_statement([stream])] if stream._state.adding else []
+        statements.append(sql.insert_statement([event]))
+        if blobs := spill.rows_statement():
+            statements.append(blobs)
+        # The row keeps large parts as blobs; the caller gets the data as published.
+        event.event_data = event_data
+        entry = streamlog.entry(
+            environment_id=environment.id,
+            stream_id=stream.id,
+            kind="event:created",
+            payload=event_summary(event),
+        )
+        sql.run_atomically([*statements, streamlog.append_statement([entry])])
+        sql.mark_saved([stream, event])
+    transaction.on_commit(streamlog.notify_appended)
     if routed_runs is None:
         event_id = str(event.id)
         transaction.on_commit(lambda: event_committed(event_id))

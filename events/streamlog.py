@@ -63,9 +63,9 @@ _ENTRY_COLUMNS = ("environment", "stream", "kind", "run_id", "payload", "created
 
 
 def append_statement(entries: list[StreamEntry]) -> tuple[str, list]:
-    """The statement that adds ``entries``, for the caller to run in its transaction (with
-    others: ``hotapi.sql.run_together``); the hubs are woken once the transaction commits."""
-    transaction.on_commit(notify_appended)
+    """The statement that adds ``entries``, for the caller to run with its other writes
+    (``hotapi.sql``); once they are committed the caller wakes the hubs
+    (``transaction.on_commit(notify_appended)``)."""
     return hot_sql.insert_statement(entries, _ENTRY_COLUMNS)
 
 

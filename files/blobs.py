@@ -32,6 +32,8 @@ from contextlib import contextmanager
 
 from django.conf import settings
 
+from hotapi import sql
+
 from . import storage
 from .models import Blob, BlobEncoding
 
@@ -157,8 +159,19 @@ class Spill:
             size = _scalar_size(value)
         return value, size
 
+    def rows_statement(self) -> tuple[str, list] | None:
+        """The statement that saves the blob rows so far (``hotapi.sql``), for a caller that
+        writes them with its own rows; they are then not saved again at the block's end (their
+        objects are still removed if the block fails)."""
+        rows = [blob for blob in self.blobs if blob._state.adding]
+        if not rows:
+            return None
+        statement = sql.insert_statement(rows)
+        sql.mark_saved(rows)
+        return statement
+
     def save(self) -> None:
-        Blob.objects.bulk_create(self.blobs)
+        Blob.objects.bulk_create([blob for blob in self.blobs if blob._state.adding])
         self.blobs = []
 
     def discard(self) -> None:

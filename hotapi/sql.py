@@ -10,7 +10,7 @@ values as the ORM would (``get_db_prep_value``: UUIDs as SQLite stores them, for
 from collections.abc import Iterable
 from functools import cache
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Field, Model
 
 
@@ -163,12 +163,30 @@ def _insert_sql(model: type[Model], fields: tuple[str, ...], rows: int) -> str:
     return f"INSERT INTO {table(model)} ({columns(model, fields)}) VALUES {', '.join([row] * rows)}"
 
 
-def insert_statement(instances: list[Model], fields: tuple[str, ...]) -> tuple[str, list]:
-    """The statement that inserts ``instances`` (all of one model) as the ORM's ``save`` or
-    ``bulk_create`` would (defaults and ``auto_now_add`` filled in), to run with others."""
+@cache
+def _insert_fields(model: type[Model]) -> tuple[str, ...]:
+    """Every concrete field but an auto-incremented key (the database numbers those)."""
+    auto = model._meta.pk if model._meta.pk.db_returning else None
+    return tuple(field.name for field in model._meta.concrete_fields if field is not auto)
+
+
+def insert_statement(
+    instances: list[Model], fields: tuple[str, ...] | None = None
+) -> tuple[str, list]:
+    """The statement that inserts ``instances`` (all of one model; ``fields``, or every field
+    but an auto-incremented key) as the ORM's ``save`` or ``bulk_create`` would (defaults and
+    ``auto_now_add`` filled in), to run with others."""
     model = type(instances[0])
+    fields = fields or _insert_fields(model)
     params = [value for instance in instances for value in saved_values(instance, fields)]
     return _insert_sql(model, fields, len(instances)), params
+
+
+def mark_saved(instances: list[Model]) -> None:
+    """Instances inserted by statements of this module count as saved rows from then on (an
+    update through them changes that row; a related object may point at them)."""
+    for instance in instances:
+        instance._state.adding, instance._state.db = False, connection.alias
 
 
 @cache
@@ -212,3 +230,14 @@ def run_together(statements: list[tuple[str, list]]) -> list:
             cursor.execute(text, values)
             results.append(cursor.fetchall() if cursor.description else cursor.rowcount)
     return results
+
+
+def run_atomically(statements: list[tuple[str, list]]) -> list:
+    """``run_together`` as one transaction. Outside any transaction, where the statements go in
+    one query string, the database runs that string as one transaction of its own, which
+    saves the round trips of ``BEGIN`` and ``COMMIT``; otherwise they run in
+    ``transaction.atomic`` (a savepoint within the caller's transaction)."""
+    if _in_one_round_trip() and connection.get_autocommit() and not connection.in_atomic_block:
+        return run_together(statements)
+    with transaction.atomic():
+        return run_together(statements)

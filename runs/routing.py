@@ -4,6 +4,7 @@ import logging
 from datetime import timedelta
 from functools import cache
 
+from django.db import transaction
 from django.utils import timezone
 
 from builds.selectors import cached_event_handlers, serving_builds, serving_version_sql
@@ -176,6 +177,7 @@ def _route(event_id, execute_inline: bool) -> tuple[list[Run], object, Run | Non
         if started is not None:
             entries.append(run_entry(started, "run:start"))
         write_at_end(streamlog.append_statement(entries))
+        transaction.on_commit(streamlog.notify_appended)
         if started is not None:
             run_changed(started, "run:start")
     return runs, (inline.pk if inline is not None else None), started

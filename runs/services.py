@@ -323,15 +323,11 @@ def run_create(**fields) -> Run:
     return run
 
 
-_RUN_FIELDS = tuple(field.name for field in Run._meta.concrete_fields)
-
-
 def insert_new_runs(runs: list[Run]) -> None:
     """Insert runs of ``new_run`` as the run transaction ends (``write_at_end``), in one
     statement; from here on they count as saved."""
-    write_at_end(sql.insert_statement(runs, _RUN_FIELDS))
-    for run in runs:
-        run._state.adding, run._state.db = False, connection.alias
+    write_at_end(sql.insert_statement(runs))
+    sql.mark_saved(runs)
 
 
 def run_create_failed(*, message: str, **fields) -> Run:

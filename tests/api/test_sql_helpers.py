@@ -1,9 +1,10 @@
 """``hotapi.sql``: statements built once from the models, bound as the ORM binds them."""
 
+import contextlib
 import uuid
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
@@ -132,3 +133,21 @@ def test_run_together_sends_a_statement_per_query_with_server_side_binding(
     count = f"SELECT COUNT(*) FROM {sql.table(Stream)}"
     with django_assert_num_queries(2):
         assert sql.run_together([(count, []), (count, [])]) == [[(0,)], [(0,)]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_atomically_writes_all_or_nothing_outside_a_transaction(
+    environment, django_assert_num_queries
+):
+    """On PostgreSQL the statements go as one string, which the database runs as one
+    transaction (no BEGIN and COMMIT round trips); a failing statement undoes the others."""
+    first, second = Stream(environment=environment), Stream(environment=environment)
+    one_round_trip = connection.vendor == "postgresql"
+    with django_assert_num_queries(1) if one_round_trip else contextlib.nullcontext():
+        sql.run_atomically([sql.insert_statement([first]), sql.insert_statement([second])])
+    assert Stream.objects.count() == 2
+    third = Stream(environment=environment)
+    with pytest.raises(IntegrityError):  # ``first`` again: a duplicate key
+        sql.run_atomically([sql.insert_statement([third]), sql.insert_statement([first])])
+    assert not Stream.objects.filter(pk=third.pk).exists()
+    assert Stream.objects.count() == 2

@@ -3,8 +3,10 @@
 import uuid
 
 import pytest
+from django.db import connection
 
 from events.models import Event, Stream, StreamEntry
+from events.services import EventSource, event_publish
 from runs.models import Run
 from runs.routing import event_route, sweep_undispatched
 from tests.runs import deploy
@@ -63,6 +65,28 @@ def test_publish_shape(api, environment, enqueued, django_capture_on_commit_call
     assert Stream.objects.get(pk=event.stream_id).environment_id == environment.id
     assert enqueued == [(str(event.id),)]  # routing is dispatched after commit
     entry = StreamEntry.objects.get(stream_id=event.stream_id)
+    assert entry.kind == "event:created" and entry.payload["event_id"] == str(event.id)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_publish_writes_its_stream_event_and_entry_together_then_dispatches(
+    api, environment, enqueued, django_assert_max_num_queries
+):
+    """Outside a transaction (as a request without an Idempotency-Key runs it), on PostgreSQL
+    one statement string, which the database runs as one transaction; dispatched after it."""
+    budget = 1 if connection.vendor == "postgresql" else 5  # BEGIN, 3 inserts, COMMIT
+    with django_assert_max_num_queries(budget):
+        event = event_publish(
+            environment=environment,
+            event_type="user.signup",
+            event_data={"email": "one@example.com"},
+            source=EventSource.CLIENT,
+        )
+    assert enqueued == [(str(event.id),)]
+    stored = Event.objects.get(pk=event.pk)
+    assert stored.event_data == {"email": "one@example.com"} and stored.created_at is not None
+    assert Stream.objects.filter(pk=event.stream_id, environment=environment).exists()
+    (entry,) = StreamEntry.objects.filter(stream_id=event.stream_id)
     assert entry.kind == "event:created" and entry.payload["event_id"] == str(event.id)
 
 
