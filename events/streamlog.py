@@ -1,6 +1,8 @@
 """Appending to the durable stream log, and waking the web processes that tail it."""
 
 import logging
+import os
+import threading
 import time
 from datetime import timedelta
 
@@ -19,22 +21,62 @@ log = logging.getLogger(__name__)
 
 # After Redis failed, wake-ups are not attempted for this long (each would wait for a timeout).
 REDIS_RETRY_SECONDS = 5.0
-_redis_retry_at = 0.0
+
+
+class _Waker:
+    """Publishes the wake-ups to other processes on a thread of its own, so that the one who
+    appended (a request, a run's commit) does not wait for Redis; wake-ups asked for while one
+    is being sent go out as one."""
+
+    def __init__(self) -> None:
+        self._asked = threading.Event()
+        self._start = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.retry_at = 0.0
+
+    def wake(self) -> None:
+        self._asked.set()
+        if self._thread is None:
+            with self._start:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._run, name="hot-stream-waker", daemon=True
+                    )
+                    self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self._asked.wait()
+            self._asked.clear()
+            if time.monotonic() >= self.retry_at:
+                self._publish()
+
+    def _publish(self) -> None:
+        try:
+            redis_client().publish(NOTIFY_CHANNEL, b"1")
+        except Exception as exc:  # a missed wake-up only delays delivery until the next poll
+            self.retry_at = time.monotonic() + REDIS_RETRY_SECONDS
+            log.warning("Could not publish a stream wake-up (%s); hubs poll meanwhile", exc)
+
+
+_waker = _Waker()
+
+
+def _new_waker() -> None:
+    """In a forked child (a worker process): the parent's thread is not there."""
+    global _waker
+    _waker = _Waker()
+
+
+os.register_at_fork(after_in_child=_new_waker)
 
 
 def notify_appended() -> None:
     """Wake the stream hubs now rather than at their next poll: this process's directly,
-    other processes' through Redis when it is configured."""
-    global _redis_retry_at
-
+    other processes' through Redis when it is configured (from the waker's thread)."""
     wake_local_hub()
-    if not settings.REDIS_URL or time.monotonic() < _redis_retry_at:
-        return
-    try:
-        redis_client().publish(NOTIFY_CHANNEL, b"1")
-    except Exception as exc:  # a missed wake-up only delays delivery until the next poll
-        _redis_retry_at = time.monotonic() + REDIS_RETRY_SECONDS
-        log.warning("Could not publish a stream wake-up (%s); hubs poll meanwhile", exc)
+    if settings.REDIS_URL:
+        _waker.wake()
 
 
 def prune(*, older_than_days: float, batch: int = 10_000) -> int:

@@ -10,6 +10,7 @@ from environments.services import api_key_issue, environment_ensure
 from projects.models import Project
 
 from .live import TEST_ENCRYPTION_KEY, hot_server, make_hot_server  # noqa: F401  (fixtures)
+from .redis_server import redis_url  # noqa: F401  (fixture)
 from .s3 import s3_endpoint  # noqa: F401  (fixture)
 from .worker import (  # noqa: F401  (fixtures)
     celery_queue,

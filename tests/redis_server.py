@@ -5,7 +5,10 @@ import shutil
 import subprocess
 import time
 
+import pytest
 import redis
+
+from hotapi import redis_client as redis_client_module
 
 from .live import free_port
 
@@ -54,3 +57,20 @@ class RedisServer:
             self.process.kill()
             self.process.wait(timeout=10)
         self.process = None
+
+
+@pytest.fixture
+def redis_url(settings, tmp_path):
+    """This process (and the servers a test starts) share one Redis: the configured one, else
+    a private one."""
+    if settings.REDIS_URL:
+        yield settings.REDIS_URL
+        return
+    server = RedisServer(tmp_path / "redis.log")
+    settings.REDIS_URL = server.url
+    redis_client_module.redis_client.cache_clear()
+    try:
+        yield server.url
+    finally:
+        redis_client_module.redis_client.cache_clear()
+        server.stop()

@@ -13,29 +13,11 @@ from django.utils import timezone
 
 from environments.models import ApiKey, ServiceKey
 from environments.services import api_key_issue
-from hotapi import redis_client as redis_client_module
-from tests.redis_server import RedisServer
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 ENV_READ = {"env:*": ["read"]}
 RUN_READ = {"run:*": ["read"]}  # service keys grant only run, stream, event, webhook, mcp
-
-
-@pytest.fixture
-def redis_url(settings, tmp_path):
-    """This process and the servers share one Redis: the configured one, else a private one."""
-    if settings.REDIS_URL:
-        yield settings.REDIS_URL
-        return
-    server = RedisServer(tmp_path / "redis.log")
-    settings.REDIS_URL = server.url
-    redis_client_module.redis_client.cache_clear()
-    try:
-        yield server.url
-    finally:
-        redis_client_module.redis_client.cache_clear()
-        server.stop()
 
 
 @pytest.fixture
