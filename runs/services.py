@@ -445,6 +445,20 @@ def _running(environment_id) -> int:
     return sql.scalar(_running_sql(), [sql.db_value(Run, "environment", environment_id)])
 
 
+# (environment id, whether it had runs waiting) as this thread's last one-statement finish saw
+_seen_waiting = threading.local()
+
+
+def _runs_waiting(environment_id) -> bool:
+    """Whether the environment has runs waiting for a slot: as the finish of this thread's
+    last run there saw it (in the finish's round trip, ``_finish_in_one_statement``), else one
+    look at an index."""
+    seen, _seen_waiting.value = getattr(_seen_waiting, "value", None), None
+    if seen is not None and seen[0] == environment_id:
+        return seen[1]
+    return _any_waiting(environment_id)
+
+
 def _any_waiting(environment_id) -> bool:
     """Whether ``_waiting_runs`` has a row (the look every finishing run makes)."""
     environment = sql.db_value(Run, "environment", environment_id)
@@ -568,7 +582,7 @@ def run_claim(*, run_id, worker: str) -> Run | None:
 def run_pull_next(*, environment_id, worker: str) -> Run | None:
     """Claim the oldest run of an environment that waits for a slot (no message out for it),
     if a slot is free: how a worker that just freed a slot carries on without a message."""
-    if not _any_waiting(environment_id):  # the common case: one look at an index
+    if not _runs_waiting(environment_id):  # the common case
         return None
     with run_transaction():
         environment, running = _lock_environment_counting(environment_id)
@@ -697,6 +711,7 @@ _VARIABLE_FIELDS = (
 def _finish_running(run: Run, status: str, *, result, error: str, variables) -> bool:
     """``run_finish`` for a worker's own running run (a copy: ``run`` is changed here, and a
     retried transaction starts again from the claimed state)."""
+    _seen_waiting.value = None  # what an earlier finish saw is not this one's
     if result is None and status != RunStatus.SUCCEEDED:
         result = failure_result(error)
     _stop(run, result=result, error=error)
@@ -744,9 +759,13 @@ def _finish_in_one_statement(run: Run, entry, variables) -> bool:
         *(sql.column_arrays(variables, _VARIABLE_FIELDS) if variables else []),
         *counter_params,
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        (finished,) = cursor.fetchone()
+    # The look for runs waiting for the slot this frees goes in the same round trip, as its
+    # own statement: it sees what committed before it started, after the update.
+    environment = sql.db_value(Run, "environment", run.environment_id)
+    ((finished,),), waiting = sql.run_together(
+        [(statement, params), (_any_waiting_sql(), [environment, False])]
+    )
+    _seen_waiting.value = (run.environment_id, bool(waiting))
     if finished:
         transaction.on_commit(streamlog.notify_appended)
     return bool(finished)

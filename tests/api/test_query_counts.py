@@ -31,9 +31,10 @@ ROWS = 6
 LIST_BUDGET = 5
 # The first run of a deployment, savepoints, first counter rows and the worker's one-time
 # preparation of the build (its handlers, schedules, webhooks and MCP tools) included (was 58
-# for both, then 37 and 38). On PostgreSQL a finished run is one statement (its status, entry,
-# variables and counters), and routing sends its writes together at its end.
-PUBLISH_TO_RUN_BUDGET = {"postgresql": 20, "sqlite": 30}
+# for both, then 37 and 38). On PostgreSQL a publish is one statement string, routing sends its
+# writes together at its end, and a finished run is one statement (its status, entry, variables
+# and counters) with the look for waiting runs in the same round trip (D77).
+PUBLISH_TO_RUN_BUDGET = {"postgresql": 15, "sqlite": 30}
 
 SOURCE = """\
 ::app::main ns

@@ -497,6 +497,30 @@ def test_a_run_refused_a_slot_waits_without_a_message_and_is_pulled_once_one_fre
 
 
 @pytest.mark.django_db
+def test_the_worker_finishing_its_run_sees_a_waiting_run_in_the_same_round_trip(
+    environment, build, django_assert_num_queries
+):
+    environment.max_concurrent_runs = 1
+    environment.save()
+    first, second = _two_runs(environment)
+    claimed = services.run_claim(run_id=first.pk, worker="w1")
+    assert services.run_claim(run_id=second.pk, worker="w2") is None  # waits for the slot
+    postgresql = connection.vendor == "postgresql"
+    with django_assert_num_queries(1) if postgresql else contextlib.nullcontext():
+        assert services.run_finish(
+            run_id=first.pk, run=claimed, status=RunStatus.SUCCEEDED, result=1
+        )
+    pulled = services.run_pull_next(environment_id=environment.id, worker="w1")
+    assert pulled.pk == second.pk and pulled.status == RunStatus.RUNNING
+    # Finishing that one sees nothing waiting: the worker pulls nothing, without looking again.
+    with django_assert_num_queries(1) if postgresql else contextlib.nullcontext():
+        assert services.run_finish(
+            run_id=second.pk, run=pulled, status=RunStatus.SUCCEEDED, result=2
+        )
+        assert services.run_pull_next(environment_id=environment.id, worker="w1") is None
+
+
+@pytest.mark.django_db
 def test_reaping_frees_the_slot_for_a_waiting_run(
     environment, build, monkeypatch, django_capture_on_commit_callbacks
 ):
