@@ -117,24 +117,34 @@ def _counts_statement(deltas: dict) -> tuple[str, list] | None:
 
 class _Pending:
     """What a run transaction writes at its end: status-counter changes (netted) and
-    statements nothing in the transaction reads back (``write_at_end``)."""
+    statements nothing in the transaction reads back (``write_at_end``), of which the first
+    ``sent`` went out early (``run_changed``)."""
 
     def __init__(self) -> None:
         self.counts: defaultdict = defaultdict(int)
         self.writes: list[tuple[str, list]] = []
+        self.sent = 0
 
-    def saved(self) -> tuple[dict, int]:
-        return dict(self.counts), len(self.writes)
+    def saved(self) -> tuple[dict, int, int]:
+        return dict(self.counts), len(self.writes), self.sent
 
-    def restore(self, saved: tuple[dict, int]) -> None:
-        counts, writes = saved
+    def restore(self, saved: tuple[dict, int, int]) -> None:
+        """After a nested block rolled back: its changes are forgotten, and what it sent is
+        undone by its savepoint, so it is sent again later."""
+        counts, writes, sent = saved
         self.counts.clear()
         self.counts.update(counts)
         del self.writes[writes:]
+        self.sent = min(self.sent, sent)
+
+    def send_writes(self) -> None:
+        if self.sent < len(self.writes):
+            sql.run_together(self.writes[self.sent :])
+            self.sent = len(self.writes)
 
     def flush(self) -> None:
         counts = _counts_statement(self.counts)
-        statements = self.writes + ([counts] if counts else [])  # the counters last
+        statements = self.writes[self.sent :] + ([counts] if counts else [])  # counters last
         if statements:
             sql.run_together(statements)
 
@@ -181,9 +191,8 @@ def run_changed(run: Run, kind: str) -> None:
     if not extensions.follows(run):
         return
     pending = _pending.get()
-    if pending is not None and pending.writes:
-        sql.run_together(pending.writes)
-        pending.writes.clear()
+    if pending is not None:
+        pending.send_writes()
     extensions.run_changed(run, kind)
 
 

@@ -4,13 +4,15 @@ import contextlib
 import threading
 import time
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from events.models import Event, StreamEntry
+from events.models import Event, Stream, StreamEntry
 from events.services import EventSource, event_publish
+from hotapi import sql
 from runs import execution, extensions, services
 from runs.models import Run, RunCounter, RunStatus, RunType, RunVariable
 from runs.routing import event_route
@@ -708,6 +710,26 @@ def test_a_listener_following_a_run_sees_the_rows_routing_writes_at_its_end(envi
     # then in the transaction of its end, after its row changed.
     assert seen == [("run:start", "running"), ("run:stop", "succeeded")]
     assert Run.objects.get(pk=first).status == RunStatus.SUCCEEDED
+
+
+@pytest.mark.django_db
+def test_writes_sent_early_in_a_block_that_rolls_back_are_sent_again_at_the_end(environment):
+    """A listener makes the writes waiting for the transaction's end go out early; a nested
+    block that then rolls back undoes them with its savepoint, so they go out again."""
+    extensions.on_run_change(lambda run, kind: None, run_types=[RunType.EVENT])
+    listener = extensions._listeners[-1]
+    kept, dropped = Stream(environment=environment), Stream(environment=environment)
+    try:
+        with services.run_transaction():
+            services.write_at_end(sql.insert_statement([kept]))
+            with pytest.raises(RuntimeError), services.run_transaction():
+                services.write_at_end(sql.insert_statement([dropped]))
+                services.run_changed(SimpleNamespace(run_type=RunType.EVENT), "run:start")
+                assert Stream.objects.filter(pk__in=[kept.pk, dropped.pk]).count() == 2
+                raise RuntimeError("the nested block fails")
+    finally:
+        extensions._listeners.remove(listener)
+    assert set(Stream.objects.values_list("pk", flat=True)) == {kept.pk}
 
 
 @pytest.mark.django_db
