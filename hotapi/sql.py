@@ -5,6 +5,10 @@ lookup (about 0.5 ms against 0.15 ms for the same statement from a cursor, measu
 benchmark machine), and every run makes several of them. These helpers build the text once
 from the models' metadata, so it follows the models and the database in use, and bind the
 values as the ORM would (``get_db_prep_value``: UUIDs as SQLite stores them, for instance).
+
+Each statement is a ``(sql, params)`` pair, so that several can go to PostgreSQL in one round
+trip (``run_together``, ``run_atomically``): the run pipeline's time was mostly round trips
+(D77).
 """
 
 from collections.abc import Iterable
