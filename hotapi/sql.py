@@ -25,7 +25,7 @@ def _quote(name: str) -> str:
 def _database():
     """The thread's connection itself. ``django.db.connection`` is a proxy that looks it up
     again on every attribute access, which the per-field loops below would pay many times per
-    statement (7% of a worker's CPU, measured)."""
+    statement (7% of a worker's busy samples under py-spy, bench/README.md)."""
     return connections[DEFAULT_DB_ALIAS]
 
 
