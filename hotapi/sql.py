@@ -177,7 +177,7 @@ def _insert_sql(model: type[Model], fields: tuple[str, ...], rows: int) -> str:
 
 
 @cache
-def _insert_fields(model: type[Model]) -> tuple[str, ...]:
+def insert_fields(model: type[Model]) -> tuple[str, ...]:
     """Every concrete field but an auto-incremented key (the database numbers those)."""
     auto = model._meta.pk if model._meta.pk.db_returning else None
     return tuple(field.name for field in model._meta.concrete_fields if field is not auto)
@@ -190,7 +190,7 @@ def insert_statement(
     but an auto-incremented key) as the ORM's ``save`` or ``bulk_create`` would (defaults and
     ``auto_now_add`` filled in), to run with others."""
     model = type(instances[0])
-    fields = fields or _insert_fields(model)
+    fields = fields or insert_fields(model)
     params = [value for instance in instances for value in saved_values(instance, fields)]
     return _insert_sql(model, fields, len(instances)), params
 

@@ -206,10 +206,18 @@ def _count(environment_id, status: str, delta: int) -> None:
         pending.counts[key] += delta
 
 
+def _moved(run: Run, old_status: str, new_status: str) -> dict:
+    """The counter changes of ``run`` moving between two statuses: none for a task run (the
+    stats count runs, not task executions, as Hot)."""
+    if run.run_type == RunType.TASK:
+        return {}
+    environment_id = str(run.environment_id)
+    return {(environment_id, str(old_status)): -1, (environment_id, str(new_status)): 1}
+
+
 def _move(run: Run, new_status: str) -> None:
-    if run.run_type != RunType.TASK:  # the stats count runs, not task executions (as Hot)
-        _count(run.environment_id, run.status, -1)
-        _count(run.environment_id, new_status, +1)
+    for (environment_id, status), delta in _moved(run, run.status, new_status).items():
+        _count(environment_id, status, delta)
     run.status = new_status
 
 
@@ -712,9 +720,6 @@ def _may_retry(run: Run, status: str) -> bool:
 
 # What a finishing run writes (cancel_requested may have been set meanwhile: left as it is).
 _FINISHED_FIELDS = tuple(name for name in _FINISH_FIELDS if name != "cancel_requested")
-_VARIABLE_FIELDS = (
-    "id", "run", "sequence", "ns", "var", "value", "meta", "start_time", "stop_time"
-)  # fmt: skip
 
 
 def _finish_running(run: Run, status: str, *, result, error: str, variables) -> bool:
@@ -754,18 +759,14 @@ def _finish_in_one_statement(run: Run, entry, variables) -> bool:
     """On PostgreSQL, for a run no listener follows: the conditional update, its stream entry,
     its variables and its status counters in one statement that commits on its own (one round
     trip, one commit). The rest is written only if the run was still running."""
-    counts = {}
-    if run.run_type != RunType.TASK:
-        environment_id = str(run.environment_id)
-        counts = {(environment_id, RunStatus.RUNNING.value): -1, (environment_id, run.status): 1}
-    counter_params = _counter_rows(counts)
+    counter_params = _counter_rows(_moved(run, RunStatus.RUNNING, run.status))
     entry_sql, entry_params = streamlog.insert_for_each(entry, "changed")
     statement = _finish_sql(entry_sql, bool(variables), len(counter_params) // len(_COUNTER_FIELDS))
     params = [
         *sql.saved_values(run, _FINISHED_FIELDS, add=False),
         sql.db_value(Run, "id", run.pk),
         *entry_params,
-        *(sql.column_arrays(variables, _VARIABLE_FIELDS) if variables else []),
+        *(sql.column_arrays(variables, sql.insert_fields(RunVariable)) if variables else []),
         *counter_params,
     ]
     # The look for runs waiting for the slot this frees goes in the same round trip, as its
@@ -792,10 +793,11 @@ def _finish_sql(entry_sql: str, variables: bool, counters: int) -> str:
         f"entry AS ({entry_sql})",
     ]
     if variables:
+        fields = sql.insert_fields(RunVariable)  # every field, as bulk_create writes them
         ctes.append(
             f"saved_variables AS (INSERT INTO {sql.table(RunVariable)} "
-            f"({sql.columns(RunVariable, _VARIABLE_FIELDS)}) SELECT variable.* FROM changed, "
-            f"{sql.unnest_rows(RunVariable, _VARIABLE_FIELDS, 'variable')})"
+            f"({sql.columns(RunVariable, fields)}) SELECT variable.* FROM changed, "
+            f"{sql.unnest_rows(RunVariable, fields, 'variable')})"
         )
     if counters:
         ctes.append(f"counted AS ({_add_counts_sql(counters, source='changed')})")
