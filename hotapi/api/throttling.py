@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
-from hotapi.redis_client import CREDENTIALS_EPOCH_KEY, redis_client
+from hotapi.redis_client import CREDENTIALS_EPOCH_KEY, HotPathScript, redis_client
 
 log = logging.getLogger(__name__)
 
@@ -91,13 +91,10 @@ class LocalCounters:
 clock = time.time  # the wall clock the windows follow
 _local = LocalCounters()
 _redis_state = {"retry_at": 0.0, "failing": False}
-_script = None
+_script = HotPathScript(_COUNT_SCRIPT)
 
 
 def _count_in_redis(second_key: str, hour_key: str, burst: int, count: bool) -> Counted:
-    global _script
-    if _script is None:
-        _script = redis_client().register_script(_COUNT_SCRIPT)
     hour, refused, epoch = _script(
         keys=[second_key, hour_key, CREDENTIALS_EPOCH_KEY], args=[burst, HOUR + 5, int(count)]
     )

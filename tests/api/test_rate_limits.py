@@ -75,7 +75,6 @@ def test_unlimited_environments_get_no_headers(api, environment):
 def unreachable_redis(settings, monkeypatch):
     settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
     redis_client_module.redis_client.cache_clear()
-    monkeypatch.setattr(throttling, "_script", None)
     monkeypatch.setattr(throttling, "_redis_state", {"retry_at": 0.0, "failing": False})
     monkeypatch.setattr(throttling, "_local", throttling.LocalCounters())
     yield
