@@ -59,8 +59,9 @@ class HotPathScript:
     Through ``Redis.evalsha`` a call spends about as much CPU in the client as the round trip
     takes: the pool's lock and its check of the connection, the retry wrapper, and redis-py's
     event dispatch and metrics recording, none of which this call needs (66 µs against 35 µs of
-    client work per call on the benchmark machine; decisions D78). Here the calling thread keeps one connection, configured as the client's
-    pool configures its own, sends the packed ``EVALSHA`` on it and reads the one reply.
+    client work per call on the benchmark machine; decisions D78). Here the calling thread
+    keeps one connection, configured as the client's pool configures its own, sends the packed
+    ``EVALSHA`` on it and reads the one reply.
 
     The connection is checked before each call as the pool checks a connection it hands out
     (a poll: a connection with data waiting, or one the server closed, is replaced), and any
