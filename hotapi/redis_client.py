@@ -1,7 +1,9 @@
 """The process's Redis client (rate-limit counters, stream wake-ups), when REDIS_URL is set.
 
 One client per process: its connection pool is thread-safe and shared by request threads, the
-stream hub and the workers' hooks, instead of a connection per caller.
+stream hub and the workers' hooks, instead of a connection per caller. The one exception is
+the throttle's script, called on every request: ``HotPathScript`` keeps a connection per thread,
+configured as the pool's, to spare the pool's per-call work.
 
 Redis is never a reason for a request to fail or hang: connecting and each call give up after
 ``HOT_REDIS_SOCKET_TIMEOUT`` seconds with no retry, and every caller has a fallback (the rate
