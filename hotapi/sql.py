@@ -247,6 +247,33 @@ def run_together(statements: list[tuple[str, list]]) -> list:
     return results
 
 
+def _ends_with_this_block(db) -> bool:
+    """Whether the atomic block the caller is in is the outermost one, whose exit commits the
+    transaction it began (not a savepoint, nor a block entered with autocommit already off)."""
+    return (
+        db.in_atomic_block
+        and db.commit_on_exit
+        and not db.needs_rollback
+        and not db.savepoint_ids
+        and len(db.atomic_blocks) == 1
+    )
+
+
+def run_and_commit(statements: list[tuple[str, list]]) -> list:
+    """``run_together`` as the last work of the transaction the caller's atomic block began:
+    where that block is the outermost one and the statements go in one query string, the
+    ``COMMIT`` goes in the same string, a round trip less. The block's own commit at its exit
+    then finds the transaction ended and sends nothing (psycopg sends no ``COMMIT`` outside a
+    transaction), and its ``on_commit`` callbacks run as usual. Should a statement fail, the
+    ``COMMIT`` after it is not run and the block rolls back. Nothing may use the connection
+    between this and the block's exit. In a savepoint, or where statements go one by one, the
+    statements only run and the block commits as usual."""
+    db = _database()
+    if statements and _in_one_round_trip() and _ends_with_this_block(db):
+        return run_together([*statements, ("COMMIT", [])])[:-1]
+    return run_together(statements)
+
+
 def run_atomically(statements: list[tuple[str, list]]) -> list:
     """``run_together`` as one transaction. Outside any transaction, where the statements go in
     one query string, the database runs that string as one transaction of its own, which

@@ -146,7 +146,8 @@ class _Pending:
         counts = _counts_statement(self.counts)
         statements = self.writes[self.sent :] + ([counts] if counts else [])  # counters last
         if statements:
-            sql.run_together(statements)
+            # The transaction's last work: its COMMIT goes with them where it can.
+            sql.run_and_commit(statements)
 
 
 _pending: ContextVar[_Pending | None] = ContextVar("hot_run_pending", default=None)
@@ -155,9 +156,9 @@ _pending: ContextVar[_Pending | None] = ContextVar("hot_run_pending", default=No
 @contextmanager
 def run_transaction():
     """A transaction whose status-counter changes are applied at its end, netted and in one
-    order, after the statements given to ``write_at_end`` and in the same round trip where
-    the database allows. Nested uses join the outer one (and forget their changes if they
-    roll back)."""
+    order, after the statements given to ``write_at_end`` and in the same round trip as they
+    and the ``COMMIT`` where the database allows (``hotapi.sql.run_and_commit``). Nested uses
+    join the outer one (and forget their changes if they roll back)."""
     pending = _pending.get()
     if pending is not None:
         saved = pending.saved()

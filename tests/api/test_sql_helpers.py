@@ -4,7 +4,7 @@ import contextlib
 import uuid
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
@@ -151,3 +151,83 @@ def test_run_atomically_writes_all_or_nothing_outside_a_transaction(
         sql.run_atomically([sql.insert_statement([third]), sql.insert_statement([first])])
     assert not Stream.objects.filter(pk=third.pk).exists()
     assert Stream.objects.count() == 2
+
+
+@pytest.fixture
+def driver_commands(monkeypatch):
+    """The commands psycopg sends on its own (``BEGIN``, ``COMMIT``, ``ROLLBACK``), which
+    Django's query capture does not see; empty on SQLite."""
+    sent: list[bytes] = []
+    if connection.vendor != "postgresql":
+        return sent
+    from psycopg._connection_base import BaseConnection
+
+    original = BaseConnection._exec_command
+
+    def recording(self, command, *args, **kwargs):
+        sent.append(bytes(command))
+        return (yield from original(self, command, *args, **kwargs))
+
+    monkeypatch.setattr(BaseConnection, "_exec_command", recording)
+    return sent
+
+
+def _committed_stream_ids() -> set:
+    """The streams another connection sees: what is committed."""
+    other = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(f"SELECT {sql.column(Stream, 'id')} FROM {sql.table(Stream)}")
+            return {uuid.UUID(str(row[0])) for row in cursor.fetchall()}
+    finally:
+        other.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_and_commit_sends_the_commit_with_the_last_statements(
+    environment, driver_commands, django_assert_num_queries
+):
+    """The outermost block's last statements carry its COMMIT on PostgreSQL: no COMMIT round
+    trip of its own; the rows are committed and the on_commit callbacks run."""
+    committed = []
+    streams = [Stream(environment=environment) for _ in range(2)]
+    with transaction.atomic():
+        transaction.on_commit(lambda: committed.append("callback"))
+        sql.run_together([sql.insert_statement(streams[:1])])
+        with django_assert_num_queries(1):
+            sql.run_and_commit([sql.insert_statement(streams[1:])])
+    assert committed == ["callback"]
+    assert _committed_stream_ids() == {stream.pk for stream in streams}
+    if connection.vendor == "postgresql":
+        assert driver_commands == [b"BEGIN"]  # the COMMIT went in the query string
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_and_commit_in_a_savepoint_leaves_the_commit_to_the_outer_block(
+    environment, driver_commands
+):
+    stream = Stream(environment=environment)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        with transaction.atomic():
+            sql.run_and_commit([sql.insert_statement([stream])])
+        raise RuntimeError("the outer block rolls back")
+    assert _committed_stream_ids() == set()
+    assert b"COMMIT" not in driver_commands
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_and_commit_failing_statement_commits_nothing(environment, driver_commands):
+    """A failing statement stops the string before its COMMIT: the block rolls back all of
+    its work, runs no on_commit callback, and the connection serves the next transaction."""
+    first, second = Stream(environment=environment), Stream(environment=environment)
+    sql.run_together([sql.insert_statement([first])])  # autocommitted
+    committed = []
+    with pytest.raises(IntegrityError), transaction.atomic():
+        transaction.on_commit(lambda: committed.append("callback"))
+        sql.run_together([sql.insert_statement([second])])
+        sql.run_and_commit([sql.insert_statement([first])])  # a duplicate key
+    assert committed == []
+    assert _committed_stream_ids() == {first.pk}
+    with transaction.atomic():
+        sql.run_and_commit([sql.insert_statement([second])])
+    assert _committed_stream_ids() == {first.pk, second.pk}
