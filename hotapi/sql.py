@@ -12,6 +12,7 @@ trip (``run_together``, ``run_atomically``): the run pipeline's time was mostly 
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
@@ -29,15 +30,30 @@ def _database():
     return connections[DEFAULT_DB_ALIAS]
 
 
+@dataclass(frozen=True)
+class Selected:
+    """A lookup value that a subquery selects (one column, at most one row): ``sql`` with
+    ``%s`` placeholders for ``params``, bound as they are (already database values)."""
+
+    sql: str
+    params: tuple = ()
+
+
 @cache
 def _select_sql(
-    model: type[Model], fields: tuple[str, ...], lock: bool, extra: tuple[tuple[str, str], ...]
+    model: type[Model],
+    fields: tuple[str, ...],
+    lock: bool,
+    extra: tuple[tuple[str, str], ...],
+    sources: tuple[str | None, ...],
 ) -> str:
     table = _quote(model._meta.db_table)
     columns = [f"{table}.{_quote(field.column)}" for field in model._meta.concrete_fields]
     columns += [f"{expression} AS {_quote(name)}" for name, expression in extra]
     where = " AND ".join(
-        f"{table}.{_quote(model._meta.get_field(name).column)} = %s" for name in fields
+        f"{table}.{_quote(model._meta.get_field(name).column)} = "
+        + ("%s" if source is None else f"({source})")
+        for name, source in zip(fields, sources, strict=True)
     )
     sql = f"SELECT {', '.join(columns)} FROM {table} WHERE {where}"
     if lock and connection.features.has_select_for_update:
@@ -63,10 +79,18 @@ def row_statement(
     model: type[Model], lookups: dict, *, lock: bool = False, extra: dict | None = None
 ) -> tuple[str, list]:
     """The statement of ``row_where``, to run with others (``run_together``); its row becomes
-    the instance with ``row_instance``."""
-    fields = tuple(lookups)
-    params = [db_value(model, name, value) for name, value in lookups.items()]
-    return _select_sql(model, fields, lock, tuple(sorted((extra or {}).items()))), params
+    the instance with ``row_instance``. A lookup's value may be ``Selected`` by a subquery."""
+    params = []
+    for name, value in lookups.items():
+        if isinstance(value, Selected):
+            params.extend(value.params)
+        else:
+            params.append(db_value(model, name, value))
+    sources = tuple(
+        value.sql if isinstance(value, Selected) else None for value in lookups.values()
+    )
+    extra_key = tuple(sorted((extra or {}).items()))
+    return _select_sql(model, tuple(lookups), lock, extra_key, sources), params
 
 
 def row_instance(model: type[Model], row, extra: dict | None = None) -> Model:

@@ -20,6 +20,8 @@ from .models import Run, RunStatus, RunType
 from .retries import retry_policy
 from .services import (
     enqueue_new_runs,
+    environment_counted,
+    environment_lock_statements,
     insert_new_runs,
     may_start_now,
     new_run,
@@ -38,6 +40,28 @@ def _with_serving_version() -> dict:
     """What the routing transaction reads with the event: the serving version of its
     environment, under which its handlers are cached."""
     return {"serving_version": serving_version_sql(sql.column_of(Event, "environment"))}
+
+
+@cache
+def _environment_of_event_sql() -> str:
+    environment, pk = sql.column(Event, "environment"), sql.column(Event, "id")
+    return f"SELECT {environment} FROM {sql.table(Event)} WHERE {pk} = %s"
+
+
+def _lock_event(event_id, *, with_environment: bool) -> tuple[Event | None, tuple | None]:
+    """The event's row, locked, with its serving version. ``with_environment`` (the routing
+    task, which starts a run if it may): its environment is locked and its running runs
+    counted as ``may_start_now`` does, in the same round trip and after the event, the order
+    in which routing always took the two locks."""
+    extra = _with_serving_version()
+    statements = [sql.row_statement(Event, {"id": event_id}, lock=True, extra=extra)]
+    if with_environment:
+        of_event = sql.Selected(_environment_of_event_sql(), (sql.db_value(Event, "id", event_id),))
+        statements += environment_lock_statements(of_event)
+    event_rows, *environment_results = sql.run_together(statements)
+    event = sql.row_instance(Event, event_rows[0], extra) if event_rows else None
+    counted = environment_counted(environment_results) if environment_results else None
+    return event, counted
 
 
 def handler_argument(event: Event) -> dict:
@@ -144,12 +168,12 @@ def event_route(*, event_id, execute_inline: bool = False) -> list:
 @retrying()
 def _route(event_id, execute_inline: bool) -> tuple[list[Run], object, Run | None]:
     with run_transaction():
-        event = sql.row_by_pk(Event, event_id, lock=True, extra=_with_serving_version())
+        event, counted = _lock_event(event_id, with_environment=execute_inline)
         if event is None or event.dispatched_at is not None:
             return [], None, None
 
         def start() -> str:  # asked once, right before the first run is created
-            free = execute_inline and may_start_now(event.environment_id)
+            free = execute_inline and may_start_now(event.environment_id, counted=counted)
             return worker_name() if free else ""
 
         if event.event_type == CALL_EVENT:

@@ -426,11 +426,11 @@ def _lock_run_environment(run_id) -> Environment | None:
 
 
 @cache
-def _running_sql() -> str:
+def _running_sql(environment_source: str = "%s") -> str:
     column = partial(sql.column, Run)
     return (
-        f"SELECT COUNT(*) FROM {sql.table(Run)} WHERE {column('environment')} = %s "
-        f"AND {column('status')} = '{RunStatus.RUNNING.value}'"
+        f"SELECT COUNT(*) FROM {sql.table(Run)} WHERE {column('environment')} = "
+        f"{environment_source} AND {column('status')} = '{RunStatus.RUNNING.value}'"
     )
 
 
@@ -444,19 +444,30 @@ def _any_waiting_sql() -> str:
     )
 
 
-def _lock_environment_counting(environment_id) -> tuple[Environment | None, int]:
+def environment_lock_statements(environment) -> list[tuple[str, list]]:
     """Lock the environment's row, then count its running runs: two statements, so that the
     count (with its own snapshot, taken once the lock is granted) sees every run started by
-    whoever held the lock before; sent in one round trip (``sql.run_together``)."""
-    environment_rows, ((running,),) = sql.run_together(
-        [
-            sql.row_statement(Environment, {"id": environment_id}, lock=True),
-            (_running_sql(), [sql.db_value(Run, "environment", environment_id)]),
-        ]
-    )
+    whoever held the lock before. ``environment`` is its id, or ``sql.Selected`` (routing
+    sends these with the event's own lock). Their results become ``environment_counted``."""
+    if isinstance(environment, sql.Selected):
+        running = (_running_sql(f"({environment.sql})"), list(environment.params))
+    else:
+        running = (_running_sql(), [sql.db_value(Run, "environment", environment)])
+    return [sql.row_statement(Environment, {"id": environment}, lock=True), running]
+
+
+def environment_counted(results: list) -> tuple[Environment | None, int]:
+    """(the locked environment or None, its running runs) from the results of
+    ``environment_lock_statements``."""
+    environment_rows, ((running,),) = results
     if not environment_rows:
         return None, running
     return sql.row_instance(Environment, environment_rows[0]), running
+
+
+def _lock_environment_counting(environment_id) -> tuple[Environment | None, int]:
+    """``environment_lock_statements`` in one round trip (``sql.run_together``)."""
+    return environment_counted(sql.run_together(environment_lock_statements(environment_id)))
 
 
 def _running(environment_id) -> int:
@@ -544,11 +555,12 @@ def _start(run: Run, worker: str) -> Run:
     return run
 
 
-def may_start_now(environment_id) -> bool:
+def may_start_now(environment_id, *, counted: tuple | None = None) -> bool:
     """In a run transaction, before creating a run to start right away: lock the environment
     (as a claim does) and say whether it has a free slot and compute quota left. False leaves
-    the run to the ordinary claim, which also records a refusal."""
-    environment, running = _lock_environment_counting(environment_id)
+    the run to the ordinary claim, which also records a refusal. ``counted``: what
+    ``environment_counted`` gave for it earlier in the transaction (locked already)."""
+    environment, running = counted or _lock_environment_counting(environment_id)
     return (
         environment is not None
         and running < environment.max_concurrent_runs

@@ -4,6 +4,7 @@ import os
 import shutil
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from environments.services import api_key_issue, environment_ensure
@@ -83,6 +84,25 @@ def _fresh_cache(settings):
         keys = list(redis_client().scan_iter("hot:rate:*"))
         if keys:
             redis_client().delete(*keys)
+
+
+@pytest.fixture
+def driver_commands(monkeypatch):
+    """The commands psycopg sends on its own (``BEGIN``, ``COMMIT``, ``ROLLBACK``), which
+    Django's query capture does not see; empty on SQLite."""
+    sent: list[bytes] = []
+    if connection.vendor != "postgresql":
+        return sent
+    from psycopg._connection_base import BaseConnection
+
+    original = BaseConnection._exec_command
+
+    def recording(self, command, *args, **kwargs):
+        sent.append(bytes(command))
+        return (yield from original(self, command, *args, **kwargs))
+
+    monkeypatch.setattr(BaseConnection, "_exec_command", recording)
+    return sent
 
 
 @pytest.fixture

@@ -56,6 +56,18 @@ def test_row_by_pk_locks_and_reads_extra_expressions(project):
     assert found.pk == project.environment_id and found.n == 1
 
 
+def test_a_lookup_value_selected_by_a_subquery(project):
+    """``Selected``: the row whose field equals what a subquery selects, its parameters bound
+    in place; none when the subquery selects nothing."""
+    environment_of = (
+        f"SELECT {sql.column(Project, 'environment')} FROM {sql.table(Project)} "
+        f"WHERE {sql.column(Project, 'name')} = %s"
+    )
+    found = sql.row_where(Environment, {"id": sql.Selected(environment_of, (project.name,))})
+    assert found.pk == project.environment_id
+    assert sql.row_where(Environment, {"id": sql.Selected(environment_of, ("nope",))}) is None
+
+
 def test_scalar_and_db_value(environment):
     statement = (
         f"SELECT {sql.column(Environment, 'name')} FROM {sql.table(Environment)} "
@@ -151,25 +163,6 @@ def test_run_atomically_writes_all_or_nothing_outside_a_transaction(
         sql.run_atomically([sql.insert_statement([third]), sql.insert_statement([first])])
     assert not Stream.objects.filter(pk=third.pk).exists()
     assert Stream.objects.count() == 2
-
-
-@pytest.fixture
-def driver_commands(monkeypatch):
-    """The commands psycopg sends on its own (``BEGIN``, ``COMMIT``, ``ROLLBACK``), which
-    Django's query capture does not see; empty on SQLite."""
-    sent: list[bytes] = []
-    if connection.vendor != "postgresql":
-        return sent
-    from psycopg._connection_base import BaseConnection
-
-    original = BaseConnection._exec_command
-
-    def recording(self, command, *args, **kwargs):
-        sent.append(bytes(command))
-        return (yield from original(self, command, *args, **kwargs))
-
-    monkeypatch.setattr(BaseConnection, "_exec_command", recording)
-    return sent
 
 
 def _committed_stream_ids() -> set:

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from events.models import Event, Stream, StreamEntry
@@ -690,6 +691,29 @@ def test_a_worker_reporting_a_run_already_reaped_changes_nothing(environment, bu
     assert StreamEntry.objects.count() == entries
     assert _counted(environment) == before
     assert services.run_counters_reconcile(environment_id=environment.pk) == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_routing_task_runs_its_transaction_in_two_round_trips(
+    environment, build, driver_commands
+):
+    """On PostgreSQL the routing task's transaction sends two query strings: the event's lock
+    with its environment's lock and running count, then its writes with the COMMIT; psycopg
+    sends only the BEGIN on its own. The run it started then finishes in one statement."""
+    warm_up, event = (publish(environment, "user.signup", {"email": "r@example.com"}) for _ in "ab")
+    event_route(event_id=warm_up.id, execute_inline=True)  # the handlers' cache is filled
+    driver_commands.clear()
+    with CaptureQueriesContext(connection) as queries:
+        started, queued = event_route(event_id=event.id, execute_inline=True)
+    assert Run.objects.get(pk=started).status == RunStatus.SUCCEEDED
+    assert Run.objects.get(pk=queued).status == RunStatus.QUEUED
+    if connection.vendor == "postgresql":
+        assert driver_commands == [b"BEGIN"]  # Django's log still shows BEGIN and COMMIT
+        sent = [q["sql"] for q in queries.captured_queries if q["sql"] not in ("BEGIN", "COMMIT")]
+        locks, writes, finish = sent
+        assert locks.count("FOR NO KEY UPDATE") == 2 and "COUNT(*)" in locks
+        assert writes.startswith("INSERT INTO") and writes.endswith("; COMMIT")
+        assert finish.startswith("WITH")
 
 
 @pytest.mark.django_db
