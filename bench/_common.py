@@ -179,7 +179,8 @@ class ChildProcess:
         self.stop()
 
 
-SERVER_KINDS = ("uvicorn", "gunicorn", "runhot")
+SERVER_KINDS = ("uvicorn", "gunicorn", "runhot", "granian")
+GRANIAN_THREADS = 2  # blocking threads per granian worker: the most rps measured (bench/README.md)
 
 
 class Server(ChildProcess):
@@ -189,7 +190,9 @@ class Server(ChildProcess):
     - ``gunicorn``: gunicorn's sync workers (WSGI; ``hotapi.gunicorn_conf``: one per core), the
       production server of the REST API;
     - ``runhot``: what ``manage.py runhot`` runs: uvicorn on the port, forwarding every
-      non-stream request to gunicorn on a Unix socket.
+      non-stream request to gunicorn on a Unix socket;
+    - ``granian``: granian's WSGI mode (a dev dependency, for comparison: not what the service
+      runs), one worker per core with ``GRANIAN_THREADS`` threads each and Django's pool.
 
     ``pid`` and ``process`` are the process on the port."""
 
@@ -220,7 +223,21 @@ class Server(ChildProcess):
             else:
                 self.extra.append(gunicorn)
                 env = {**env, "HOT_REST_UPSTREAM": f"unix:{socket_path}"}
-        if kind != "gunicorn":
+        if kind == "granian":
+            self.process = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "granian", "--interface", "wsgi", "--no-ws"),
+                    *("--host", "127.0.0.1", "--port", str(self.port)),
+                    *("--workers", str(os.cpu_count() or 1)),
+                    *("--blocking-threads", str(GRANIAN_THREADS), "--log-level", "warning"),
+                    "hotapi.wsgi:application",
+                ],
+                cwd=REPO,
+                env=env,
+                stdout=self.log,
+                stderr=subprocess.STDOUT,
+            )
+        elif kind != "gunicorn":
             self.process = subprocess.Popen(
                 [
                     *(sys.executable, "-m", "uvicorn", "hotapi.asgi:application"),

@@ -3,7 +3,8 @@
 JSON, both served by the same server (``bench.bench_settings``). Each web tier of ``--servers``
 is measured: ``gunicorn`` (the REST API's production server: sync workers, one per core),
 ``runhot`` (uvicorn on the port forwarding to gunicorn on a Unix socket, as ``manage.py runhot``
-runs it) and ``uvicorn`` (one ASGI process, the old setup). All servers run at once and the
+runs it), ``uvicorn`` (one ASGI process, the old setup) and ``granian`` (granian's WSGI mode,
+for comparison: a dev dependency, not what the service runs). All servers run at once and the
 rounds alternate over every server and target, so load from elsewhere hits all alike.
 
 Also counts the SQL queries of one authenticated request, in process (django.test.Client +
@@ -12,6 +13,8 @@ CaptureQueriesContext). Targets: full stack >= 50% of bare; authentication <= 1 
 
     .venv/bin/python bench/api_rps.py --db postgres --redis-url redis://127.0.0.1:6379/14
     .venv/bin/python bench/api_rps.py --db sqlite --servers gunicorn,runhot,uvicorn
+    .venv/bin/python bench/api_rps.py --db postgres --redis-url redis://127.0.0.1:6379/14 \
+        --servers gunicorn,granian
 
 Everything runs on loopback; the data dir, the server processes and any PostgreSQL database are
 created for the run and removed at the end.
