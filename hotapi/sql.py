@@ -124,11 +124,6 @@ def _converters(model: type[Model], vendor: str) -> tuple:
     return tuple(converters)
 
 
-def row_by_pk(model: type[Model], pk, *, lock: bool = False, extra: dict | None = None):
-    """``row_where`` by primary key."""
-    return row_where(model, {model._meta.pk.name: pk}, lock=lock, extra=extra)
-
-
 def scalar(sql: str, params) -> object:
     """The first column of the first row of ``sql`` (or None when it has no row)."""
     with _database().cursor() as cursor:

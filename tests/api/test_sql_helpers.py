@@ -16,15 +16,15 @@ from projects.models import Project
 pytestmark = pytest.mark.django_db
 
 
-def test_row_by_pk_loads_what_the_orm_loads(environment):
-    found = sql.row_by_pk(Environment, environment.pk)
+def test_row_where_loads_what_the_orm_loads(environment):
+    found = sql.row_where(Environment, {"id": environment.pk})
     expected = Environment.objects.get(pk=environment.pk)
     assert model_to_dict(found) == model_to_dict(expected)
     assert found.created_at == expected.created_at and found.pk == expected.pk
-    assert sql.row_by_pk(Environment, uuid.uuid4()) is None
+    assert sql.row_where(Environment, {"id": uuid.uuid4()}) is None
 
 
-def test_row_by_pk_converts_values_as_the_orm_does(environment):
+def test_row_where_converts_values_as_the_orm_does(environment):
     """JSON decoded, booleans and datetimes typed, on SQLite as on PostgreSQL; the instance is
     a saved row (an update through it changes that row)."""
     stream = Stream.objects.create(environment=environment)
@@ -36,23 +36,25 @@ def test_row_by_pk_converts_values_as_the_orm_does(environment):
         event_data=payload,
         event_time=timezone.now(),
     )
-    found = sql.row_by_pk(Event, event.pk)
+    found = sql.row_where(Event, {"id": event.pk})
     assert found.event_data == payload and found.stream_id == stream.pk
     assert model_to_dict(found) == model_to_dict(Event.objects.get(pk=event.pk))
     assert found._state.adding is False and found._state.db == "default"
-    assert sql.row_by_pk(Environment, environment.pk).active is True
+    assert sql.row_where(Environment, {"id": environment.pk}).active is True
     found.event_type = "a:c"
     found.save(update_fields=["event_type"])
     assert Event.objects.get(pk=event.pk).event_type == "a:c"
 
 
-def test_row_by_pk_locks_and_reads_extra_expressions(project):
+def test_row_where_locks_and_reads_extra_expressions(project):
     count = (
         f"(SELECT COUNT(*) FROM {sql.table(Project)} "
         f"WHERE {sql.column(Project, 'environment')} = {sql.column_of(Environment, 'id')})"
     )
     with transaction.atomic():
-        found = sql.row_by_pk(Environment, project.environment_id, lock=True, extra={"n": count})
+        found = sql.row_where(
+            Environment, {"id": project.environment_id}, lock=True, extra={"n": count}
+        )
     assert found.pk == project.environment_id and found.n == 1
 
 
