@@ -4,7 +4,8 @@ routing task itself, the other sent as a message of its own), both slots busy at
 
 Issue 17 found concurrency 2 slower than 1 and losing runs (claims deadlocking against the
 foreign-key checks of concurrent commits, a re-enqueue storm); this keeps it from coming back,
-and checks that the worker keeps its database connections across tasks (D70).
+and checks that the worker keeps its database connections across tasks (D70). With a limit of
+one run, no two runs of the environment overlap across the two slots (D79).
 """
 
 import os
@@ -70,8 +71,10 @@ def database_stats() -> tuple[int, int]:
         ).fetchone()
 
 
-def test_concurrency_two_finishes_every_run_exactly_once(api, environment, project, worker_queue):
-    environment.max_concurrent_runs = 100
+def publish_load(api, environment, *, events: int, max_concurrent_runs: int) -> int:
+    """Deploy the handlers, publish ``events`` events in batches (a third of them with two
+    handlers) and wait until all their runs succeeded. Returns how many runs that is."""
+    environment.max_concurrent_runs = max_concurrent_runs
     environment.requests_per_hour = 0
     environment.save()
     deploy(
@@ -81,15 +84,14 @@ def test_concurrency_two_finishes_every_run_exactly_once(api, environment, proje
             [("load.one", "one"), ("load.two", "two-a"), ("load.two", "two-b")],
         ),
     )
-    deadlocks_before, sessions_before = database_stats()
-    for start in range(0, EVENTS, BATCH):
+    for start in range(0, events, BATCH):
         items = [
             {"event_type": "load.two" if n % 3 == 0 else "load.one", "event_data": {"n": n}}
-            for n in range(start, start + BATCH)
+            for n in range(start, min(start + BATCH, events))
         ]
         response = api.post("/v1/events/batch", {"events": items}, format="json")
         assert response.status_code in (200, 201, 207), response.json()
-    expected_runs = EVENTS + EVENTS // 3
+    expected_runs = events + (events + 2) // 3
 
     wait_for(
         lambda: (
@@ -100,6 +102,12 @@ def test_concurrency_two_finishes_every_run_exactly_once(api, environment, proje
         interval=0.5,
         message=f"{expected_runs} runs to succeed",
     )
+    return expected_runs
+
+
+def test_concurrency_two_finishes_every_run_exactly_once(api, environment, project, worker_queue):
+    deadlocks_before, sessions_before = database_stats()
+    expected_runs = publish_load(api, environment, events=EVENTS, max_concurrent_runs=100)
 
     # Every event routed once, with one run per handler; none more, none failed.
     assert Event.objects.count() == EVENTS
@@ -123,3 +131,22 @@ def test_concurrency_two_finishes_every_run_exactly_once(api, environment, proje
     assert deadlocks_after == deadlocks_before
     # The worker keeps its connections across tasks (it used to open two per task).
     assert sessions_after - sessions_before < 40
+
+
+def test_a_limit_of_one_run_holds_across_both_slots(api, environment, project, worker_queue):
+    """With ``max_concurrent_runs`` 1, routing in one slot and a claim or a routing task in the
+    other never start a second run while one runs: the environment's lock, taken by routing
+    in the event's round trip (D79) and by every claim, serializes them. Every run still
+    finishes once, the waiting ones pulled by the worker that finished before them."""
+    deadlocks_before, _ = database_stats()
+    expected_runs = publish_load(api, environment, events=60, max_concurrent_runs=1)
+
+    spans = sorted(Run.objects.values_list("start_time", "stop_time"))
+    assert len(spans) == expected_runs
+    for (_, stopped), (started, _) in zip(spans, spans[1:], strict=False):
+        assert stopped <= started, "two runs of the environment ran at the same time"
+    for kind in ("run:start", "run:stop"):
+        entries = StreamEntry.objects.filter(kind=kind).values("run_id").annotate(n=Count("id"))
+        assert len(entries) == expected_runs and {row["n"] for row in entries} == {1}, kind
+    assert run_counters_reconcile(environment_id=environment.pk) == {}
+    assert database_stats()[0] == deadlocks_before
