@@ -4,6 +4,7 @@ The child process uses the test database, so tests that talk to it must commit t
 (``transactional_db``). It inherits this process's environment, so it shares the data dir.
 """
 
+import contextlib
 import os
 import shutil
 import socket
@@ -34,9 +35,17 @@ def require_tool(command: str, package: str) -> None:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free ports of the loopback interface. They are bound together, since
+    a port closed after one call can be the answer to the next."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
 
 
 def test_database_url() -> str:

@@ -24,7 +24,7 @@ from django.conf import settings
 
 from builds.bundle.writer import bundle_project
 from environments.services import api_key_issue
-from tests.live import BASE_DIR, TEST_ENCRYPTION_KEY, free_port, require_tool
+from tests.live import BASE_DIR, TEST_ENCRYPTION_KEY, free_ports, require_tool
 from tests.live import test_database_url as database_url
 from tests.worker import wait_for
 
@@ -51,8 +51,7 @@ def interpolate(text: str, values: dict[str, str]) -> str:
 class Stack:
     def __init__(self, tmp_path: Path, s3_url: str):
         self.tmp = tmp_path
-        self.port = free_port()  # the proxy's
-        self.web_port, self.sse_port = free_port(), free_port()
+        self.port, self.web_port, self.sse_port = free_ports(3)  # the proxy's, web's, sse's
         self.url = f"http://127.0.0.1:{self.port}"
         self.metrics = tmp_path / "metrics"
         self.metrics.mkdir()
@@ -92,6 +91,7 @@ class Stack:
             return self.proxy_command()
         text = interpolate(COMPOSE["services"][service]["command"], {})
         text = text.replace("0.0.0.0:4681", f"127.0.0.1:{self.web_port}")
+        text = text.replace("--host 0.0.0.0", "--host 127.0.0.1")
         text = text.replace("--port 4682", f"--port {self.sse_port}")
         text = text.replace("/metrics", str(self.metrics))
         text = text.replace("/tmp/celerybeat-schedule", str(self.tmp / "celerybeat-schedule"))
@@ -138,8 +138,29 @@ class Stack:
         )
         log.close()
 
+    def serving(self, service: str, port: int) -> bool:
+        """Whether ``service`` answers its health check on its own port (as compose's
+        healthcheck asks); fails at once, with its log, if the process has ended."""
+        returncode = self.processes[service].poll()
+        assert returncode is None, f"{service} exited with {returncode}:\n{self.log(service)}"
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+        except httpx.HTTPError:  # not listening yet
+            return False
+
     def log(self, service: str) -> str:
         return (self.tmp / f"{service}.log").read_text(errors="replace")
+
+    def logs(self) -> str:
+        """The end of each service's log and of the proxy's error log."""
+        paths = {service: self.tmp / f"{service}.log" for service in self.processes}
+        paths["proxy errors"] = self.tmp / "nginx" / "error.log"
+        parts = []
+        for name, path in paths.items():
+            if path.exists():
+                lines = path.read_text(errors="replace").splitlines()[-60:]
+                parts.append("\n".join([f"--- {name} (last {len(lines)} lines) ---", *lines]))
+        return "\n".join(parts)
 
     def stop(self) -> None:
         for process in self.processes.values():
@@ -154,7 +175,7 @@ class Stack:
 
 
 @pytest.fixture
-def stack(tmp_path, s3_endpoint):
+def stack(request, tmp_path, s3_endpoint):
     stack = Stack(tmp_path, s3_endpoint)
     client = boto3.client(
         "s3",
@@ -168,6 +189,8 @@ def stack(tmp_path, s3_endpoint):
         yield stack
     finally:
         stack.stop()
+        # Reported with the test when it fails.
+        request.node.add_report_section("teardown", "services", stack.logs())
         for item in client.list_objects_v2(Bucket=stack.bucket).get("Contents", []):
             client.delete_object(Bucket=stack.bucket, Key=item["Key"])
         client.delete_bucket(Bucket=stack.bucket)
@@ -184,6 +207,10 @@ def test_the_compose_services_serve_a_deploy_end_to_end(stack, environment):
         except httpx.HTTPError:  # not listening yet
             return False
 
+    # Each web service on its own port first: a port it could not bind is reported as such,
+    # not as a request through the proxy that some other listener never answers.
+    wait_for(lambda: stack.serving("web", stack.web_port), timeout=60, message="web")
+    wait_for(lambda: stack.serving("sse", stack.sse_port), timeout=60, message="sse")
     wait_for(
         ready,
         timeout=60,
