@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView
 
+from hotapi.api.urlgroups import grouped_by_first_segment
 from hotapi.api.views import DocsView, RedocView, StatusView, api_not_found
 from operations import views as operations
 
-api_v1 = [
+# The API's routes in the order they are tried; served grouped by first segment (urlgroups).
+api_v1_routes = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("docs", DocsView.as_view(url_name="openapi"), name="api-docs"),
     path("redoc", RedocView.as_view(url_name="openapi"), name="api-redoc"),
@@ -21,6 +23,7 @@ api_v1 = [
     path("", include("ingress.api_urls")),
     re_path(r"^.*$", api_not_found),  # unknown routes under /v1 answer with the 404 envelope
 ]
+api_v1 = grouped_by_first_segment(api_v1_routes)
 
 urlpatterns = [
     path("status", StatusView.as_view(), name="status"),
