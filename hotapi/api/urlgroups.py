@@ -31,6 +31,18 @@ class FirstSegment(RoutePattern):
         return None
 
 
+class SegmentGroup(URLResolver):
+    """The routes of one first segment. A path under another segment is not a match here, as
+    a route that does not match it: None, not ``Resolver404``, which Django's resolver raises,
+    catches and records for each include it passes (the list of routes tried, kept for the
+    debug 404 page, then leaves out the groups a path could not be in)."""
+
+    def resolve(self, path):
+        if self.pattern.match(path) is None:
+            return None
+        return super().resolve(path)
+
+
 def grouped_by_first_segment(patterns: list) -> list:
     """``patterns`` with their plain includes flattened and their routes grouped by first
     segment, each group where its first route was. A route that may match under any segment
@@ -46,7 +58,7 @@ def grouped_by_first_segment(patterns: list) -> list:
             continue
         if segment not in groups:
             groups[segment] = []
-            result.append(URLResolver(FirstSegment(segment), groups[segment]))
+            result.append(SegmentGroup(FirstSegment(segment), groups[segment]))
         groups[segment].append(pattern)
     return result
 
