@@ -139,6 +139,19 @@ def postgres_database(server_url: str = DEFAULT_POSTGRES_URL) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def callgrind_total(child: list[str], out: Path, env: dict[str, str], what: str) -> int:
+    """Instructions the ``child`` command executes under valgrind's callgrind (written to
+    ``out``); ``what`` names the run in an error."""
+    command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *child]
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed:\n{done.stderr[-3000:]}")
+    match = re.search(r"^(?:summary|totals): (\d+)", out.read_text(), re.MULTILINE)
+    if match is None:
+        raise RuntimeError(f"no instruction total in {out}")
+    return int(match.group(1))
+
+
 def django_setup(env: dict[str, str], *args: str, timeout: float = 300) -> dict:
     """Run ``python -m bench._django_setup`` (migrate, API key, quota, project...) in a child
     process with ``env``; return the JSON it prints on its last line."""

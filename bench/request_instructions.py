@@ -26,9 +26,7 @@ import argparse
 import contextlib
 import io
 import os
-import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -37,8 +35,8 @@ if __package__ in (None, ""):  # run as a script: make ``bench`` importable
 
 from bench._common import (
     DEFAULT_POSTGRES_URL,
-    REPO,
     bare_view_env,
+    callgrind_total,
     django_setup,
     exit_on_sigterm,
     postgres_database,
@@ -111,19 +109,12 @@ def count_instructions(env: dict, target: str, requests: int, setup: dict, out: 
     child_env = dict(env, PYTHONHASHSEED="0")  # the same dict layouts in both runs
     if target == "full":
         child_env["HOT_DB_POOL"] = "0"
-    command = [
-        *("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"),
+    child = [
         *(sys.executable, "-m", "bench.request_instructions", "--child"),
         *("--target", target, "--count", str(requests)),
         *("--project", setup["project"], "--token", setup["token"]),
     ]
-    done = subprocess.run(command, cwd=REPO, env=child_env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"{target} x {requests} failed:\n{done.stderr[-3000:]}")
-    match = re.search(r"^(?:summary|totals): (\d+)", out.read_text(), re.MULTILINE)
-    if match is None:
-        raise RuntimeError(f"no instruction total in {out}")
-    return int(match.group(1))
+    return callgrind_total(child, out, child_env, f"{target} x {requests}")
 
 
 def main() -> None:

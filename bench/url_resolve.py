@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
-import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -28,7 +26,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make ``bench`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import REPO, exit_on_sigterm, print_machine, temp_dir
+from bench._common import callgrind_total, exit_on_sigterm, print_machine, temp_dir
 
 URLCONFS = {"grouped": "hotapi.urls", "plain": "bench.plain_api_urls"}
 # First and last of the apps' includes, a stream route, an /api/v1 alias, and a 404.
@@ -55,17 +53,8 @@ def child_main(urlconf: str, path: str, count: int) -> None:
 
 
 def count_instructions(urlconf: str, path: str, count: int, out: Path, env: dict) -> int:
-    command = [
-        *("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"),
-        *(sys.executable, "-m", "bench.url_resolve", "--child", urlconf, path, str(count)),
-    ]
-    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"{urlconf} {path} x {count} failed:\n{done.stderr[-3000:]}")
-    match = re.search(r"^(?:summary|totals): (\d+)", out.read_text(), re.MULTILINE)
-    if match is None:
-        raise RuntimeError(f"no instruction total in {out}")
-    return int(match.group(1))
+    child = [sys.executable, "-m", "bench.url_resolve", "--child", urlconf, path, str(count)]
+    return callgrind_total(child, out, env, f"{urlconf} {path} x {count}")
 
 
 def main() -> None:
