@@ -48,6 +48,14 @@ def interpolate(text: str, values: dict[str, str]) -> str:
     return VARIABLE.sub(replace, text).replace("$$", "$")
 
 
+def answers(url: str) -> bool:
+    """Whether ``url`` answers 200 (False while nothing listens there yet)."""
+    try:
+        return httpx.get(url, timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
 class Stack:
     def __init__(self, tmp_path: Path, s3_url: str):
         self.tmp = tmp_path
@@ -143,10 +151,7 @@ class Stack:
         healthcheck asks); fails at once, with its log, if the process has ended."""
         returncode = self.processes[service].poll()
         assert returncode is None, f"{service} exited with {returncode}:\n{self.log(service)}"
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
-        except httpx.HTTPError:  # not listening yet
-            return False
+        return answers(f"http://127.0.0.1:{port}/healthz")
 
     def log(self, service: str) -> str:
         return (self.tmp / f"{service}.log").read_text(errors="replace")
@@ -201,18 +206,12 @@ def test_the_compose_services_serve_a_deploy_end_to_end(stack, environment):
     for service in ("web", "sse", "proxy", "worker", "maintenance"):
         stack.start(service)
 
-    def ready() -> bool:
-        try:
-            return httpx.get(f"{stack.url}/readyz", timeout=5).status_code == 200
-        except httpx.HTTPError:  # not listening yet
-            return False
-
     # Each web service on its own port first: a port it could not bind is reported as such,
     # not as a request through the proxy that some other listener never answers.
     wait_for(lambda: stack.serving("web", stack.web_port), timeout=60, message="web")
     wait_for(lambda: stack.serving("sse", stack.sse_port), timeout=60, message="sse")
     wait_for(
-        ready,
+        lambda: answers(f"{stack.url}/readyz"),
         timeout=60,
         message="readiness (database, broker, S3 storage, worker)",
     )
