@@ -62,6 +62,7 @@ IGNORE_NAMES = [
     "determine_metadata",  # DRF metadata protocol
     "_put",  # kombu transport overrides
     "_queue_bind",
+    "RedisTransport",  # named by string in kombu's transport aliases (hotapi/broker.py)
     "readable",  # io.RawIOBase protocol
     "readinto",
     "handle_raw_input",  # Django upload handler protocol
