@@ -98,26 +98,51 @@ def row_instance(model: type[Model], row, extra: dict | None = None) -> Model:
     compiler converts them (a RawQuerySet cost more to set up than the lookup itself)."""
     db = _database()
     count = len(model._meta.concrete_fields)
-    values = list(row[:count])
-    for index, functions, column in _converters(model, db.vendor):
-        value = values[index]
-        for function in functions:
-            value = function(value, column, db)
-        values[index] = value
+    values = _converted(list(row[:count]), _converters(model, db.vendor), db)
     instance = model.from_db(db.alias, None, values)
     for name, value in zip(sorted(extra or ()), row[count:], strict=True):
         setattr(instance, name, value)
     return instance
 
 
+def value_rows(model: type[Model], fields: tuple[str, ...], query: str, params) -> list[list]:
+    """The rows ``query`` selects, whose columns are ``fields`` of ``model`` (names or
+    attnames) in that order, converted as ``values_list(*fields)`` converts them."""
+    db = _database()
+    converters = _field_converters(model, fields, db.vendor)
+    with db.cursor() as cursor:
+        cursor.execute(query, params)
+        rows = cursor.fetchall()
+    if not converters:
+        return [list(row) for row in rows]
+    return [_converted(list(row), converters, db) for row in rows]
+
+
+def _converted(values: list, converters: tuple, db) -> list:
+    for index, functions, column in converters:
+        value = values[index]
+        for function in functions:
+            value = function(value, column, db)
+        values[index] = value
+    return values
+
+
 @cache
 def _converters(model: type[Model], vendor: str) -> tuple:
-    """``(index, converter functions, column)`` of each concrete field that has converters on
+    """The converters of every concrete field of ``model`` (``row_instance``'s columns)."""
+    return _field_converters(
+        model, tuple(field.name for field in model._meta.concrete_fields), vendor
+    )
+
+
+@cache
+def _field_converters(model: type[Model], fields: tuple[str, ...], vendor: str) -> tuple:
+    """``(index, converter functions, column)`` of each of ``fields`` that has converters on
     this database (``vendor`` keys the cache: SQLite converts UUIDs and datetimes, PostgreSQL
     barely anything)."""
     converters = []
-    for index, field in enumerate(model._meta.concrete_fields):
-        column = field.get_col(model._meta.db_table)
+    for index, name in enumerate(fields):
+        column = model._meta.get_field(name).get_col(model._meta.db_table)
         functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
         if functions:
             converters.append((index, tuple(functions), column))

@@ -46,6 +46,30 @@ def test_row_where_converts_values_as_the_orm_does(environment):
     assert Event.objects.get(pk=event.pk).event_type == "a:c"
 
 
+def test_value_rows_reads_what_values_list_reads(environment):
+    """Foreign keys by attname, UUIDs, JSON and datetimes converted as ``values_list`` converts
+    them, on SQLite (hex UUIDs, JSON text) as on PostgreSQL."""
+    stream = Stream.objects.create(environment=environment)
+    payloads = [{"n": 1, "nested": [True, None, "x"]}, {"n": 2}]
+    for payload in payloads:
+        Event.objects.create(
+            environment=environment,
+            stream=stream,
+            event_type="a:b",
+            event_data=payload,
+            event_time=timezone.now(),
+        )
+    fields = ("id", "environment_id", "stream_id", "event_data", "event_time")
+    query = (
+        f"SELECT {sql.columns(Event, fields)} FROM {sql.table(Event)}"
+        f" WHERE {sql.column(Event, 'stream')} = %s ORDER BY {sql.column(Event, 'event_time')}"
+    )
+    rows = sql.value_rows(Event, fields, query, [sql.db_value(Event, "stream", stream.pk)])
+    expected = Event.objects.filter(stream=stream).order_by("event_time").values_list(*fields)
+    assert rows == [list(row) for row in expected]
+    assert [row[3] for row in rows] == payloads and rows[0][2] == stream.pk
+
+
 def test_row_where_locks_and_reads_extra_expressions(project):
     count = (
         f"(SELECT COUNT(*) FROM {sql.table(Project)} "
