@@ -416,9 +416,30 @@ def _waiting_runs(environment_id):
     ).order_by("created_at")
 
 
+# Every transition that takes a slot of an environment (routing a run that starts at once, a
+# claim, a pull) or frees one (a finish, a reap) holds the environment's row lock, taken before
+# the run's. A claim refused for want of a slot leaves its run waiting, and the finish that
+# frees a slot looks for waiting runs: without the lock on both sides, a finish could commit
+# its look before the refusing claim committed, while that claim had counted the finishing run
+# as still running, and the run would wait for a slot nobody offers (the sweep's safety net
+# aside). Holding the lock, each sees the other's work: whichever comes second waits for the
+# first to commit.
+
+
 def _lock_run_environment(run_id) -> Environment | None:
     rows = Environment.objects.select_for_update(no_key=True, of=("self",))
     return rows.filter(runs__id=run_id).first()
+
+
+def _lock_before_freeing_a_slot(*, run_id=None, environment_id=None) -> None:
+    """The environment's lock, for a finish or a reap (of ``run_id``, or in ``environment_id``).
+    SQLite serializes writers: nothing to take there."""
+    if not connection.features.has_select_for_update:
+        return
+    if environment_id is None:
+        _lock_run_environment(run_id)
+    else:
+        sql.row_where(Environment, {"id": environment_id}, lock=True)
 
 
 # Statements every run makes, built once (``hotapi.sql``). The statuses are literals, so that
@@ -715,6 +736,7 @@ def run_finish(
             copy.copy(run), status, result=result, error=error, variables=variables
         )
     with run_transaction():
+        _lock_before_freeing_a_slot(run_id=run_id)
         run = (
             Run.objects.select_for_update(no_key=True, of=("self",))
             .select_related("project")
@@ -756,6 +778,7 @@ def _finish_running(run: Run, status: str, *, result, error: str, variables) -> 
 
 def _finish_in_transaction(run: Run, entry, variables) -> bool:
     with run_transaction():
+        _lock_before_freeing_a_slot(environment_id=run.environment_id)
         changed = {name: getattr(run, name) for name in _FINISHED_FIELDS}
         if not streamlog.append_with_update(
             entry, Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING), changed
@@ -775,7 +798,9 @@ def _finish_in_one_statement(run: Run, entry, variables) -> bool:
     counter_params = _counter_rows(_moved(run, RunStatus.RUNNING, run.status))
     entry_sql, entry_params = streamlog.insert_for_each(entry, "changed")
     statement = _finish_sql(entry_sql, bool(variables), len(counter_params) // len(_COUNTER_FIELDS))
+    environment = sql.db_value(Run, "environment", run.environment_id)
     params = [
+        sql.db_value(Environment, "id", run.environment_id),
         *sql.saved_values(run, _FINISHED_FIELDS, add=False),
         sql.db_value(Run, "id", run.pk),
         *entry_params,
@@ -783,8 +808,8 @@ def _finish_in_one_statement(run: Run, entry, variables) -> bool:
         *counter_params,
     ]
     # The look for runs waiting for the slot this frees goes in the same round trip, as its
-    # own statement: it sees what committed before it started, after the update.
-    environment = sql.db_value(Run, "environment", run.environment_id)
+    # own statement: it sees what committed before it started, after the update and after the
+    # environment's lock was granted, so every claim refused before (see _lock_run_environment).
     ((finished,),), waiting = sql.run_together(
         [(statement, params), (_any_waiting_sql(), [environment, False])]
     )
@@ -796,13 +821,18 @@ def _finish_in_one_statement(run: Run, entry, variables) -> bool:
 
 @cache
 def _finish_sql(entry_sql: str, variables: bool, counters: int) -> str:
-    """The statement of ``_finish_in_one_statement``: data-modifying CTEs that each write only
-    for the row ``changed`` returned; it counts that row."""
+    """The statement of ``_finish_in_one_statement``: the environment's row locked first (a
+    finish frees a slot), then data-modifying CTEs that each write only for the row
+    ``changed`` returned; it counts that row."""
     column = partial(sql.column, Run)
     assignments = ", ".join(f"{column(name)} = %s" for name in _FINISHED_FIELDS)
+    lock, _ = sql.row_statement(Environment, {"id": None}, lock=True)
     ctes = [
+        f"locked AS ({lock})",
+        # Referring to ``locked`` makes the lock come first; a run always has its environment.
         f"changed AS (UPDATE {sql.table(Run)} SET {assignments} WHERE {column('id')} = %s "
-        f"AND {column('status')} = '{RunStatus.RUNNING.value}' RETURNING 1)",
+        f"AND {column('status')} = '{RunStatus.RUNNING.value}' "
+        f"AND EXISTS (SELECT 1 FROM locked) RETURNING 1)",
         f"entry AS ({entry_sql})",
     ]
     if variables:
@@ -831,6 +861,7 @@ def _reap(run_id) -> str | None:
     """End one run whose lease expired; returns its environment id, or None if it was not
     (any longer) expired."""
     with run_transaction():
+        _lock_before_freeing_a_slot(run_id=run_id)
         run = (
             Run.objects.select_for_update(no_key=True, of=("self",))
             .select_related("project")

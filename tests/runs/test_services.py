@@ -1,23 +1,26 @@
 """Routing, execution and the run lifecycle, in-process (no worker, no broker)."""
 
 import contextlib
+import os
 import threading
 import time
 from datetime import timedelta
 from types import SimpleNamespace
 
+import psycopg
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from environments.models import Environment
 from events.models import Event, Stream, StreamEntry
 from events.services import EventSource, event_publish
 from hotapi import sql
 from runs import execution, extensions, services
 from runs.models import Run, RunCounter, RunStatus, RunType, RunVariable
 from runs.routing import event_route
-from tests import bundles
+from tests import bundles, live
 from tests.runs import deploy, hot_bundle
 
 SOURCE = """\
@@ -453,6 +456,61 @@ def test_concurrent_claims_respect_max_concurrent_runs(environment, build):
     assert len([run for run in claimed if run is not None]) == 1
     assert Run.objects.filter(status=RunStatus.RUNNING).count() == 1
     assert Run.objects.filter(status=RunStatus.QUEUED).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="SQLite serializes writers: a claim and a finish cannot interleave there",
+)
+@pytest.mark.parametrize("followed", [False, True], ids=["one-statement", "transaction"])
+def test_a_finish_sees_the_claim_refused_while_it_ran(environment, build, followed):
+    """The lost wake-up the worker-concurrency test once hit: the second run's claim, in
+    another slot, counts the first run as running and refuses; the first run's finish must not
+    conclude that nothing waits before that refusal commits, or the second run waits for a
+    slot nobody offers. The claim is played on a connection of its own, paused while it holds
+    what a claim holds; the finish and the pull that follows it run meanwhile in a thread, as
+    the worker's slot runs them."""
+    environment.max_concurrent_runs = 1
+    environment.save()
+    first, second = _two_runs(environment)
+    Run.objects.filter(pk=second.pk).update(enqueued_at=timezone.now())  # its message is out
+    running = services.run_claim(run_id=first.pk, worker="w1")
+    pulled: list = []
+
+    def finish_then_pull():
+        try:
+            assert services.run_finish(
+                run_id=first.pk, status=RunStatus.SUCCEEDED, result=1, run=running
+            )
+            pulled.append(services.run_pull_next(environment_id=environment.id, worker="w1"))
+        finally:
+            connection.close()
+
+    listener = (lambda run, kind: None, frozenset([RunType.EVENT]))
+    if followed:  # a listener follows the run: its finish is a transaction of its own
+        extensions.on_run_change(*listener)
+    url = live.test_database_url().replace("postgres://", "postgresql://", 1)
+    runs, environments = sql.table(Run), sql.table(Environment)
+    with contextlib.ExitStack() as cleanup, psycopg.connect(url) as claim:
+        if followed:
+            cleanup.callback(extensions._listeners.remove, listener)
+        claim.execute(
+            f"SELECT 1 FROM {environments} WHERE id = %s FOR NO KEY UPDATE", [environment.id]
+        )
+        (running_runs,) = claim.execute(
+            f"SELECT COUNT(*) FROM {runs} WHERE environment_id = %s AND status = 'running'",
+            [environment.id],
+        ).fetchone()
+        assert running_runs == 1  # so the claim refuses
+        finisher = threading.Thread(target=finish_then_pull)
+        finisher.start()
+        finisher.join(timeout=1)  # time for a finish that does not wait to end
+        claim.execute(f"UPDATE {runs} SET enqueued_at = NULL WHERE id = %s", [second.pk])
+    finisher.join(timeout=30)
+    assert not finisher.is_alive()
+    assert [run.pk for run in pulled if run is not None] == [second.pk]
+    assert Run.objects.get(pk=second.pk).status == RunStatus.RUNNING
 
 
 @pytest.mark.django_db(transaction=True)
