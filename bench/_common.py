@@ -152,20 +152,21 @@ def callgrind_total(child: list[str], out: Path, env: dict[str, str], what: str)
     return int(match.group(1))
 
 
+def python_json(args: list[str], env: dict[str, str], what: str, timeout: float = 300) -> dict:
+    """Run ``python *args`` in a child process with ``env`` (from the repository's root);
+    return the JSON it prints on its last line. ``what`` names it in an error."""
+    out = subprocess.run(
+        [sys.executable, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"{what} failed ({out.returncode}):\n{out.stderr[-4000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def django_setup(env: dict[str, str], *args: str, timeout: float = 300) -> dict:
     """Run ``python -m bench._django_setup`` (migrate, API key, quota, project...) in a child
     process with ``env``; return the JSON it prints on its last line."""
-    out = subprocess.run(
-        [sys.executable, "-m", "bench._django_setup", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"django setup failed ({out.returncode}):\n{out.stderr[-4000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return python_json(["-m", "bench._django_setup", *args], env, "django setup", timeout)
 
 
 class ChildProcess:

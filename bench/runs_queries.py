@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,11 +30,11 @@ if __package__ in (None, ""):  # run as a script: make ``bench`` importable
 
 from bench._common import (
     DEFAULT_POSTGRES_URL,
-    REPO,
     Server,
     exit_on_sigterm,
     postgres_database,
     print_machine,
+    python_json,
     service_env,
     temp_dir,
 )
@@ -228,17 +227,9 @@ def main() -> None:
         )
         with Server(env, data_dir / "server.log", kind="gunicorn") as server:
             data = measure(server.url, setup["token"], args.requests, args.warmup)
-        out = subprocess.run(
-            [sys.executable, "-m", "bench.runs_queries", "--explain", setup["token"]],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
+        report = python_json(
+            ["-m", "bench.runs_queries", "--explain", setup["token"]], env, "explain"
         )
-        if out.returncode != 0:
-            raise RuntimeError(out.stderr[-3000:])
-        report = json.loads(out.stdout.strip().splitlines()[-1])
 
     stats = data["bodies"]["stats"]["data"]
     listed = data["bodies"]["list"]

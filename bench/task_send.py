@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -31,7 +30,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make ``bench`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import REPO, exit_on_sigterm, print_machine, service_env, temp_dir
+from bench._common import exit_on_sigterm, print_machine, python_json, service_env, temp_dir
 from bench._services import DEFAULT_REDIS_URL, redis_db
 
 VARIANTS = ("service", "stock")
@@ -77,17 +76,8 @@ def child_main(variant: str, sends: int) -> None:
 
 
 def run_child(env: dict, variant: str, sends: int) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.task_send", "--child", variant, "--sends", str(sends)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{variant} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    args = ["-m", "bench.task_send", "--child", variant, "--sends", str(sends)]
+    return python_json(args, env, variant, timeout=600)
 
 
 def main() -> None:
