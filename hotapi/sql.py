@@ -113,8 +113,6 @@ def value_rows(model: type[Model], fields: tuple[str, ...], query: str, params) 
     with db.cursor() as cursor:
         cursor.execute(query, params)
         rows = cursor.fetchall()
-    if not converters:
-        return [list(row) for row in rows]
     return [_converted(list(row), converters, db) for row in rows]
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import psycopg
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -55,6 +56,11 @@ def test_database_url() -> str:
         return f"sqlite:///{name}"
     parts = urlsplit(settings.DATABASE_URL)
     return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
+
+
+def connect_test_database() -> psycopg.Connection:
+    """A psycopg connection of its own to the test database (PostgreSQL), beside Django's."""
+    return psycopg.connect(test_database_url().replace("postgres://", "postgresql://", 1))
 
 
 def child_environment(**extra: str) -> dict[str, str]:

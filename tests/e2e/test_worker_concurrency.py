@@ -11,7 +11,6 @@ one run, no two runs of the environment overlap across the two slots (D79).
 import os
 import uuid
 
-import psycopg
 import pytest
 from django.db.models import Count
 
@@ -64,8 +63,7 @@ def worker_queue(tmp_path, django_db_blocker, storage_dir):
 
 def database_stats() -> tuple[int, int]:
     """(deadlocks, sessions opened) so far in the test database, as PostgreSQL counts them."""
-    url = live.test_database_url().replace("postgres://", "postgresql://", 1)
-    with psycopg.connect(url) as conn:
+    with live.connect_test_database() as conn:
         return conn.execute(
             "SELECT deadlocks, sessions FROM pg_stat_database WHERE datname = current_database()"
         ).fetchone()

@@ -1,13 +1,11 @@
 """Routing, execution and the run lifecycle, in-process (no worker, no broker)."""
 
 import contextlib
-import os
 import threading
 import time
 from datetime import timedelta
 from types import SimpleNamespace
 
-import psycopg
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -459,10 +457,6 @@ def test_concurrent_claims_respect_max_concurrent_runs(environment, build):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="SQLite serializes writers: a claim and a finish cannot interleave there",
-)
 @pytest.mark.parametrize("followed", [False, True], ids=["one-statement", "transaction"])
 def test_a_finish_sees_the_claim_refused_while_it_ran(environment, build, followed):
     """The lost wake-up the worker-concurrency test once hit: the second run's claim, in
@@ -471,6 +465,8 @@ def test_a_finish_sees_the_claim_refused_while_it_ran(environment, build, follow
     slot nobody offers. The claim is played on a connection of its own, paused while it holds
     what a claim holds; the finish and the pull that follows it run meanwhile in a thread, as
     the worker's slot runs them."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serializes writers: a claim and a finish cannot interleave there")
     environment.max_concurrent_runs = 1
     environment.save()
     first, second = _two_runs(environment)
@@ -490,9 +486,8 @@ def test_a_finish_sees_the_claim_refused_while_it_ran(environment, build, follow
     listener = (lambda run, kind: None, frozenset([RunType.EVENT]))
     if followed:  # a listener follows the run: its finish is a transaction of its own
         extensions.on_run_change(*listener)
-    url = live.test_database_url().replace("postgres://", "postgresql://", 1)
     runs, environments = sql.table(Run), sql.table(Environment)
-    with contextlib.ExitStack() as cleanup, psycopg.connect(url) as claim:
+    with contextlib.ExitStack() as cleanup, live.connect_test_database() as claim:
         if followed:
             cleanup.callback(extensions._listeners.remove, listener)
         claim.execute(
