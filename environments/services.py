@@ -149,10 +149,12 @@ def _issued_authenticate(model, pattern: re.Pattern, token: str):
     return row
 
 
-def credential_cached(token: str) -> credential_cache.Entry | None:
-    """The credential this process verified for ``token`` recently, if any. The caller must
-    compare its ``epoch`` with the current one before trusting it."""
-    return credential_cache.lookup(token) if credential_cache.enabled() else None
+def credential_cached(token: str) -> Credential | None:
+    """The credential this process verified for ``token`` recently, if it still holds."""
+    if not credential_cache.enabled():
+        return None
+    entry = credential_cache.lookup(token)
+    return None if entry is None else entry.credential
 
 
 def credential_authenticate(token: str) -> Credential | None:
@@ -160,12 +162,14 @@ def credential_authenticate(token: str) -> Credential | None:
     ``hot_`` API key, and a bare ``<id>_<secret>`` service key. A session or service key can
     never do more than its issuing API key can do now: both maps must allow a request.
 
-    The answer is remembered in this process's credential cache (when enabled) under the epoch
-    read before the database (``credential_cached`` looks it up)."""
-    epoch = credential_cache.read_epoch()
+    The answer is remembered in this process's credential cache (when enabled) under the
+    cache's generation read before the database (``credential_cached`` looks it up)."""
+    if not credential_cache.enabled():
+        return _credential_from_database(token)[0]
+    read_in = credential_cache.generation()
     credential, expires_at = _credential_from_database(token)
-    if credential is not None and epoch is not None:
-        credential_cache.store(token, credential, epoch, expires_at)
+    if credential is not None:
+        credential_cache.store(token, credential, read_in, expires_at)
     return credential
 
 

@@ -25,10 +25,6 @@ from redis.exceptions import NoScriptError, ResponseError
 from redis.maint_notifications import MaintNotificationsConfig
 from redis.retry import Retry
 
-# Bumped whenever a credential is revoked, deleted or changed; read on every request that a
-# cached credential answers (see ``environments.credential_cache``).
-CREDENTIALS_EPOCH_KEY = "hot:credentials:epoch"
-
 _lock = threading.Lock()
 
 

@@ -105,8 +105,8 @@ HOT_API_KEY_PEPPER = env_str("HOT_API_KEY_PEPPER") or SECRET_KEY
 HOT_SESSION_DEFAULT_SECONDS = env_int("HOT_SESSION_DEFAULT_SECONDS", 3600)
 HOT_SESSION_MAX_SECONDS = env_int("HOT_SESSION_MAX_SECONDS", 86400)
 HOT_SESSIONS_PER_API_KEY = env_int("HOT_SESSIONS_PER_API_KEY", 1000)
-# With Redis, each web process keeps verified credentials this long (0: off), checked on every
-# request against a credentials epoch that any revocation bumps (environments/credential_cache).
+# With Redis, each web process keeps verified credentials this long (0: off); every revocation
+# empties every process's cache before it returns (environments/credential_cache, D84).
 HOT_CREDENTIAL_CACHE_SECONDS = env_int("HOT_CREDENTIAL_CACHE_SECONDS", 60)
 HOT_SESSION_RETENTION_DAYS = env_float("HOT_SESSION_RETENTION_DAYS", 7)
 # Custom domains: where their validation records are looked up, and the host their traffic

@@ -67,7 +67,7 @@ def check_rate(environment) -> None:
     if hourly <= 0 and burst <= 0:
         return
     now = clock()
-    counted = count_request(environment.pk, burst, now)
+    counted = count_request(environment.pk, burst=burst, hourly=hourly, now=now)
     if counted.burst_refused:
         wait = 1
     elif hourly > 0 and counted.hour_count > hourly:

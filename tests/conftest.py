@@ -77,7 +77,10 @@ def _unconsumed_queue_for_in_process_tests(request):
 def _fresh_cache(settings):
     from django.core.cache import cache
 
+    from hotapi.api import throttling
+
     cache.clear()
+    throttling._leases = throttling.Leases()  # this process's blocks of the counters below
     if settings.REDIS_URL:  # rate-limit counters live in Redis directly
         from hotapi.redis_client import redis_client
 

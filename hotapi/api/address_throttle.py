@@ -43,7 +43,7 @@ class UnauthenticatedThrottleMiddleware:
         return response
 
     def _count(self, address: str, now: float, limit: int) -> None:
-        if count_request(f"anon:{address}", 0, now).hour_count > limit:
+        if count_request(f"anon:{address}", burst=0, hourly=limit, now=now).hour_count > limit:
             if len(self._blocked_until) >= _MAX_REMEMBERED:
                 self._blocked_until = {a: t for a, t in self._blocked_until.items() if t > now}
             self._blocked_until[address] = (int(now // HOUR) + 1) * HOUR

@@ -1,10 +1,18 @@
 """Per-environment request limits: an hourly quota and a per-second burst limit.
 
-Both are atomic fixed windows. With ``REDIS_URL`` one Lua call counts a request in both
-windows (a request refused by the burst limit is not charged to the hourly quota); without
-Redis, or while Redis cannot be reached, the counts are kept in the process (so per web
-process: the limits then hold per process, not across them). Redis trouble is logged once per
-outage and never fails a request: the limiter fails open to its local count, and after a
+Both are atomic fixed windows. With ``REDIS_URL`` the counts are shared by every process, and
+handed out in blocks: one Lua call reserves consecutive counts in the second's and the hour's
+windows at once (a request refused by the burst limit is not charged to the hourly quota), and
+the process serves the next requests of that subject from its block without a round trip. A
+block is a sixteenth of what is left below the limit (1 to 64 counts; 64 without a limit): far
+from the limit most requests cost no Redis call, near it every request is counted in Redis
+one at a time. Every count is given to one request only, so no more requests than the limit
+are ever allowed; counts left in another process's block can make a window refuse early, by
+at most that process's last block.
+
+Without Redis, or while Redis cannot be reached, the counts are kept in the process (so per
+web process: the limits then hold per process, not across them). Redis trouble is logged once
+per outage and never fails a request: the limiter fails open to its local count, and after a
 failure it leaves Redis alone for ``REDIS_RETRY_SECONDS`` so requests do not each wait for a
 timeout.
 
@@ -23,31 +31,43 @@ from dataclasses import dataclass
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
-from hotapi.redis_client import CREDENTIALS_EPOCH_KEY, HotPathScript, redis_client
+from hotapi.redis_client import HotPathScript, redis_client
 
 log = logging.getLogger(__name__)
 
 HOUR = 3600
 REDIS_RETRY_SECONDS = 5.0
+BLOCK_SHARE = 16  # a block is this fraction of what is left below the limit
+MAX_BLOCK = 64
+MAX_LEASES = 10_000
 
-# KEYS: the second's counter, the hour's counter, the credentials epoch.
-# ARGV: burst limit (0: none), hour TTL, 1 to count the request (0: only read the epoch).
-# Returns {count in the hour, 1 if the burst limit refused the request, the epoch}: one round
-# trip serves the throttle and confirms a cached credential (``environments.credential_cache``).
-_COUNT_SCRIPT = """
-local epoch = redis.call('GET', KEYS[3]) or '0'
-if ARGV[3] == '0' then return {0, 0, epoch} end
-local burst = tonumber(ARGV[1])
-if burst > 0 then
-  local second = redis.call('INCR', KEYS[1])
-  if second == 1 then redis.call('EXPIRE', KEYS[1], 2) end
-  if second > burst then
-    return {tonumber(redis.call('GET', KEYS[2]) or '0'), 1, epoch}
+# KEYS: the second's counter, the hour's counter. ARGV: burst limit and hourly limit (0: none),
+# 1 to reserve in the second's window, 1 to reserve in the hour's, the hour counter's TTL.
+# Returns {the second's last count and block size, the hour's last count and block size}
+# (0, 0 for a window not asked). When the second's block starts past the burst limit the
+# request is refused and the hour is not charged: its current count comes back, block 0.
+_RESERVE_SCRIPT = f"""
+local function reserve(key, limit, ttl)
+  local block = {MAX_BLOCK}
+  if limit > 0 then
+    local left = limit - tonumber(redis.call('GET', key) or '0')
+    block = math.max(1, math.min({MAX_BLOCK}, math.floor(left / {BLOCK_SHARE})))
+  end
+  local last = redis.call('INCRBY', key, block)
+  if last == block then redis.call('EXPIRE', key, ttl) end
+  return {{last, block}}
+end
+local burst, hourly = tonumber(ARGV[1]), tonumber(ARGV[2])
+local second = {{0, 0}}
+if ARGV[3] == '1' then
+  second = reserve(KEYS[1], burst, 2)
+  if burst > 0 and second[1] - second[2] >= burst then
+    return {{second[1], second[2], tonumber(redis.call('GET', KEYS[2]) or '0'), 0}}
   end
 end
-local hour = redis.call('INCR', KEYS[2])
-if hour == 1 then redis.call('EXPIRE', KEYS[2], ARGV[2]) end
-return {hour, 0, epoch}
+local hour = {{0, 0}}
+if ARGV[4] == '1' then hour = reserve(KEYS[2], hourly, tonumber(ARGV[5])) end
+return {{second[1], second[2], hour[1], hour[2]}}
 """
 
 
@@ -55,7 +75,6 @@ return {hour, 0, epoch}
 class Counted:
     hour_count: int
     burst_refused: bool
-    epoch: bytes | None = None  # the credentials epoch read with the count (Redis only)
 
 
 class LocalCounters:
@@ -88,32 +107,101 @@ class LocalCounters:
         return value + 1
 
 
+@dataclass
+class Block:
+    """Counts of one window reserved in Redis for this process: ``next`` to ``last``."""
+
+    window: int = -1
+    next: int = 1
+    last: int = 0
+
+    def has(self, window: int) -> bool:
+        return window == self.window and self.next <= self.last
+
+    def take(self) -> int:
+        self.next += 1
+        return self.next - 1
+
+
+class Lease:
+    """The blocks one subject holds in this process. Its lock makes the threads of a threaded
+    server that need a new block wait for one reservation instead of each making its own."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.second = Block()
+        self.hour = Block()
+
+    def count(self, burst: int, second: int, hour: int, reserve) -> Counted:
+        """One request's count, from the blocks held or from new ones: ``reserve(second?,
+        hour?)`` returns the script's reply for the windows asked."""
+        with self.lock:
+            second_needed = burst > 0 and not self.second.has(second)
+            hour_needed = not self.hour.has(hour)
+            if second_needed or hour_needed:
+                second_last, second_block, hour_last, hour_block = (
+                    int(value) for value in reserve(second_needed, hour_needed)
+                )
+                if second_needed:
+                    first = second_last - second_block + 1
+                    self.second = Block(second, first, second_last)
+                    if first > burst:  # refused; the hour was not charged
+                        self.second.next = second_last + 1  # the next request asks again
+                        # As allowed requests report it: the last count this process gave.
+                        held = self.hour.next - 1 if self.hour.window == hour else hour_last
+                        return Counted(held, True)
+                if hour_needed:
+                    self.hour = Block(hour, hour_last - hour_block + 1, hour_last)
+            if burst > 0:
+                self.second.take()
+            return Counted(self.hour.take(), False)
+
+
+class Leases:
+    """This process's blocks of counts, per subject."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._leases: dict[str, Lease] = {}
+
+    def of(self, subject: str) -> Lease:
+        lease = self._leases.get(subject)
+        if lease is None:
+            with self._lock:
+                if len(self._leases) >= MAX_LEASES:
+                    self._leases = {}
+                lease = self._leases.setdefault(subject, Lease())
+        return lease
+
+
 clock = time.time  # the wall clock the windows follow
 _local = LocalCounters()
+_leases = Leases()
 _redis_state = {"retry_at": 0.0, "failing": False}
-_script = HotPathScript(_COUNT_SCRIPT)
-
-
-def _count_in_redis(second_key: str, hour_key: str, burst: int, count: bool) -> Counted:
-    hour, refused, epoch = _script(
-        keys=[second_key, hour_key, CREDENTIALS_EPOCH_KEY], args=[burst, HOUR + 5, int(count)]
-    )
-    return Counted(int(hour), bool(refused), epoch)
+_script = HotPathScript(_RESERVE_SCRIPT)
 
 
 def _hour_key(subject, now: float) -> str:
     return f"hot:rate:{subject}:{int(now // HOUR)}"
 
 
-def count_request(subject, burst: int, now: float, *, count: bool = True) -> Counted:
+def count_request(subject, *, burst: int, hourly: int, now: float) -> Counted:
     """Count one request of ``subject`` (an environment id, or ``anon:<address>`` for requests
-    without valid credentials) in its second and hour windows, and read the credentials epoch
-    in the same round trip (with Redis). ``count=False`` only reads the epoch."""
-    second_key = f"hot:rate:{subject}:s:{int(now)}"
+    without valid credentials) in its second window (with a burst limit) and its hour window,
+    from this process's blocks when it holds counts of both."""
+    second, hour = int(now), int(now // HOUR)
+    second_key = f"hot:rate:{subject}:s:{second}"
     hour_key = _hour_key(subject, now)
     if settings.REDIS_URL and time.monotonic() >= _redis_state["retry_at"]:
+
+        def reserve(second_needed: bool, hour_needed: bool):
+            return _script(
+                keys=[second_key, hour_key],
+                args=[burst, hourly, int(second_needed), int(hour_needed), HOUR + 5],
+            )
+
         try:
-            counted = _count_in_redis(second_key, hour_key, burst, count)
+            counted = _leases.of(str(subject)).count(burst, second, hour, reserve)
         except Exception as exc:
             _redis_state["retry_at"] = time.monotonic() + REDIS_RETRY_SECONDS
             if not _redis_state["failing"]:
@@ -124,13 +212,12 @@ def count_request(subject, burst: int, now: float, *, count: bool = True) -> Cou
                 _redis_state["failing"] = False
                 log.warning("Rate limiter: Redis is back")
             return counted
-    if not count:
-        return Counted(0, False)
     return _local.count(second_key, hour_key, burst, now)
 
 
 def requests_this_hour(environment_id) -> int:
-    """Requests counted in the current hour (without Redis: this web process's count)."""
+    """Requests counted in the current hour (without Redis: this web process's count). With
+    Redis it includes counts reserved in blocks and not yet used."""
     now = clock()
     key = _hour_key(environment_id, now)
     if settings.REDIS_URL and not _redis_state["failing"]:
@@ -139,24 +226,6 @@ def requests_this_hour(environment_id) -> int:
         except Exception:
             log.warning("Could not read the request count from Redis", exc_info=True)
     return _local.peek(key, now)
-
-
-def count_for_credential(request, environment) -> Counted:
-    """Count the request against ``environment`` and read the credentials epoch, in one round
-    trip; the throttle then uses this count instead of counting again."""
-    counts = environment.requests_per_hour > 0 or environment.requests_per_second > 0
-    burst = environment.requests_per_second
-    counted = count_request(environment.pk, burst, clock(), count=counts)
-    if counts:
-        request.hot_counted = (environment.pk, counted)
-    return counted
-
-
-def precounted(request, environment_id) -> Counted | None:
-    made = getattr(request, "hot_counted", None)
-    if made is not None and made[0] == environment_id:
-        return made[1]
-    return None
 
 
 class EnvironmentRateThrottle(BaseThrottle):
@@ -169,9 +238,7 @@ class EnvironmentRateThrottle(BaseThrottle):
         if hourly <= 0 and burst <= 0:
             return True
         now = clock()
-        counted = precounted(request._request, environment.pk)
-        if counted is None:
-            counted = count_request(environment.pk, burst, now)
+        counted = count_request(environment.pk, burst=burst, hourly=hourly, now=now)
         reset = (int(now // HOUR) + 1) * HOUR
         if hourly > 0:
             # Read by RateLimitHeadersMiddleware from the Django request.

@@ -2,6 +2,7 @@
 when Redis is unreachable, and the official SDK's retry on 429 against a live server."""
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -69,6 +70,82 @@ def test_unlimited_environments_get_no_headers(api, environment):
     environment.save()
     response = api.get("/v1/env")
     assert response.status_code == 200 and "X-RateLimit-Limit" not in response
+
+
+@pytest.fixture
+def script_calls(redis_url, monkeypatch):
+    """The throttle's round trips to Redis, recorded as they go out."""
+    calls: list[dict] = []
+    real = throttling._script
+
+    def recording(**arguments):
+        calls.append(arguments)
+        return real(**arguments)
+
+    monkeypatch.setattr(throttling, "_script", recording)
+    return calls
+
+
+@pytest.mark.django_db
+def test_far_from_the_limit_requests_are_counted_from_a_block(
+    api, environment, frozen, script_calls
+):
+    environment.requests_per_hour = 100_000
+    environment.requests_per_second = 0
+    environment.save()
+    remaining = [int(api.get("/v1/env")["X-RateLimit-Remaining"]) for _ in range(70)]
+    assert remaining == list(range(99_999, 99_999 - 70, -1))  # one count per request
+    assert len(script_calls) == 2  # a block of 64 counts, then the next
+
+
+@pytest.mark.django_db
+def test_near_the_limit_every_request_is_counted_in_redis(api, environment, frozen, script_calls):
+    environment.requests_per_hour = 20
+    environment.requests_per_second = 0
+    environment.save()
+    statuses = [api.get("/v1/env").status_code for _ in range(21)]
+    assert statuses == [200] * 20 + [429]
+    assert len(script_calls) == 21  # under 16 counts per block share left: one at a time
+
+
+@pytest.mark.django_db
+def test_a_burst_limit_takes_blocks_of_its_own_window(api, environment, frozen, script_calls):
+    environment.requests_per_hour = 100_000
+    environment.requests_per_second = 40
+    environment.save()
+    statuses = [api.get("/v1/env").status_code for _ in range(41)]
+    assert statuses == [200] * 40 + [429]
+    # 2 counts, then 2, then 1 at a time from 15 left; the hour's block of 64 is kept.
+    assert len(script_calls) < 41
+    assert sum(call["args"][3] for call in script_calls) == 1
+    frozen["now"] += 1
+    assert api.get("/v1/env").status_code == 200
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_processes_sharing_a_limit_never_allow_more_than_it(
+    make_hot_server, environment, redis_url
+):
+    limit = 200
+    environment.requests_per_hour = limit
+    environment.requests_per_second = 0
+    environment.save()
+    servers = [make_hot_server(REDIS_URL=redis_url) for _ in range(2)]
+    token = api_key_issue(environment=environment, name="shared").token
+
+    def hammer(server) -> list[int]:
+        with httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=10) as http:
+            return [http.get(f"{server.url}/v1/env").status_code for _ in range(50)]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(hammer, servers * 4))
+    statuses = [status for result in results for status in result]
+    allowed = statuses.count(200)
+    assert set(statuses) == {200, 429}
+    # Never more than the limit; fewer by at most the other process's last block.
+    first_block = limit // throttling.BLOCK_SHARE
+    assert limit - first_block <= allowed <= limit
 
 
 @pytest.fixture

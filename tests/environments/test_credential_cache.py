@@ -3,6 +3,9 @@ SSE server's uvicorn) each answer a known token from memory, and every revocatio
 admin, through the API on the other process, by deleting the row, by expiry or by deactivating
 the environment — takes effect on the very next request in both."""
 
+import os
+import signal
+import threading
 import time
 from datetime import datetime
 
@@ -11,10 +14,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from environments.models import ApiKey, ServiceKey
-from environments.services import api_key_issue
+from environments import credential_cache
+from environments.models import ApiKey, ServiceKey, Session
+from environments.services import api_key_issue, api_key_revoke, session_create
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+live = pytest.mark.django_db(transaction=True)
 
 ENV_READ = {"env:*": ["read"]}
 RUN_READ = {"run:*": ["read"]}  # service keys grant only run, stream, event, webhook, mcp
@@ -41,6 +45,8 @@ def _mint(server, token: str, path: str, body: dict) -> dict:
     return response.json()["data"]
 
 
+@pytest.mark.slow
+@live
 def test_revocations_reach_every_process_on_the_next_request(servers, environment, admin_client):
     revoked_in_admin = api_key_issue(environment=environment, name="admin-revoked")
     behind_the_back = api_key_issue(environment=environment, name="changed-in-sql")
@@ -105,3 +111,99 @@ def test_revocations_reach_every_process_on_the_next_request(servers, environmen
     environment.active = False
     environment.save()
     assert _statuses(servers, owner.token) == [401, 401]
+
+
+@pytest.mark.slow
+@live
+def test_a_stalled_process_stops_trusting_its_cache_when_its_lease_runs_out(
+    make_hot_server, redis_url, environment, caplog
+):
+    server = make_hot_server("uvicorn", REDIS_URL=redis_url, HOT_CREDENTIAL_CACHE_SECONDS="60")
+    issued = api_key_issue(environment=environment, name="stalled")
+    assert _statuses([server], issued.token) == [200]  # verified and remembered
+
+    # A process that cannot acknowledge (stopped here; in life a long pause, a lost link).
+    os.kill(server.process.pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        api_key_revoke(api_key=ApiKey.objects.get(pk=issued.api_key.pk))
+        waited = time.monotonic() - started
+    finally:
+        os.kill(server.process.pid, signal.SIGCONT)
+    # The revocation waited out the lease, no longer: past it the stalled process's last
+    # proof that it had seen every change is too old for it to answer from memory.
+    assert credential_cache.LEASE_SECONDS <= waited < credential_cache.LEASE_SECONDS + 3
+    assert any("did not acknowledge" in r.getMessage() for r in caplog.records)
+    assert _statuses([server], issued.token) == [401]
+
+
+def test_a_row_read_while_a_change_arrived_is_not_kept(settings, monkeypatch):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # enabled; the listener is never started
+    settings.HOT_CREDENTIAL_CACHE_SECONDS = 60
+    monkeypatch.setattr(credential_cache._state, "listener", object())
+    monkeypatch.setattr(credential_cache._state, "confirmed_at", time.monotonic())
+    monkeypatch.setattr(credential_cache.transaction, "on_commit", lambda callback: None)
+    credential = object()
+
+    read_in = credential_cache.generation()
+    credential_cache.store("hot_kept", credential, read_in, None)
+    assert credential_cache.lookup("hot_kept").credential is credential
+
+    read_in = credential_cache.generation()  # a row is read...
+    credential_cache.credentials_changed()  # ...while a change arrives
+    credential_cache.store("hot_late", credential, read_in, None)
+    assert credential_cache.lookup("hot_late") is None
+    assert credential_cache.lookup("hot_kept") is None  # every entry was dropped
+
+    # And without a fresh proof from the listener nothing is answered from memory.
+    credential_cache.store("hot_fresh", credential, credential_cache.generation(), None)
+    assert credential_cache.lookup("hot_fresh").credential is credential
+    monkeypatch.setattr(
+        credential_cache._state,
+        "confirmed_at",
+        time.monotonic() - credential_cache.LEASE_SECONDS,
+    )
+    assert credential_cache.lookup("hot_fresh") is None
+
+
+def test_a_listener_that_falls_behind_stops_answering_within_its_lease(
+    redis_url, settings, monkeypatch
+):
+    settings.HOT_CREDENTIAL_CACHE_SECONDS = 60
+    monkeypatch.setattr(credential_cache, "_state", credential_cache._State())
+    credential_cache.generation()  # starts the listener, which confirms its subscription
+    deadline = time.monotonic() + 10
+    while credential_cache._state.confirmed_at < 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    credential = object()
+    credential_cache.store("hot_behind", credential, credential_cache.generation(), None)
+    assert credential_cache.lookup("hot_behind").credential is credential
+    time.sleep(credential_cache.LEASE_SECONDS)  # pongs keep renewing the proof
+    assert credential_cache.lookup("hot_behind").credential is credential
+
+    # The listener receives the next change but cannot apply it (a stalled thread).
+    stuck = threading.Event()
+    monkeypatch.setattr(credential_cache, "_forget_all", stuck.wait)
+    try:
+        started = time.monotonic()
+        credential_cache._publish()
+        waited = time.monotonic() - started
+        assert waited >= credential_cache.LEASE_SECONDS
+        assert credential_cache.lookup("hot_behind") is None
+    finally:
+        stuck.set()
+
+
+@live
+def test_a_change_of_many_rows_is_published_once(environment, redis_url, monkeypatch):
+    published: list[int] = []
+    monkeypatch.setattr(credential_cache, "_publish", lambda: published.append(1))
+    owner = api_key_issue(environment=environment, name="many-sessions").api_key
+    for _ in range(5):
+        session_create(api_key=owner, permissions=ENV_READ)
+    assert published == []  # a new credential ends none
+
+    Session.objects.filter(api_key=owner).delete()  # a signal per row, one transaction
+    assert published == [1]
+    api_key_revoke(api_key=owner)  # autocommit: published at once
+    assert published == [1, 1]
