@@ -364,3 +364,34 @@ def proc_cpu_seconds(pid: int) -> float:
         fields = handle.read().rpartition(")")[2].split()
     ticks = os.sysconf("SC_CLK_TCK")
     return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def cpu_seconds_of(pids) -> float:
+    """CPU time of the processes ``pids`` that still run (an ended one counts nothing)."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            total += proc_cpu_seconds(pid)
+    return total
+
+
+def data_service_pids() -> list[int]:
+    """PostgreSQL's and Redis's processes on this machine (their backends included)."""
+    found = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        with contextlib.suppress(OSError):
+            if comm.read_text().startswith(("postgres", "redis-server")):
+                found.append(int(comm.parent.name))
+    return found

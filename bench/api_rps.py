@@ -7,9 +7,11 @@ runs it), ``uvicorn`` (one ASGI process, the old setup) and ``granian`` (granian
 for comparison: a dev dependency, not what the service runs). All servers run at once and the
 rounds alternate over every server and target, so load from elsewhere hits all alike.
 
-Also counts the SQL queries of one authenticated request, in process (django.test.Client +
-CaptureQueriesContext). Targets: full stack >= 50% of bare; authentication <= 1 indexed query
-(none once cached, with Redis).
+Each measured run also reads the CPU time the server's processes (and PostgreSQL's and Redis's)
+spent, per request: steadier than requests per second on a shared VM, and it says where the
+time goes. Also counts the SQL queries of one authenticated request, in process
+(django.test.Client + CaptureQueriesContext). Targets: full stack >= 50% of bare;
+authentication <= 1 indexed query (none once cached, with Redis).
 
     .venv/bin/python bench/api_rps.py --db postgres --redis-url redis://127.0.0.1:6379/14
     .venv/bin/python bench/api_rps.py --db sqlite --servers gunicorn,runhot,uvicorn
@@ -42,6 +44,9 @@ from bench._common import (
     SERVER_KINDS,
     Server,
     bare_view_env,
+    children_of,
+    cpu_seconds_of,
+    data_service_pids,
     django_setup,
     exit_on_sigterm,
     loadavg,
@@ -109,7 +114,7 @@ def bench_database(args, db_label: str, database_url: str | None) -> list[dict]:
             check_same_body(server, full_url, bare_url, auth)
             targets[(kind, "bare")] = (bare_url, [])
             targets[(kind, "full")] = (full_url, auth)
-        results = measure(args, targets)
+        results = measure(args, targets, servers)
         for kind, server in servers.items():
             if not server.alive():
                 raise RuntimeError(f"{kind} died during the run")
@@ -127,7 +132,23 @@ def print_queries(setup: dict) -> None:
             print(f"    plan: {line}")
 
 
-def measure(args, targets: dict) -> dict:
+def server_pids(server: Server) -> list[int]:
+    roots = [server.process.pid, *(process.pid for process in server.extra)]
+    return [pid for root in roots for pid in (root, *children_of(root))]
+
+
+def measured_load(args, url: str, headers: list[str], server: Server) -> dict:
+    """One measured run, with the CPU per request of the server and of the data services."""
+    web, services = server_pids(server), data_service_pids()
+    before = cpu_seconds_of(web), cpu_seconds_of(services)
+    result = load(args, url, headers, args.duration)
+    requests = result.get("requests") or result["rps"] * args.duration
+    result["web_cpu_us"] = 1e6 * (cpu_seconds_of(web) - before[0]) / requests
+    result["services_cpu_us"] = 1e6 * (cpu_seconds_of(services) - before[1]) / requests
+    return result
+
+
+def measure(args, targets: dict, servers: dict) -> dict:
     """Warm every target up, then ``args.rounds`` rounds over all of them, alternating."""
     for url, headers in targets.values():
         load(args, url, headers, args.warmup)  # warm-up, not recorded
@@ -137,10 +158,12 @@ def measure(args, targets: dict) -> dict:
         # Alternate the order too, so no target always runs first.
         order = list(targets.items())
         for (kind, name), (url, headers) in order if round_no % 2 else order[::-1]:
-            result = load(args, url, headers, args.duration)
+            result = measured_load(args, url, headers, servers[kind])
             results[(kind, name)].append(result)
             print(
                 f"  round {round_no} {kind:8} {name:4}: {result['rps']:8.1f} rps  "
+                f"CPU/request {result['web_cpu_us']:.0f} µs web "
+                f"+ {result['services_cpu_us']:.0f} µs PostgreSQL and Redis  "
                 f"avg {result['latency_avg_ms']:.2f} ms  "
                 f"p99 {result['latency_p99_ms']:.2f} ms  "
                 f"non-2xx {result['non_2xx']}  socket errors {result['errors']}  "
@@ -157,6 +180,8 @@ def summarize(args, db_label: str, setup: dict, results: dict) -> list[dict]:
     for kind in args.servers:
         bare, full = results[(kind, "bare")], results[(kind, "full")]
         ratios = [f["rps"] / b["rps"] for b, f in zip(bare, full, strict=True) if b["rps"]]
+        bare_cpu = statistics.median(r["web_cpu_us"] + r["services_cpu_us"] for r in bare)
+        full_cpu = statistics.median(r["web_cpu_us"] + r["services_cpu_us"] for r in full)
         summaries.append(
             {
                 "db": db_label,
@@ -167,6 +192,10 @@ def summarize(args, db_label: str, setup: dict, results: dict) -> list[dict]:
                 "full_p99": statistics.median(r["latency_p99_ms"] for r in full),
                 "ratio": statistics.median(ratios) if ratios else 0.0,
                 "ratio_range": (min(ratios), max(ratios)) if ratios else (0.0, 0.0),
+                "bare_web_cpu": statistics.median(r["web_cpu_us"] for r in bare),
+                "full_web_cpu": statistics.median(r["web_cpu_us"] for r in full),
+                "full_services_cpu": statistics.median(r["services_cpu_us"] for r in full),
+                "cpu_ratio": bare_cpu / full_cpu if full_cpu else 0.0,
                 "bad_responses": sum(r["non_2xx"] + r["errors"] for r in bare + full),
                 "queries_first": setup["queries"][0]["count"],
                 "queries_steady": steady["count"],
@@ -218,9 +247,10 @@ def main() -> None:
     print(f"\nloadavg after: {loadavg()}")
     print(
         "\n| db | server | bare rps (p99) | full-stack rps (p99) | full/bare (range) "
-        "| target >= 50% | SQL/request | auth SQL |"
+        "| target >= 50% | CPU/request bare | full: web + PostgreSQL, Redis | bare/full by CPU "
+        "| SQL/request | auth SQL |"
     )
-    print("|---|---|---:|---:|---:|---|---:|---:|")
+    print("|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|")
     for s in summaries:
         met = "met" if s["ratio"] >= TARGET_RATIO else "MISSED"
         low, high = s["ratio_range"]
@@ -228,6 +258,9 @@ def main() -> None:
             f"| {s['db']} | {s['server']} | {s['bare_rps']:.0f} ({s['bare_p99']:.0f} ms) "
             f"| {s['full_rps']:.0f} ({s['full_p99']:.0f} ms) "
             f"| **{100 * s['ratio']:.0f}%** ({100 * low:.0f}–{100 * high:.0f}%) | {met} "
+            f"| {s['bare_web_cpu']:.0f} µs "
+            f"| {s['full_web_cpu']:.0f} + {s['full_services_cpu']:.0f} µs "
+            f"| {100 * s['cpu_ratio']:.0f}% "
             f"| {s['queries_steady']} (first: {s['queries_first']}) "
             f"| {s['auth_queries_steady']} |"
         )

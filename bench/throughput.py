@@ -43,6 +43,7 @@ from bench._common import (
     DEFAULT_POSTGRES_URL,
     SERVER_KINDS,
     Server,
+    children_of,
     exit_on_sigterm,
     free_port,
     postgres_database,
@@ -91,18 +92,6 @@ def rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended meanwhile
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
 
 
 def web_processes(server) -> dict[str, int]:
