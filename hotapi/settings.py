@@ -362,6 +362,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["hotapi.api.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["hotapi.api.permissions.DeclaredPermissions"],
     "DEFAULT_RENDERER_CLASSES": ["hotapi.api.renderers.EnvelopeJSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "hotapi.api.negotiation.ContentNegotiation",
     "DEFAULT_PARSER_CLASSES": ["hotapi.api.parsers.HotJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "hotapi.api.pagination.HotPagination",
     "DEFAULT_THROTTLE_CLASSES": ["hotapi.api.throttling.EnvironmentRateThrottle"],
