@@ -122,6 +122,7 @@ USED_BY_SETTINGS = [
     "has_permission",
     "EnvironmentRateThrottle",
     "HotPagination",
+    "ContentNegotiation",
     "envelope_exception_handler",
     "only_v1_endpoints",
     "envelope_postprocessing_hook",

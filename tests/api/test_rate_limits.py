@@ -72,6 +72,12 @@ def test_unlimited_environments_get_no_headers(api, environment):
     assert response.status_code == 200 and "X-RateLimit-Limit" not in response
 
 
+def _set_limits(environment, *, hourly: int, burst: int) -> None:
+    environment.requests_per_hour = hourly
+    environment.requests_per_second = burst
+    environment.save()
+
+
 @pytest.fixture
 def script_calls(redis_url, monkeypatch):
     """The throttle's round trips to Redis, recorded as they go out."""
@@ -90,9 +96,7 @@ def script_calls(redis_url, monkeypatch):
 def test_far_from_the_limit_requests_are_counted_from_a_block(
     api, environment, frozen, script_calls
 ):
-    environment.requests_per_hour = 100_000
-    environment.requests_per_second = 0
-    environment.save()
+    _set_limits(environment, hourly=100_000, burst=0)
     remaining = [int(api.get("/v1/env")["X-RateLimit-Remaining"]) for _ in range(70)]
     assert remaining == list(range(99_999, 99_999 - 70, -1))  # one count per request
     assert len(script_calls) == 2  # a block of 64 counts, then the next
@@ -100,9 +104,7 @@ def test_far_from_the_limit_requests_are_counted_from_a_block(
 
 @pytest.mark.django_db
 def test_near_the_limit_every_request_is_counted_in_redis(api, environment, frozen, script_calls):
-    environment.requests_per_hour = 20
-    environment.requests_per_second = 0
-    environment.save()
+    _set_limits(environment, hourly=20, burst=0)
     statuses = [api.get("/v1/env").status_code for _ in range(21)]
     assert statuses == [200] * 20 + [429]
     assert len(script_calls) == 21  # under 16 counts per block share left: one at a time
@@ -110,9 +112,7 @@ def test_near_the_limit_every_request_is_counted_in_redis(api, environment, froz
 
 @pytest.mark.django_db
 def test_a_burst_limit_takes_blocks_of_its_own_window(api, environment, frozen, script_calls):
-    environment.requests_per_hour = 100_000
-    environment.requests_per_second = 40
-    environment.save()
+    _set_limits(environment, hourly=100_000, burst=40)
     statuses = [api.get("/v1/env").status_code for _ in range(41)]
     assert statuses == [200] * 40 + [429]
     # 2 counts, then 2, then 1 at a time from 15 left; the hour's block of 64 is kept.
@@ -128,9 +128,7 @@ def test_processes_sharing_a_limit_never_allow_more_than_it(
     make_hot_server, environment, redis_url
 ):
     limit = 200
-    environment.requests_per_hour = limit
-    environment.requests_per_second = 0
-    environment.save()
+    _set_limits(environment, hourly=limit, burst=0)
     servers = [make_hot_server(REDIS_URL=redis_url) for _ in range(2)]
     token = api_key_issue(environment=environment, name="shared").token
 
