@@ -17,6 +17,8 @@ from django.utils import timezone
 from environments import credential_cache
 from environments.models import ApiKey, ServiceKey, Session
 from environments.services import api_key_issue, api_key_revoke, session_create
+from hotapi import redis_client as redis_client_module
+from tests.redis_server import RedisServer
 
 live = pytest.mark.django_db(transaction=True)
 
@@ -207,3 +209,38 @@ def test_a_change_of_many_rows_is_published_once(environment, redis_url, monkeyp
     assert published == [1]
     api_key_revoke(api_key=owner)  # autocommit: published at once
     assert published == [1, 1]
+
+
+def _wait_for(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_the_cache_rests_while_redis_is_away_and_resumes_after(settings, monkeypatch, tmp_path):
+    server = RedisServer(tmp_path / "redis.log")
+    settings.REDIS_URL = server.url
+    settings.HOT_CREDENTIAL_CACHE_SECONDS = 60
+    redis_client_module.redis_client.cache_clear()
+    monkeypatch.setattr(credential_cache, "_state", credential_cache._State())
+    credential = object()
+
+    def cached_after_storing() -> bool:
+        credential_cache.store("hot_outage", credential, credential_cache.generation(), None)
+        return credential_cache.lookup("hot_outage") is not None
+
+    try:
+        assert _wait_for(cached_after_storing, timeout=10)
+        server.stop()
+        # The lost connection ends the proof at once: nothing is answered from memory.
+        assert _wait_for(lambda: credential_cache.lookup("hot_outage") is None, timeout=2)
+        assert not cached_after_storing()
+        server.start()
+        # The listener subscribes again by itself, and the cache is used again.
+        assert _wait_for(cached_after_storing, timeout=10)
+    finally:
+        server.stop()
+        redis_client_module.redis_client.cache_clear()
