@@ -14,7 +14,8 @@ Correctness rests on invalidation over Redis pub/sub, confirmed by a lease:
   subscriber's commands and messages in order, so a pong proves that every change published
   before its ping was sent has been applied here. The cache is used only while that proof is
   younger than ``LEASE_SECONDS``: a process that stalled, lost its connection or cannot reach
-  Redis reads the database until its listener confirms again.
+  Redis reads the database until its listener confirms again. A connection that answers no
+  ping for twice the lease is replaced.
 
 So when a revocation returns, no process answers from a credential it cached before: either
 it acknowledged, or its last proof is older than the lease by the time the publisher stopped
@@ -36,6 +37,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+import redis
 from django.conf import settings
 from django.db import transaction
 
@@ -251,6 +253,9 @@ class _Listener(threading.Thread):
             next_ping = float("inf")  # pings start once the subscription is confirmed
             while True:
                 now = time.monotonic()
+                if pings and now - next(iter(pings.values())) > 2 * LEASE_SECONDS:
+                    # A connection that neither fails nor answers: start a new one.
+                    raise redis.ConnectionError("no answer to the listener's pings")
                 if now >= next_ping:
                     token = str(now).encode()
                     pings[token] = now

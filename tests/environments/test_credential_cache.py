@@ -8,9 +8,11 @@ import signal
 import threading
 import time
 from datetime import datetime
+from types import SimpleNamespace
 
 import httpx
 import pytest
+import redis
 from django.db import connection
 from django.utils import timezone
 
@@ -244,3 +246,49 @@ def test_the_cache_rests_while_redis_is_away_and_resumes_after(settings, monkeyp
     finally:
         server.stop()
         redis_client_module.redis_client.cache_clear()
+
+
+def test_a_listener_whose_connection_stops_answering_starts_a_new_one(settings, monkeypatch):
+    # A half-open connection (a peer gone without a word) never fails a read: the listener
+    # must notice that its pings go unanswered, or the cache would stay off for good.
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    monkeypatch.setattr(credential_cache, "_state", credential_cache._State())
+    monkeypatch.setattr(credential_cache, "LEASE_SECONDS", 0.2)
+    monkeypatch.setattr(credential_cache, "PING_SECONDS", 0.05)
+
+    class SilentPubSub:
+        """Confirms the subscription, then never answers again."""
+
+        def __init__(self):
+            self.pings = 0
+            self.confirmed = False
+            self.since = time.monotonic()
+
+        def subscribe(self, channel):
+            pass
+
+        def ping(self, message):
+            self.pings += 1
+
+        def get_message(self, timeout):
+            if not self.confirmed:
+                self.confirmed = True
+                return {"type": "subscribe", "data": 1}
+            if time.monotonic() - self.since > 3:
+                raise AssertionError("the listener kept waiting on a silent connection")
+            time.sleep(timeout)
+            return None
+
+        def close(self):
+            pass
+
+    pubsub = SilentPubSub()
+    client = SimpleNamespace(
+        connection_pool=SimpleNamespace(connection_kwargs={"db": 0}), pubsub=lambda: pubsub
+    )
+    monkeypatch.setattr(credential_cache, "redis_client", lambda: client)
+    started = time.monotonic()
+    with pytest.raises(redis.ConnectionError):
+        credential_cache._Listener()._listen()
+    assert pubsub.pings >= 2
+    assert time.monotonic() - started < 2
