@@ -129,6 +129,13 @@ def _forget_all() -> None:
         _state.entries = {}
 
 
+def _lapse() -> None:
+    """No proof any more (a lost connection, a fork): nothing is answered from memory until
+    the listener confirms again, and nothing cached before is kept."""
+    _state.confirmed_at = float("-inf")
+    _forget_all()
+
+
 # --- publishing a change ----------------------------------------------------------------
 
 
@@ -218,9 +225,7 @@ def _after_fork_in_child() -> None:
     global _lock
     _lock = threading.Lock()
     _state.listener = None
-    _state.confirmed_at = float("-inf")
-    _state.generation += 1
-    _state.entries = {}
+    _lapse()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
@@ -239,8 +244,7 @@ class _Listener(threading.Thread):
                 if not self._failing:
                     self._failing = True
                     log.warning("Credential cache: lost Redis (%s); reading the database", exc)
-            _state.confirmed_at = float("-inf")
-            _forget_all()
+            _lapse()
             time.sleep(RETRY_SECONDS)
         _state.listener = None  # Redis was configured away (tests): start again if it returns
 

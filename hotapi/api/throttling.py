@@ -162,9 +162,9 @@ class Leases:
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._leases: dict[str, Lease] = {}
+        self._leases: dict[object, Lease] = {}  # by environment id or ``anon:<address>``
 
-    def of(self, subject: str) -> Lease:
+    def of(self, subject) -> Lease:
         lease = self._leases.get(subject)
         if lease is None:
             with self._lock:
@@ -185,23 +185,26 @@ def _hour_key(subject, now: float) -> str:
     return f"hot:rate:{subject}:{int(now // HOUR)}"
 
 
+def _second_key(subject, second: int) -> str:
+    return f"hot:rate:{subject}:s:{second}"
+
+
 def count_request(subject, *, burst: int, hourly: int, now: float) -> Counted:
     """Count one request of ``subject`` (an environment id, or ``anon:<address>`` for requests
     without valid credentials) in its second window (with a burst limit) and its hour window,
     from this process's blocks when it holds counts of both."""
     second, hour = int(now), int(now // HOUR)
-    second_key = f"hot:rate:{subject}:s:{second}"
-    hour_key = _hour_key(subject, now)
     if settings.REDIS_URL and time.monotonic() >= _redis_state["retry_at"]:
 
         def reserve(second_needed: bool, hour_needed: bool):
+            # The keys are built only here: a request counted from a block needs none.
             return _script(
-                keys=[second_key, hour_key],
+                keys=[_second_key(subject, second), _hour_key(subject, now)],
                 args=[burst, hourly, int(second_needed), int(hour_needed), HOUR + 5],
             )
 
         try:
-            counted = _leases.of(str(subject)).count(burst, second, hour, reserve)
+            counted = _leases.of(subject).count(burst, second, hour, reserve)
         except Exception as exc:
             _redis_state["retry_at"] = time.monotonic() + REDIS_RETRY_SECONDS
             if not _redis_state["failing"]:
@@ -212,7 +215,7 @@ def count_request(subject, *, burst: int, hourly: int, now: float) -> Counted:
                 _redis_state["failing"] = False
                 log.warning("Rate limiter: Redis is back")
             return counted
-    return _local.count(second_key, hour_key, burst, now)
+    return _local.count(_second_key(subject, second), _hour_key(subject, now), burst, now)
 
 
 def requests_this_hour(environment_id) -> int:

@@ -21,6 +21,7 @@ from environments.models import ApiKey, ServiceKey, Session
 from environments.services import api_key_issue, api_key_revoke, session_create
 from hotapi import redis_client as redis_client_module
 from tests.redis_server import RedisServer
+from tests.worker import wait_for
 
 live = pytest.mark.django_db(transaction=True)
 
@@ -176,9 +177,7 @@ def test_a_listener_that_falls_behind_stops_answering_within_its_lease(
     settings.HOT_CREDENTIAL_CACHE_SECONDS = 60
     monkeypatch.setattr(credential_cache, "_state", credential_cache._State())
     credential_cache.generation()  # starts the listener, which confirms its subscription
-    deadline = time.monotonic() + 10
-    while credential_cache._state.confirmed_at < 0 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: credential_cache._state.confirmed_at > 0, timeout=10, interval=0.05)
     credential = object()
     credential_cache.store("hot_behind", credential, credential_cache.generation(), None)
     assert credential_cache.lookup("hot_behind").credential is credential
@@ -213,15 +212,6 @@ def test_a_change_of_many_rows_is_published_once(environment, redis_url, monkeyp
     assert published == [1, 1]
 
 
-def _wait_for(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 def test_the_cache_rests_while_redis_is_away_and_resumes_after(settings, monkeypatch, tmp_path):
     server = RedisServer(tmp_path / "redis.log")
     settings.REDIS_URL = server.url
@@ -235,14 +225,19 @@ def test_the_cache_rests_while_redis_is_away_and_resumes_after(settings, monkeyp
         return credential_cache.lookup("hot_outage") is not None
 
     try:
-        assert _wait_for(cached_after_storing, timeout=10)
+        wait_for(cached_after_storing, timeout=10, interval=0.05, message="the cache")
         server.stop()
         # The lost connection ends the proof at once: nothing is answered from memory.
-        assert _wait_for(lambda: credential_cache.lookup("hot_outage") is None, timeout=2)
+        wait_for(
+            lambda: credential_cache.lookup("hot_outage") is None,
+            timeout=2,
+            interval=0.05,
+            message="the cache to stop answering",
+        )
         assert not cached_after_storing()
         server.start()
         # The listener subscribes again by itself, and the cache is used again.
-        assert _wait_for(cached_after_storing, timeout=10)
+        wait_for(cached_after_storing, timeout=10, interval=0.05, message="the cache again")
     finally:
         server.stop()
         redis_client_module.redis_client.cache_clear()
